@@ -1,0 +1,175 @@
+"""Writing events, their actors and their seen marks in a constant number of queries.
+
+Inserts use the database's own conflict handling (``ON CONFLICT ... DO NOTHING``, which
+PostgreSQL and SQLite share), so that two processes storing the same uuid at once end with one
+event and no exception, instead of a check-then-insert race.
+"""
+
+import json
+import uuid as uuid_module
+from collections.abc import Iterable, Mapping
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import IntegrityError, connections, router, transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+from entity.models import Entity
+
+from entity_event import models
+from entity_event.exceptions import InvalidEventError
+
+
+def create_events(kwargs_list: list[Mapping]) -> list:
+    """Validate, then store the events of ``kwargs_list`` in one transaction; return those created."""
+    requests = [_EventRequest(kwargs) for kwargs in kwargs_list]
+    if not requests:
+        return []
+    _check_sources_exist(requests)
+    _check_actors_exist(requests)
+    database = router.db_for_write(models.Event)
+    with transaction.atomic(using=database):
+        created = _insert_events(requests, database)
+        models.EventActor.objects.using(database).bulk_create(
+            models.EventActor(event=request.event, entity_id=actor_id)
+            for request in created
+            for actor_id in request.actor_ids
+        )
+    return [request.event for request in created]
+
+
+def mark_seen(events: QuerySet | Iterable[int], medium) -> int:
+    """Record ``events`` (a queryset, or event ids) as seen on ``medium``; returns the new marks."""
+    seen_model = models.EventSeen
+    database = router.db_for_write(seen_model)
+    now = timezone.now()
+    if not isinstance(events, QuerySet):
+        created = seen_model.objects.using(database).bulk_create(
+            [seen_model(event_id=event_id, medium=medium, time_seen=now) for event_id in events],
+            ignore_conflicts=True,
+        )
+        return len(created)
+    connection = connections[database]
+    quote = connection.ops.quote_name
+    select_sql, select_params = events.values("id").query.sql_with_params()
+    time_seen = seen_model._meta.get_field("time_seen").get_db_prep_save(now, connection)
+    sql = (
+        f"INSERT INTO {quote(seen_model._meta.db_table)} "
+        f"({quote('event_id')}, {quote('medium_id')}, {quote('time_seen')}) "
+        f"SELECT marked.id, %s, %s FROM ({select_sql}) marked WHERE 1 = 1 "
+        f"ON CONFLICT ({quote('event_id')}, {quote('medium_id')}) DO NOTHING"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, (medium.pk, time_seen, *select_params))
+        return cursor.rowcount
+
+
+class _EventRequest:
+    """One event asked for: the unsaved event, its actor ids and whether a known uuid is fine."""
+
+    def __init__(self, kwargs: Mapping):
+        kwargs = dict(kwargs)
+        actors = kwargs.pop("actors", None) or ()
+        self.ignore_duplicates = bool(kwargs.pop("ignore_duplicates", False))
+        unknown = set(kwargs) - _event_field_names()
+        if unknown:
+            raise InvalidEventError(f"Unknown event field(s): {', '.join(sorted(unknown))}.")
+        if kwargs.get("source") is None and kwargs.get("source_id") is None:
+            raise InvalidEventError("An event needs a source (source=... or source_id=...).")
+        kwargs.setdefault("context", {})
+        _check_context(kwargs["context"])
+        kwargs.setdefault("uuid", uuid_module.uuid4().hex)
+        kwargs.setdefault("time", timezone.now())
+        self.event = models.Event(**kwargs)
+        self.actor_ids = _actor_ids(actors)
+
+
+def _event_field_names() -> set[str]:
+    fields = models.Event._meta.concrete_fields
+    return {field.name for field in fields} | {field.attname for field in fields}
+
+
+def _check_context(context) -> None:
+    if not isinstance(context, Mapping):
+        raise InvalidEventError(f"An event context must be a dict, not {type(context).__name__}.")
+    try:
+        json.dumps(context, cls=DjangoJSONEncoder)
+    except (TypeError, ValueError) as error:
+        raise InvalidEventError(f"The event context cannot be stored as JSON: {error}") from error
+
+
+def _actor_ids(actors) -> list[int]:
+    if isinstance(actors, Entity | int):
+        actors = [actors]
+    ids = []
+    for actor in actors:
+        if isinstance(actor, Entity):
+            actor = actor.pk
+        if not isinstance(actor, int) or isinstance(actor, bool):
+            raise InvalidEventError(f"An actor must be an Entity or an entity id, not {actor!r}.")
+        if actor not in ids:
+            ids.append(actor)
+    return ids
+
+
+def _check_sources_exist(requests: list[_EventRequest]) -> None:
+    source_ids = {request.event.source_id for request in requests}
+    if None in source_ids:
+        raise InvalidEventError("An event's source has not been saved.")
+    unsaved_check = {
+        request.event.source_id for request in requests if "source" not in request.event._state.fields_cache
+    }
+    if unsaved_check:
+        missing = unsaved_check - set(
+            models.Source.objects.filter(id__in=unsaved_check).values_list("id", flat=True)
+        )
+        if missing:
+            raise InvalidEventError(f"No source has the id(s) {sorted(missing)}.")
+
+
+def _check_actors_exist(requests: list[_EventRequest]) -> None:
+    wanted = {actor_id for request in requests for actor_id in request.actor_ids}
+    if wanted:
+        missing = wanted - set(Entity.all_objects.filter(id__in=wanted).values_list("id", flat=True))
+        if missing:
+            raise InvalidEventError(f"No entity has the id(s) {sorted(missing)}; no event was stored.")
+
+
+def _insert_events(requests: list[_EventRequest], database: str) -> list[_EventRequest]:
+    """Insert, skipping uuids that exist; give each inserted event its id; return the inserted ones."""
+    connection = connections[database]
+    quote = connection.ops.quote_name
+    meta = models.Event._meta
+    fields = [field for field in meta.concrete_fields if not field.primary_key]
+    columns = ", ".join(quote(field.column) for field in fields)
+    uuid_column = quote(meta.get_field("uuid").column)
+    row_placeholder = f"({', '.join(['%s'] * len(fields))})"
+    new_ids = {}
+    events = [request.event for request in requests]
+    batch_size = connection.ops.bulk_batch_size(fields, events) or len(events)
+    with connection.cursor() as cursor:
+        for start in range(0, len(events), batch_size):
+            batch = events[start : start + batch_size]
+            params = [
+                field.get_db_prep_save(getattr(event, field.attname), connection)
+                for event in batch
+                for field in fields
+            ]
+            rows = ", ".join([row_placeholder] * len(batch))
+            cursor.execute(
+                f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES {rows} "
+                f"ON CONFLICT ({uuid_column}) DO NOTHING RETURNING {quote(meta.pk.column)}, {uuid_column}",
+                params,
+            )
+            new_ids.update((uuid, pk) for pk, uuid in cursor.fetchall())
+    created = []
+    for request in requests:
+        pk = new_ids.pop(request.event.uuid, None)
+        if pk is None:
+            if not request.ignore_duplicates:
+                raise IntegrityError(f"An event with uuid {request.event.uuid!r} exists already.")
+            continue
+        request.event.pk = pk
+        request.event._state.adding = False
+        request.event._state.db = database
+        created.append(request)
+    return created

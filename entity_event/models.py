@@ -1,0 +1,240 @@
+"""The schema of entity_event: sources, mediums, subscriptions, events and renderers.
+
+Methods here stay thin: who receives what lives in :mod:`entity_event.routing`, event creation
+in :mod:`entity_event.creation`.
+"""
+
+from datetime import UTC, datetime
+
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models
+from django.utils import timezone
+from entity.models import Entity, EntityKind
+
+from entity_event import routing
+from entity_event.querysets import EventManager, SubscriptionManager
+
+#: The moment used for "never expires". Far enough to never pass, near enough that no time
+#: zone conversion of it overflows (the old package used ``datetime.max`` and crashed).
+NEVER_EXPIRES = datetime(9999, 1, 1)
+
+
+def never_expires() -> datetime:
+    """Default of ``Event.time_expires``: aware when ``USE_TZ`` is on, naive otherwise."""
+    if settings.USE_TZ:
+        return NEVER_EXPIRES.replace(tzinfo=UTC)
+    return NEVER_EXPIRES
+
+
+class SourceGroup(models.Model):
+    """A family of sources, such as everything that happens on one site."""
+
+    name = models.CharField(max_length=256, unique=True)
+    display_name = models.CharField(max_length=256)
+    description = models.TextField()
+
+    def __str__(self) -> str:
+        return self.display_name or self.name
+
+
+class Source(models.Model):
+    """Where an event comes from ("photo-tag", "new-product"); subscriptions name sources."""
+
+    name = models.CharField(max_length=256, unique=True)
+    display_name = models.CharField(max_length=256)
+    description = models.TextField()
+    group = models.ForeignKey(SourceGroup, on_delete=models.CASCADE)
+
+    def __str__(self) -> str:
+        return self.display_name or self.name
+
+
+class RenderingStyle(models.Model):
+    """A way of showing events ("short", "email"); a medium picks one."""
+
+    name = models.CharField(max_length=256, unique=True)
+    display_name = models.CharField(max_length=256, default="", blank=True)
+
+    def __str__(self) -> str:
+        return self.display_name or self.name
+
+
+class Medium(models.Model):
+    """A channel events reach entities through (email, newsfeed); the entry point for routing."""
+
+    name = models.CharField(max_length=256, unique=True)
+    display_name = models.CharField(max_length=256)
+    description = models.TextField()
+    time_created = models.DateTimeField(auto_now_add=True)
+    rendering_style = models.ForeignKey(RenderingStyle, null=True, blank=True, on_delete=models.CASCADE)
+    additional_context = models.JSONField(null=True, blank=True, default=None, encoder=DjangoJSONEncoder)
+
+    class Meta:
+        verbose_name_plural = "media"
+
+    def __str__(self) -> str:
+        return self.display_name or self.name
+
+    # Routing: who receives what on this medium.
+
+    def events(self, **event_filters) -> "models.QuerySet[Event]":
+        """Every event that some subscription on this medium routes here, newest first."""
+        return routing.medium_events(self, **event_filters)
+
+    def entity_events(self, entity: Entity, **event_filters) -> "models.QuerySet[Event]":
+        """The events ``entity`` receives on this medium, newest first."""
+        return routing.entity_events(self, entity, **event_filters)
+
+    def events_targets(self, entity_kind: EntityKind | None = None, **event_filters) -> list:
+        """A list of ``(event, [entity, ...])``: each event with the entities it reaches."""
+        return routing.events_targets(self, entity_kind=entity_kind, **event_filters)
+
+    def followed_by(self, entities) -> "models.QuerySet[Entity]":
+        """The entities that ``entities`` follow: by default themselves and their super entities."""
+        return routing.default_followed_by(entities)
+
+    def followers_of(self, entities) -> "models.QuerySet[Entity]":
+        """The entities that follow ``entities``: by default themselves and their sub entities."""
+        return routing.default_followers_of(entities)
+
+    # Kept for projects written against django-entity-event 3.x.
+
+    def get_filtered_events_queryset(
+        self, start_time, end_time, seen, include_expired, actor, queryset=None
+    ) -> "models.QuerySet[Event]":
+        """An event queryset with the common filters applied (no subscription logic)."""
+        return routing.filter_events(
+            self,
+            Event.objects.all() if queryset is None else queryset,
+            start_time=start_time,
+            end_time=end_time,
+            seen=seen,
+            include_expired=include_expired,
+            actor=actor,
+        )
+
+    def get_filtered_events(
+        self, start_time=None, end_time=None, seen=None, mark_seen=False, include_expired=False, actor=None
+    ) -> "models.QuerySet[Event]":
+        """All events passing the common filters, marked seen here if asked (no subscription logic)."""
+        events = self.get_filtered_events_queryset(start_time, end_time, seen, include_expired, actor)
+        return routing.mark_returned_events_seen(self, events, seen=seen, mark_seen=mark_seen)
+
+    def subset_subscriptions(self, subscriptions, entity: Entity | None = None):
+        """Narrow ``subscriptions`` to those that reach ``entity`` (all of them without one)."""
+        return routing.subscriptions_reaching(subscriptions, entity)
+
+    @property
+    def unsubscriptions(self) -> dict[int, list[int]]:
+        """Source id -> ids of the entities unsubscribed from it on this medium."""
+        return routing.unsubscribed_entity_ids(self)
+
+    def filter_source_targets_by_unsubscription(self, source_id: int, targets):
+        """``targets`` without the entities unsubscribed from ``source_id`` on this medium."""
+        unsubscribed = set(self.unsubscriptions.get(source_id, ()))
+        return [target for target in targets if target.id not in unsubscribed]
+
+
+class Subscription(models.Model):
+    """An entity, or a kind of sub entities of it, receiving a source's events on a medium."""
+
+    medium = models.ForeignKey(Medium, on_delete=models.CASCADE)
+    source = models.ForeignKey(Source, on_delete=models.CASCADE)
+    entity = models.ForeignKey(Entity, related_name="+", on_delete=models.CASCADE)
+    sub_entity_kind = models.ForeignKey(
+        EntityKind, null=True, blank=True, default=None, related_name="+", on_delete=models.CASCADE
+    )
+    only_following = models.BooleanField(default=True)
+
+    objects = SubscriptionManager()
+
+    def __str__(self) -> str:
+        who = str(self.entity)
+        if self.sub_entity_kind_id is not None:
+            who = f"{self.sub_entity_kind} of {who}"
+        following = " (only following)" if self.only_following else ""
+        return f"{who} to {self.source} by {self.medium}{following}"
+
+    def subscribed_entities(self) -> "models.QuerySet[Entity]":
+        """The entity itself, or for a group subscription its active sub entities of the kind."""
+        return routing.subscribed_entities(self)
+
+
+class Unsubscription(models.Model):
+    """One entity opting out of a source's events on a medium, whatever its groups subscribe."""
+
+    entity = models.ForeignKey(Entity, on_delete=models.CASCADE)
+    medium = models.ForeignKey(Medium, on_delete=models.CASCADE)
+    source = models.ForeignKey(Source, on_delete=models.CASCADE)
+
+    def __str__(self) -> str:
+        return f"{self.entity} from {self.source} by {self.medium}"
+
+
+class Event(models.Model):
+    """Something that happened: a source, the entities involved (actors) and a JSON context."""
+
+    source = models.ForeignKey(Source, on_delete=models.CASCADE)
+    context = models.JSONField(encoder=DjangoJSONEncoder)
+    time = models.DateTimeField(auto_now_add=True, db_index=True)
+    time_expires = models.DateTimeField(default=never_expires, db_index=True)
+    uuid = models.CharField(max_length=512, unique=True)
+
+    objects = EventManager()
+
+    def __str__(self) -> str:
+        return f"{self.source} event at {self.time:%Y-%m-%d %H:%M}" if self.time else f"{self.source} event"
+
+
+class AdminEvent(Event):
+    """The same events, with an admin form that creates announcements."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "announcement"
+
+
+class EventActor(models.Model):
+    """An entity involved in an event; only-following subscriptions look at actors."""
+
+    event = models.ForeignKey(Event, on_delete=models.CASCADE)
+    entity = models.ForeignKey(Entity, on_delete=models.CASCADE)
+
+    def __str__(self) -> str:
+        return f"{self.entity} in {self.event}"
+
+
+class EventSeen(models.Model):
+    """Records that an event was seen (shown, mailed) on a medium."""
+
+    event = models.ForeignKey(Event, on_delete=models.CASCADE)
+    medium = models.ForeignKey(Medium, on_delete=models.CASCADE)
+    time_seen = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        unique_together = ("event", "medium")
+        verbose_name_plural = "events seen"
+
+    def __str__(self) -> str:
+        return f"{self.event} seen on {self.medium}"
+
+
+class ContextRenderer(models.Model):
+    """Templates that render a source's (or source group's) events in one rendering style."""
+
+    name = models.CharField(max_length=256, unique=True)
+    text_template_path = models.CharField(max_length=256, default="", blank=True)
+    html_template_path = models.CharField(max_length=256, default="", blank=True)
+    text_template = models.TextField(default="", blank=True)
+    html_template = models.TextField(default="", blank=True)
+    source = models.ForeignKey(Source, null=True, blank=True, on_delete=models.CASCADE)
+    source_group = models.ForeignKey(SourceGroup, null=True, blank=True, on_delete=models.CASCADE)
+    rendering_style = models.ForeignKey(RenderingStyle, on_delete=models.CASCADE)
+    context_hints = models.JSONField(null=True, blank=True, default=None, encoder=DjangoJSONEncoder)
+
+    class Meta:
+        unique_together = ("source", "rendering_style")
+
+    def __str__(self) -> str:
+        return self.name

@@ -1,0 +1,337 @@
+"""Who receives what: the routing behind ``Medium.events``, ``entity_events`` and ``events_targets``.
+
+An event of a source reaches the entities that a subscription on the medium names: the
+subscription's entity, or for a group subscription (one with a ``sub_entity_kind``) the active
+sub entities of that kind. An only-following subscription reaches such an entity only when it
+follows one of the event's actors. An unsubscription takes one entity out of one source on one
+medium.
+
+Everything here is set-based. With the default follow rules (an entity follows itself and its
+super entities) each function runs a fixed number of queries whatever the number of events,
+subscriptions, unsubscriptions or targets. A ``Medium`` subclass that overrides ``followed_by``
+and ``followers_of`` gets the same results through its own methods, at the cost given in each
+function's docstring.
+"""
+
+from collections import defaultdict
+from collections.abc import Iterator
+from datetime import datetime
+
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.utils import timezone
+from entity.models import Entity, EntityKind, EntityRelationship
+
+from entity_event import models
+from entity_event.creation import mark_seen as mark_events_seen
+
+#: The newest events first; the id breaks ties between events stored in the same instant.
+NEWEST_FIRST = ("-time", "-id")
+
+# Join paths from a subscription to the members of its group.
+_MEMBER = "entity__sub_relationships__sub_entity"
+_GROUP_MEMBERS = {f"{_MEMBER}__entity_kind": F("sub_entity_kind"), f"{_MEMBER}__is_active": True}
+
+
+# Following.
+
+
+def _entity_ids(entities) -> QuerySet | list[int]:
+    """The ids of an entity, a queryset of entities, or an iterable of entities or ids."""
+    if isinstance(entities, Entity):
+        return [entities.pk]
+    if isinstance(entities, QuerySet):
+        return entities.values("id")
+    return [entity.pk if isinstance(entity, Entity) else entity for entity in entities]
+
+
+def default_followed_by(entities) -> QuerySet:
+    """``entities`` and their super entities: whom they follow by default."""
+    ids = _entity_ids(entities)
+    supers = EntityRelationship.objects.filter(sub_entity__in=ids).values("super_entity")
+    return Entity.all_objects.filter(Q(id__in=ids) | Q(id__in=supers))
+
+
+def default_followers_of(entities) -> QuerySet:
+    """``entities`` and their sub entities: who follows them by default."""
+    ids = _entity_ids(entities)
+    subs = EntityRelationship.objects.filter(super_entity__in=ids).values("sub_entity")
+    return Entity.all_objects.filter(Q(id__in=ids) | Q(id__in=subs))
+
+
+def uses_default_following(medium) -> bool:
+    """Whether ``medium`` keeps the default follow rules, which routing can do in SQL alone."""
+    medium_class = type(medium)
+    return (
+        medium_class.followed_by is models.Medium.followed_by
+        and medium_class.followers_of is models.Medium.followers_of
+    )
+
+
+# Subscriptions.
+
+
+def subscribed_entities(subscription) -> QuerySet:
+    """The entities a subscription names: its entity, or its group's active members of the kind."""
+    if subscription.sub_entity_kind_id is None:
+        return Entity.all_objects.filter(id=subscription.entity_id)
+    return Entity.objects.filter(
+        entity_kind_id=subscription.sub_entity_kind_id,
+        super_relationships__super_entity_id=subscription.entity_id,
+    )
+
+
+def subscriptions_reaching(subscriptions: QuerySet, entity: Entity | None) -> QuerySet:
+    """The subscriptions naming ``entity`` itself or, when it is active, a group it belongs to."""
+    if entity is None:
+        return subscriptions
+    reaching = Q(entity=entity, sub_entity_kind__isnull=True)
+    if entity.is_active:
+        groups = EntityRelationship.objects.filter(sub_entity=entity).values("super_entity")
+        reaching |= Q(entity__in=groups, sub_entity_kind_id=entity.entity_kind_id)
+    return subscriptions.filter(reaching)
+
+
+def unsubscribed_entity_ids(medium) -> dict[int, list[int]]:
+    """Source id -> the ids of the entities unsubscribed from it on ``medium``."""
+    unsubscribed = defaultdict(list)
+    for source_id, entity_id in models.Unsubscription.objects.filter(medium=medium).values_list(
+        "source_id", "entity_id"
+    ):
+        unsubscribed[source_id].append(entity_id)
+    return dict(unsubscribed)
+
+
+# Filters common to the three queries.
+
+
+def filter_events(
+    medium,
+    events: QuerySet,
+    *,
+    start_time: datetime | None = None,
+    end_time: datetime | None = None,
+    seen: bool | None = None,
+    include_expired: bool = False,
+    actor: Entity | None = None,
+) -> QuerySet:
+    """Apply the time, expiry, actor and seen filters to ``events``; no subscription logic."""
+    if start_time is not None:
+        events = events.filter(time__gte=start_time)
+    if end_time is not None:
+        events = events.filter(time__lte=end_time)
+    if not include_expired:
+        events = events.filter(time_expires__gte=timezone.now())
+    if actor is not None:
+        events = events.filter(Exists(models.EventActor.objects.filter(event=OuterRef("pk"), entity=actor)))
+    if seen is not None:
+        seen_here = Exists(models.EventSeen.objects.filter(event=OuterRef("pk"), medium=medium))
+        events = events.filter(seen_here if seen else ~seen_here)
+    return events
+
+
+def mark_returned_events_seen(medium, events: QuerySet, *, seen: bool | None, mark_seen: bool) -> QuerySet:
+    """With ``mark_seen``, mark ``events`` seen on ``medium`` and return a queryset of exactly them.
+
+    The events are fixed first: re-running a ``seen=False`` query after marking would find nothing.
+    """
+    if not mark_seen:
+        return events
+    ids = list(events.values_list("id", flat=True))
+    mark_events_seen(ids, medium)
+    return models.Event.objects.filter(id__in=ids).order_by(*NEWEST_FIRST)
+
+
+# Medium.events
+
+
+def medium_events(medium, *, mark_seen: bool = False, **event_filters) -> QuerySet:
+    """Events that a subscription on ``medium`` routes here, each once, newest first.
+
+    One query when evaluated. With overridden follow rules, one more query at call time lists
+    the only-following subscriptions, and the SQL grows with their number.
+    """
+    subscriptions = models.Subscription.objects.filter(medium=medium, source_id=OuterRef("source_id"))
+    routed = Q(Exists(subscriptions.filter(only_following=False)))
+    if uses_default_following(medium):
+        routed |= _actor_followed_by_a_subscriber(medium)
+    else:
+        routed |= _actor_followed_per_subscription(medium)
+    events = filter_events(medium, models.Event.objects.filter(routed), **event_filters)
+    return mark_returned_events_seen(
+        medium, events.order_by(*NEWEST_FIRST), seen=event_filters.get("seen"), mark_seen=mark_seen
+    )
+
+
+def _actor_followed_by_a_subscriber(medium) -> Q:
+    """Default rules, as one condition on an event: an entity named by an only-following
+    subscription of the event's source is one of its actors, or a sub entity of one."""
+    actor = OuterRef("entity_id")
+    following = models.Subscription.objects.filter(
+        medium=medium, only_following=True, source_id=OuterRef(OuterRef("source_id"))
+    )
+    individual = following.filter(sub_entity_kind__isnull=True)
+    is_actor = individual.filter(entity_id=actor)
+    sub_of_actor = individual.filter(entity__super_relationships__super_entity_id=actor)
+    member_is_actor = following.filter(**_GROUP_MEMBERS, **{f"{_MEMBER}_id": actor})
+    member_sub_of_actor = following.filter(
+        **_GROUP_MEMBERS, **{f"{_MEMBER}__super_relationships__super_entity_id": actor}
+    )
+    followed_actors = models.EventActor.objects.filter(event=OuterRef("pk")).filter(
+        Exists(is_actor) | Exists(sub_of_actor) | Exists(member_is_actor) | Exists(member_sub_of_actor)
+    )
+    return Q(Exists(followed_actors))
+
+
+def _actor_followed_per_subscription(medium) -> Q:
+    """Overridden rules: one condition per only-following subscription, through ``followed_by``."""
+    followed = Q(pk__in=[])
+    for subscription in models.Subscription.objects.filter(medium=medium, only_following=True):
+        followed_entities = medium.followed_by(subscription.subscribed_entities())
+        actors = models.EventActor.objects.filter(event=OuterRef("pk"), entity__in=followed_entities)
+        followed |= Q(source_id=subscription.source_id) & Q(Exists(actors))
+    return followed
+
+
+# Medium.entity_events
+
+
+def entity_events(medium, entity: Entity, *, mark_seen: bool = False, **event_filters) -> QuerySet:
+    """The events ``entity`` receives on ``medium``, each once, newest first. One query.
+
+    The follow rules are asked once, through ``medium.followed_by(entity)``, so overridden
+    rules cost nothing more.
+    """
+    reaching = subscriptions_reaching(models.Subscription.objects.filter(medium=medium), entity)
+    actor_followed = models.EventActor.objects.filter(
+        event=OuterRef("pk"), entity__in=medium.followed_by(entity)
+    )
+    unsubscribed = models.Unsubscription.objects.filter(
+        entity=entity, medium=medium, source_id=OuterRef("source_id")
+    )
+    events = models.Event.objects.filter(
+        Q(source_id__in=reaching.filter(only_following=False).values("source_id"))
+        | Q(Exists(actor_followed), source_id__in=reaching.filter(only_following=True).values("source_id")),
+        ~Exists(unsubscribed),
+    )
+    events = filter_events(medium, events, **event_filters).order_by(*NEWEST_FIRST)
+    return mark_returned_events_seen(medium, events, seen=event_filters.get("seen"), mark_seen=mark_seen)
+
+
+# Medium.events_targets
+
+
+def events_targets(
+    medium,
+    *,
+    entity_kind: EntityKind | None = None,
+    mark_seen: bool = False,
+    **event_filters,
+) -> list[tuple]:
+    """``[(event, [entity, ...]), ...]``, newest first: each event with the entities it reaches.
+
+    Five queries with the default follow rules; with overridden ones, one more per distinct
+    actor of the events of only-following subscriptions (``followers_of`` is asked per actor).
+    """
+    pairs = list(_Routes(medium, entity_kind, event_filters).pairs())
+    if mark_seen:
+        mark_events_seen([event.id for event, _targets in pairs], medium)
+    return pairs
+
+
+class _Routes:
+    """The data ``events_targets`` joins in Python: targets per source, actors, followers."""
+
+    def __init__(self, medium, entity_kind: EntityKind | None, event_filters: dict):
+        self.medium = medium
+        self.entity_kind = entity_kind
+        self.event_filters = event_filters
+
+    def pairs(self) -> Iterator[tuple]:
+        everyone, following = self._targets_by_source()
+        sources = set(everyone) | set(following)
+        if not sources:
+            return
+        events = filter_events(
+            self.medium, models.Event.objects.filter(source_id__in=sources), **self.event_filters
+        ).order_by(*NEWEST_FIRST)
+        followers = self._followers_by_event(events.filter(source_id__in=following)) if following else {}
+        target_ids = set().union(*everyone.values(), *following.values())
+        entities = Entity.all_objects.in_bulk(target_ids)
+        everyone_entities = {
+            source_id: [entities[target_id] for target_id in sorted(ids)]
+            for source_id, ids in everyone.items()
+        }
+        for event in events:
+            reached_by_all = everyone_entities.get(event.source_id, [])
+            reached_by_following = following.get(event.source_id, set()) & followers.get(event.id, set())
+            reached_by_following -= everyone.get(event.source_id, set())
+            if reached_by_following:
+                yield (
+                    event,
+                    sorted(
+                        [*reached_by_all, *(entities[target_id] for target_id in reached_by_following)],
+                        key=_by_id,
+                    ),
+                )
+            elif reached_by_all:
+                yield event, list(reached_by_all)
+
+    def _targets_by_source(self) -> tuple[dict[int, set[int]], dict[int, set[int]]]:
+        """Entity ids per source, for subscriptions to all events and to followed ones only."""
+        everyone, following = defaultdict(set), defaultdict(set)
+        for source_id, only_following, target_id in self._subscription_targets():
+            (following if only_following else everyone)[source_id].add(target_id)
+        return everyone, following
+
+    def _subscription_targets(self) -> QuerySet:
+        """Rows ``(source id, only following, target id)``, unsubscribed targets left out."""
+        subscriptions = models.Subscription.objects.filter(medium=self.medium)
+        individual = subscriptions.filter(sub_entity_kind__isnull=True).annotate(target_id=F("entity_id"))
+        group = subscriptions.filter(**_GROUP_MEMBERS).annotate(target_id=F(f"{_MEMBER}_id"))
+        if self.entity_kind is not None:
+            individual = individual.filter(entity__entity_kind=self.entity_kind)
+            group = group.filter(sub_entity_kind=self.entity_kind)
+        unsubscribed = models.Unsubscription.objects.filter(
+            medium=self.medium, source_id=OuterRef("source_id"), entity_id=OuterRef("target_id")
+        )
+        columns = ("source_id", "only_following", "target_id")
+        return (
+            individual.filter(~Exists(unsubscribed))
+            .values_list(*columns)
+            .union(group.filter(~Exists(unsubscribed)).values_list(*columns), all=True)
+        )
+
+    def _followers_by_event(self, events: QuerySet) -> dict[int, set[int]]:
+        """Event id -> the entities following at least one of its actors."""
+        actors_by_event = defaultdict(list)
+        for event_id, actor_id in models.EventActor.objects.filter(event__in=events.values("id")).values_list(
+            "event_id", "entity_id"
+        ):
+            actors_by_event[event_id].append(actor_id)
+        actor_ids = {actor_id for actors in actors_by_event.values() for actor_id in actors}
+        followers_of_actor = self._followers_of_each(actor_ids)
+        return {
+            event_id: set().union(*(followers_of_actor[actor_id] for actor_id in actors))
+            for event_id, actors in actors_by_event.items()
+        }
+
+    def _followers_of_each(self, actor_ids: set[int]) -> dict[int, set[int]]:
+        if not uses_default_following(self.medium):
+            return {
+                actor_id: set(
+                    self.medium.followers_of(Entity.all_objects.filter(id=actor_id)).values_list(
+                        "id", flat=True
+                    )
+                )
+                for actor_id in actor_ids
+            }
+        followers = {actor_id: {actor_id} for actor_id in actor_ids}
+        for super_id, sub_id in EntityRelationship.objects.filter(super_entity_id__in=actor_ids).values_list(
+            "super_entity_id", "sub_entity_id"
+        ):
+            followers[super_id].add(sub_id)
+        return followers
+
+
+def _by_id(entity: Entity) -> int:
+    return entity.id

@@ -1,0 +1,68 @@
+"""Small builders for test data: entities, groups, sources, mediums and events."""
+
+from itertools import count
+
+from django.contrib.contenttypes.models import ContentType
+from entity.models import Entity, EntityKind, EntityRelationship
+
+from entity_event.models import Event, Medium, Source, SourceGroup, Subscription, Unsubscription
+
+_entity_ids = count(1)
+
+
+def kind(name: str) -> EntityKind:
+    return EntityKind.objects.get_or_create(name=name, defaults={"display_name": name.title()})[0]
+
+
+def entity(name: str, kind_name: str = "user", supers=(), is_active: bool = True) -> Entity:
+    """An entity of ``kind_name``, made a sub entity of each of ``supers``."""
+    made = Entity.all_objects.create(
+        display_name=name,
+        entity_id=next(_entity_ids),
+        entity_type=ContentType.objects.get_for_model(EntityKind),
+        entity_kind=kind(kind_name),
+        entity_meta={"email": f"{name}@example.com"},
+        is_active=is_active,
+    )
+    EntityRelationship.objects.bulk_create(
+        EntityRelationship(sub_entity=made, super_entity=s) for s in supers
+    )
+    return made
+
+
+def source(name: str = "photo-tag", group: str = "site") -> Source:
+    source_group = SourceGroup.objects.get_or_create(
+        name=group, defaults={"display_name": group.title(), "description": f"Events of {group}"}
+    )[0]
+    return Source.objects.create(name=name, display_name=name.title(), description=name, group=source_group)
+
+
+def medium(name: str = "newsfeed", medium_class=Medium) -> Medium:
+    return medium_class.objects.create(name=name, display_name=name.title(), description=name)
+
+
+def subscribe(
+    medium, source, entity, sub_kind: str | None = None, only_following: bool = False
+) -> Subscription:
+    return Subscription.objects.create(
+        medium=medium,
+        source=source,
+        entity=entity,
+        sub_entity_kind=kind(sub_kind) if sub_kind else None,
+        only_following=only_following,
+    )
+
+
+def unsubscribe(medium, source, entity) -> Unsubscription:
+    return Unsubscription.objects.create(medium=medium, source=source, entity=entity)
+
+
+def event(source, actors=(), **fields) -> Event:
+    return Event.objects.create_event(
+        source=source, actors=list(actors), context=fields.pop("context", {}), **fields
+    )
+
+
+def statements(captured) -> list[str]:
+    """The SQL statements a ``CaptureQueriesContext`` saw, savepoints of nested transactions left out."""
+    return [query["sql"] for query in captured.captured_queries if "SAVEPOINT" not in query["sql"]]

