@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "entity",
     "entity_event",
+    "entity_event.tests",
 ]
 
 MIDDLEWARE = [

@@ -35,7 +35,7 @@ _GROUP_MEMBERS = {f"{_MEMBER}__entity_kind": F("sub_entity_kind"), f"{_MEMBER}__
 # Following.
 
 
-def _entity_ids(entities) -> QuerySet | list[int]:
+def entity_ids(entities) -> QuerySet | list[int]:
     """The ids of an entity, a queryset of entities, or an iterable of entities or ids."""
     if isinstance(entities, Entity):
         return [entities.pk]
@@ -46,14 +46,14 @@ def _entity_ids(entities) -> QuerySet | list[int]:
 
 def default_followed_by(entities) -> QuerySet:
     """``entities`` and their super entities: whom they follow by default."""
-    ids = _entity_ids(entities)
+    ids = entity_ids(entities)
     supers = EntityRelationship.objects.filter(sub_entity__in=ids).values("super_entity")
     return Entity.all_objects.filter(Q(id__in=ids) | Q(id__in=supers))
 
 
 def default_followers_of(entities) -> QuerySet:
     """``entities`` and their sub entities: who follows them by default."""
-    ids = _entity_ids(entities)
+    ids = entity_ids(entities)
     subs = EntityRelationship.objects.filter(super_entity__in=ids).values("sub_entity")
     return Entity.all_objects.filter(Q(id__in=ids) | Q(id__in=subs))
 
