@@ -2,7 +2,8 @@
 
 The database is chosen by ``DATABASE_URL`` (any URL that dj-database-url reads). Without it, a
 PostgreSQL server shipped as a pip wheel is started on demand in ``.pgdata/`` beside this file
-and reused by every later run.
+and reused by every later run. ``USE_TZ=0`` in the environment turns time zone support off, so
+that the suite can prove it works both ways.
 """
 
 import os
@@ -79,7 +80,7 @@ TEMPLATES = [
     },
 ]
 
-USE_TZ = True
+USE_TZ = os.environ.get("USE_TZ", "1") == "1"
 TIME_ZONE = "UTC"
 LANGUAGE_CODE = "en-us"
 STATIC_URL = "/static/"
