@@ -297,3 +297,13 @@ def test_aware_explicit_expiry_is_respected(photo_source):
 
     assert list(newsfeed.events()) == [current]
     assert list(newsfeed.events(include_expired=True)) == [current, expired]
+
+
+def test_mark_seen_of_a_sliced_page_marks_only_that_page(photo_source):
+    newsfeed = helpers.medium()
+    Event.objects.create_events(_batch(photo_source, [], 5))
+    first_page = Event.objects.order_by("-id")[:2]
+
+    assert first_page.mark_seen(newsfeed) == 2
+    newest = list(Event.objects.order_by("-id").values_list("id", flat=True)[:2])
+    assert sorted(EventSeen.objects.values_list("event_id", flat=True)) == sorted(newest)
