@@ -15,7 +15,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "settings")
-os.environ.setdefault("DATABASE_URL", f"sqlite:///{Path(tempfile.gettempdir()) / 'entity-event-docs.sqlite3'}")
+UNUSED_DATABASE = Path(tempfile.gettempdir()) / "entity-event-docs.sqlite3"
+os.environ.setdefault("DATABASE_URL", f"sqlite:///{UNUSED_DATABASE}")
 
 import django  # noqa: E402
 
@@ -25,7 +26,7 @@ from entity_event.version import __version__  # noqa: E402
 
 project = "django-entity-event"
 author = "the django-entity-event contributors"
-copyright = "the django-entity-event contributors"  # noqa: A001
+copyright = "the django-entity-event contributors"
 version = release = __version__
 
 extensions = [
