@@ -10,7 +10,7 @@ import re
 from pathlib import Path
 
 import pytest
-from docutils.core import publish_doctree
+from docutils.core import publish_doctree, publish_string
 from docutils.nodes import literal_block, section, title
 
 from entity_event.models import Event, EventSeen
@@ -62,6 +62,10 @@ def test_the_readme_quickstart_shows_bobs_recipe_in_alices_newsfeed(capsys):
     promised = re.search(r"This prints ``(.+?)``", (ROOT / "README.rst").read_text()).group(1)
     assert promised == "New recipe - Rye sourdough"
     assert promised in capsys.readouterr().out.splitlines()
+
+
+def test_the_readme_is_valid_restructuredtext_for_pypi():
+    publish_string((ROOT / "README.rst").read_text(), writer="html", settings_overrides={"halt_level": 2})
 
 
 def test_the_readme_starts_with_the_demo_and_test_commands():
