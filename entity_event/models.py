@@ -1,7 +1,8 @@
 """The schema of entity_event: sources, mediums, subscriptions, events and renderers.
 
 Methods here stay thin: who receives what lives in :mod:`entity_event.routing`, event creation
-in :mod:`entity_event.creation`.
+in :mod:`entity_event.creation`, rendering in :mod:`entity_event.rendering` (with
+:mod:`entity_event.context_loader` and :mod:`entity_event.context_serializer`).
 """
 
 from datetime import UTC, datetime
@@ -12,7 +13,8 @@ from django.db import models
 from django.utils import timezone
 from entity.models import Entity, EntityKind
 
-from entity_event import routing
+from entity_event import rendering, routing
+from entity_event.context_serializer import DefaultContextSerializer
 from entity_event.querysets import EventManager, SubscriptionManager
 
 #: The moment used for "never expires". Far enough to never pass, near enough that no time
@@ -97,6 +99,17 @@ class Medium(models.Model):
     def followers_of(self, entities) -> "models.QuerySet[Entity]":
         """The entities that follow ``entities``: by default themselves and their sub entities."""
         return routing.default_followers_of(entities)
+
+    # Rendering.
+
+    def render(self, events) -> dict:
+        """``{event: (text, html)}``: ``events`` rendered in this medium's style.
+
+        Contexts and renderers are loaded for all the events together, in a constant number of
+        queries. Raises :class:`~entity_event.exceptions.NoRendererError` (a ``RuntimeError``) if
+        no renderer applies to one of the events.
+        """
+        return rendering.render_events(self, events)
 
     # Kept for projects written against django-entity-event 3.x.
 
@@ -186,6 +199,27 @@ class Event(models.Model):
     def __str__(self) -> str:
         return f"{self.source} event at {self.time:%Y-%m-%d %H:%M}" if self.time else f"{self.source} event"
 
+    def render(self, medium: Medium, observing_entity: Entity | None = None) -> tuple[str, str]:
+        """``(text, html)`` of this event on ``medium``.
+
+        Contexts and renderers must have been loaded for ``medium`` first (see
+        :meth:`EventQuerySet.load_contexts_and_renderers
+        <entity_event.querysets.EventQuerySet.load_contexts_and_renderers>`), otherwise
+        :class:`~entity_event.exceptions.ContextNotLoadedError` is raised; both it and
+        :class:`~entity_event.exceptions.NoRendererError` are ``RuntimeError``.
+        ``observing_entity``, if given, is available to the templates under that name.
+        """
+        return rendering.render_event(self, medium, observing_entity)
+
+    def get_serialized_context(self, medium: Medium):
+        """The context this event renders with on ``medium``, as data ``json.dumps`` accepts.
+
+        Hinted primary keys appear as dicts of the fetched rows and the medium's
+        ``additional_context`` is merged in. Loading must have happened first, as for
+        :meth:`render`.
+        """
+        return rendering.serialized_context(self, medium)
+
 
 class AdminEvent(Event):
     """The same events, with an admin form that creates announcements."""
@@ -238,3 +272,27 @@ class ContextRenderer(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def get_sources(self) -> list[Source]:
+        """The sources this renderer renders: its source, or every source of its source group."""
+        if self.source_id is not None:
+            return [self.source]
+        if self.source_group_id is not None:
+            return list(Source.objects.filter(group_id=self.source_group_id).order_by("id"))
+        return []
+
+    def render_text_or_html_template(self, context: dict, is_text: bool = True) -> str:
+        """Render the text template (or the HTML one): a template path wins over an inline
+        template, and neither gives ``''``. Only the HTML rendering escapes values."""
+        return rendering.render_template(self, context, is_text=is_text)
+
+    def render_context_to_text_html_templates(self, context: dict) -> tuple[str, str]:
+        """``(text, html)`` renderings of ``context``, surrounding whitespace stripped."""
+        return (
+            self.render_text_or_html_template(context, is_text=True).strip(),
+            self.render_text_or_html_template(context, is_text=False).strip(),
+        )
+
+    def get_serialized_context(self, context: dict):
+        """``context`` as data ``json.dumps`` accepts (see :mod:`entity_event.context_serializer`)."""
+        return DefaultContextSerializer(context).data

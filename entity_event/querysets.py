@@ -4,7 +4,7 @@ from collections.abc import Iterable, Mapping
 
 from django.db import models
 
-from entity_event import creation
+from entity_event import context_loader, creation
 
 
 class EventQuerySet(models.QuerySet):
@@ -15,6 +15,10 @@ class EventQuerySet(models.QuerySet):
     def cache_related(self) -> "EventQuerySet":
         """Fetch each event's source and source group in the same query."""
         return self.select_related("source", "source__group")
+
+    def load_contexts_and_renderers(self, medium) -> list:
+        """These events as a list, each ready to ``render(medium)`` (constant number of queries)."""
+        return context_loader.load_contexts_and_renderers(self, [medium])
 
 
 class EventManager(models.Manager.from_queryset(EventQuerySet)):

@@ -5,7 +5,16 @@ from itertools import count
 from django.contrib.contenttypes.models import ContentType
 from entity.models import Entity, EntityKind, EntityRelationship
 
-from entity_event.models import Event, Medium, Source, SourceGroup, Subscription, Unsubscription
+from entity_event.models import (
+    ContextRenderer,
+    Event,
+    Medium,
+    RenderingStyle,
+    Source,
+    SourceGroup,
+    Subscription,
+    Unsubscription,
+)
 
 _entity_ids = count(1)
 
@@ -37,8 +46,20 @@ def source(name: str = "photo-tag", group: str = "site") -> Source:
     return Source.objects.create(name=name, display_name=name.title(), description=name, group=source_group)
 
 
-def medium(name: str = "newsfeed", medium_class=Medium) -> Medium:
-    return medium_class.objects.create(name=name, display_name=name.title(), description=name)
+def medium(name: str = "newsfeed", medium_class=Medium, **fields) -> Medium:
+    return medium_class.objects.create(name=name, display_name=name.title(), description=name, **fields)
+
+
+def style(name: str = "short") -> RenderingStyle:
+    return RenderingStyle.objects.get_or_create(name=name, defaults={"display_name": name.title()})[0]
+
+
+def renderer(name: str, rendering_style, source=None, group=None, **fields) -> ContextRenderer:
+    """A context renderer of ``source`` or of the source group named ``group``."""
+    source_group = SourceGroup.objects.get(name=group) if group else None
+    return ContextRenderer.objects.create(
+        name=name, rendering_style=rendering_style, source=source, source_group=source_group, **fields
+    )
 
 
 def subscribe(

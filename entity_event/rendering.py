@@ -1,0 +1,82 @@
+"""Rendering loaded events with their context renderers' templates, and serializing their contexts.
+
+Templates go through the project's Django template engine. HTML renderings escape the context's
+values as Django templates usually do; text renderings do not, since a plain-text email should
+read ``Tom & Jerry``, not ``Tom &amp; Jerry``.
+"""
+
+from typing import Any
+
+from django.template import Context, Engine, TemplateDoesNotExist
+
+from entity_event import context_loader, models
+from entity_event.context_serializer import DefaultContextSerializer
+from entity_event.exceptions import NoRendererError, RendererTemplateNotFound
+
+
+def render_template(renderer: "models.ContextRenderer", context: dict, is_text: bool = True) -> str:
+    """Render ``renderer``'s text (or HTML) template: its path if set, else its inline template.
+
+    With neither, the result is ``''``. Raises
+    :class:`~entity_event.exceptions.RendererTemplateNotFound` for a path no loader finds.
+    """
+    kind = "text" if is_text else "html"
+    path = renderer.text_template_path if is_text else renderer.html_template_path
+    inline = renderer.text_template if is_text else renderer.html_template
+    engine = Engine.get_default()
+    if path:
+        try:
+            template = engine.get_template(path)
+        except TemplateDoesNotExist as error:
+            raise RendererTemplateNotFound(
+                f"context renderer '{renderer.name}' names the {kind} template '{path}', "
+                "which no template loader finds",
+                tried=error.tried,
+                chain=[error],
+            ) from error
+    elif inline:
+        template = engine.from_string(inline)
+    else:
+        return ""
+    return template.render(Context(context, autoescape=not is_text))
+
+
+def medium_context(event: "models.Event", medium: "models.Medium") -> dict:
+    """The loaded context of ``event`` for ``medium``, the medium's additional context merged over it."""
+    loaded = context_loader.loaded_rendering(event, medium)
+    return {**loaded.context, **(medium.additional_context or {})}
+
+
+def render_event(
+    event: "models.Event", medium: "models.Medium", observing_entity: Any = None
+) -> tuple[str, str]:
+    """``(text, html)`` of a loaded event on ``medium``.
+
+    ``observing_entity``, when given, is available to the templates under that name.
+    """
+    renderer = context_loader.loaded_rendering(event, medium).renderer
+    if renderer is None:
+        raise NoRendererError(
+            f"no context renderer renders events of source '{event.source.name}' on medium "
+            f"'{medium.name}': add one for the source or its group, in the medium's rendering style "
+            "or in the style named by DEFAULT_ENTITY_EVENT_RENDERING_STYLE"
+        )
+    context = medium_context(event, medium)
+    if observing_entity is not None:
+        context["observing_entity"] = observing_entity
+    return renderer.render_context_to_text_html_templates(context)
+
+
+def render_events(medium: "models.Medium", events) -> dict:
+    """``{event: (text, html)}`` for ``events`` on ``medium``, loading them first."""
+    loaded = context_loader.load_contexts_and_renderers(events, [medium])
+    return {event: render_event(event, medium) for event in loaded}
+
+
+def serialized_context(event: "models.Event", medium: "models.Medium") -> Any:
+    """The JSON-safe form of the context ``event`` renders with on ``medium``."""
+    renderer = context_loader.loaded_rendering(event, medium).renderer
+    context = medium_context(event, medium)
+    if renderer is None:
+        return DefaultContextSerializer(context).data
+    return renderer.get_serialized_context(context)

@@ -1,0 +1,351 @@
+"""Loading renderers and hinted model instances for many events at once."""
+
+import pytest
+from django.contrib.auth.models import Group, User
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from entity_event.context_loader import load_contexts_and_renderers
+from entity_event.exceptions import ContextHintError
+from entity_event.models import Event
+from entity_event.tests import helpers
+
+pytestmark = pytest.mark.django_db
+
+USER_HINT = {"user": {"app_name": "auth", "model_name": "User"}}
+
+
+def loaded(event, medium):
+    """The loaded rendering of ``event`` on ``medium``."""
+    return event.loaded_renderings[medium.pk]
+
+
+@pytest.fixture
+def login():
+    return helpers.source("user-logged-in", group="accounts")
+
+
+@pytest.fixture
+def short():
+    return helpers.style("short")
+
+
+@pytest.fixture
+def newsfeed(short):
+    return helpers.medium("newsfeed", rendering_style=short)
+
+
+# Choosing a renderer.
+
+
+@pytest.fixture
+def every_candidate(login, short, settings):
+    """One renderer for each step of the choice order, with "plain" as the default style."""
+    settings.DEFAULT_ENTITY_EVENT_RENDERING_STYLE = "plain"
+    plain = helpers.style("plain")
+    return {
+        "group+medium style": helpers.renderer("group-short", short, group="accounts"),
+        "source+medium style": helpers.renderer("login-short", short, source=login),
+        "group+default style": helpers.renderer("group-plain", plain, group="accounts"),
+        "source+default style": helpers.renderer("login-plain", plain, source=login),
+    }
+
+
+@pytest.mark.parametrize(
+    "expected",
+    ["group+medium style", "source+medium style", "group+default style", "source+default style"],
+)
+def test_the_first_renderer_in_the_documented_order_is_chosen(every_candidate, login, newsfeed, expected):
+    order = list(every_candidate)
+    for better in order[: order.index(expected)]:
+        every_candidate[better].delete()
+    event = helpers.event(login)
+
+    load_contexts_and_renderers([event], [newsfeed])
+
+    assert loaded(event, newsfeed).renderer == every_candidate[expected]
+
+
+def test_without_a_default_style_setting_only_the_medium_style_counts(login, newsfeed, settings):
+    settings.DEFAULT_ENTITY_EVENT_RENDERING_STYLE = None
+    helpers.renderer("login-plain", helpers.style("plain"), source=login)
+    event = helpers.event(login)
+
+    load_contexts_and_renderers([event], [newsfeed])
+
+    assert loaded(event, newsfeed).renderer is None
+
+
+def test_a_medium_without_style_uses_the_default_style(login, settings):
+    settings.DEFAULT_ENTITY_EVENT_RENDERING_STYLE = "plain"
+    plain_renderer = helpers.renderer("login-plain", helpers.style("plain"), source=login)
+    email = helpers.medium("email")
+    event = helpers.event(login)
+
+    load_contexts_and_renderers([event], [email])
+
+    assert loaded(event, email).renderer == plain_renderer
+
+
+def test_renderers_of_other_sources_and_groups_are_not_chosen(login, short, newsfeed):
+    other = helpers.source("photo-tag", group="photos")
+    helpers.renderer("photo-short", short, source=other)
+    helpers.renderer("photos-short", short, group="photos")
+    event = helpers.event(login)
+
+    load_contexts_and_renderers([event], [newsfeed])
+
+    assert loaded(event, newsfeed).renderer is None
+
+
+def test_of_two_group_renderers_in_one_style_the_older_is_chosen(login, short, newsfeed):
+    older = helpers.renderer("accounts-short", short, group="accounts")
+    helpers.renderer("accounts-short-again", short, group="accounts")
+    event = helpers.event(login)
+
+    load_contexts_and_renderers([event], [newsfeed])
+
+    assert loaded(event, newsfeed).renderer == older
+
+
+def test_each_medium_gets_the_renderer_of_its_own_style(login, short, newsfeed):
+    email = helpers.medium("email", rendering_style=helpers.style("email"))
+    short_renderer = helpers.renderer("login-short", short, source=login)
+    email_renderer = helpers.renderer("login-email", email.rendering_style, source=login)
+    event = helpers.event(login)
+
+    load_contexts_and_renderers([event], [newsfeed, email])
+
+    assert loaded(event, newsfeed).renderer == short_renderer
+    assert loaded(event, email).renderer == email_renderer
+
+
+def test_loading_for_another_medium_keeps_what_was_loaded_before(login, short, newsfeed):
+    helpers.renderer("login-short", short, source=login)
+    email = helpers.medium("email")
+    event = helpers.event(login)
+
+    load_contexts_and_renderers([event], [newsfeed])
+    load_contexts_and_renderers([event], [email])
+
+    assert set(event.loaded_renderings) == {newsfeed.pk, email.pk}
+
+
+def test_nothing_to_load_runs_no_query(newsfeed, login):
+    with CaptureQueriesContext(connection) as captured:
+        assert load_contexts_and_renderers([], [newsfeed]) == []
+        assert load_contexts_and_renderers(Event.objects.none(), [newsfeed]) == []
+    assert helpers.statements(captured) == []
+
+
+# Context hints.
+
+
+@pytest.fixture
+def jeff():
+    return User.objects.create(username="jeff")
+
+
+@pytest.fixture
+def wes():
+    return User.objects.create(username="wes")
+
+
+def test_a_hinted_primary_key_becomes_the_model_instance(login, short, newsfeed, jeff):
+    helpers.renderer("login-short", short, source=login, context_hints=USER_HINT)
+    event = helpers.event(login, context={"user": jeff.pk, "login_time": "noon"})
+
+    load_contexts_and_renderers([event], [newsfeed])
+
+    assert loaded(event, newsfeed).context == {"user": jeff, "login_time": "noon"}
+
+
+def test_the_stored_context_is_left_as_it_was(login, short, newsfeed, jeff):
+    helpers.renderer("login-short", short, source=login, context_hints=USER_HINT)
+    event = helpers.event(login, context={"user": jeff.pk})
+
+    load_contexts_and_renderers([event], [newsfeed])
+
+    assert event.context == {"user": jeff.pk}
+
+
+def test_every_occurrence_of_a_hinted_key_is_replaced_at_any_depth(login, short, newsfeed, jeff, wes):
+    helpers.renderer("login-short", short, source=login, context_hints=USER_HINT)
+    context = {
+        "user": jeff.pk,
+        "session": {"user": wes.pk, "device": {"user": str(jeff.pk)}},
+        "attempts": [{"user": wes.pk, "ok": False}, {"user": jeff.pk, "ok": True}, "plain"],
+        "witnesses": {"user": [jeff.pk, wes.pk]},
+    }
+    event = helpers.event(login, context=context)
+
+    load_contexts_and_renderers([event], [newsfeed])
+
+    assert loaded(event, newsfeed).context == {
+        "user": jeff,
+        "session": {"user": wes, "device": {"user": jeff}},
+        "attempts": [{"user": wes, "ok": False}, {"user": jeff, "ok": True}, "plain"],
+        "witnesses": {"user": [jeff, wes]},
+    }
+
+
+def test_values_that_cannot_be_primary_keys_are_walked_not_replaced(login, short, newsfeed, jeff):
+    helpers.renderer("login-short", short, source=login, context_hints=USER_HINT)
+    context = {"user": {"user": jeff.pk}, "other": {"user": None}, "flag": {"user": True}}
+    event = helpers.event(login, context=context)
+
+    load_contexts_and_renderers([event], [newsfeed])
+
+    assert loaded(event, newsfeed).context == {
+        "user": {"user": jeff},
+        "other": {"user": None},
+        "flag": {"user": True},
+    }
+
+
+def test_a_hinted_key_whose_row_is_gone_holds_none_and_lists_leave_it_out(login, short, newsfeed, jeff):
+    helpers.renderer("login-short", short, source=login, context_hints=USER_HINT)
+    gone = User.objects.create(username="gone")
+    context = {"user": gone.pk, "friends": {"user": [jeff.pk, gone.pk]}, "typo": {"user": "not-a-pk"}}
+    event = helpers.event(login, context=context)
+    gone.delete()
+
+    load_contexts_and_renderers([event], [newsfeed])
+
+    assert loaded(event, newsfeed).context == {
+        "user": None,
+        "friends": {"user": [jeff]},
+        "typo": {"user": None},
+    }
+
+
+def test_keys_are_only_replaced_with_the_hints_of_the_medium_renderer(login, short, newsfeed, jeff):
+    helpers.renderer("login-short", short, source=login, context_hints=USER_HINT)
+    email = helpers.medium("email", rendering_style=helpers.style("email"))
+    helpers.renderer("login-email", email.rendering_style, source=login)
+    event = helpers.event(login, context={"user": jeff.pk})
+
+    load_contexts_and_renderers([event], [newsfeed, email])
+
+    assert loaded(event, newsfeed).context == {"user": jeff}
+    assert loaded(event, email).context == {"user": jeff.pk}
+
+
+def test_an_event_without_renderer_keeps_a_copy_of_its_context(login, newsfeed):
+    event = helpers.event(login, context={"user": 1, "nested": {"list": [1, 2]}})
+
+    load_contexts_and_renderers([event], [newsfeed])
+
+    context = loaded(event, newsfeed).context
+    assert context == event.context
+    context["nested"]["list"].append(3)
+    assert event.context == {"user": 1, "nested": {"list": [1, 2]}}
+
+
+def test_an_unknown_model_in_a_hint_names_the_renderer_and_the_model(login, short, newsfeed):
+    helpers.renderer(
+        "login-short", short, source=login, context_hints={"user": {"app_name": "auth", "model_name": "Usr"}}
+    )
+    event = helpers.event(login, context={"user": 1})
+
+    with pytest.raises(ContextHintError, match=r"'login-short'.*'user'.*Usr"):
+        load_contexts_and_renderers([event], [newsfeed])
+
+
+def test_an_unknown_app_in_a_hint_names_the_renderer_and_the_app(login, short, newsfeed):
+    helpers.renderer(
+        "login-short", short, source=login, context_hints={"user": {"app_name": "nope", "model_name": "User"}}
+    )
+    event = helpers.event(login, context={"user": 1})
+
+    with pytest.raises(ContextHintError, match=r"'login-short'.*nope"):
+        load_contexts_and_renderers([event], [newsfeed])
+
+
+def test_a_hint_without_model_name_is_refused(login, short, newsfeed):
+    helpers.renderer("login-short", short, source=login, context_hints={"user": {"app_name": "auth"}})
+    event = helpers.event(login, context={"user": 1})
+
+    with pytest.raises(ContextHintError, match="'login-short'"):
+        load_contexts_and_renderers([event], [newsfeed])
+
+
+# Cost.
+
+
+def store_logins(source, count: int) -> None:
+    """``count`` login events, each naming a user, an entity and two friends."""
+    kind = helpers.kind("user")
+    for number in range(count):
+        user = User.objects.create(username=f"user{number}")
+        user.groups.add(Group.objects.get_or_create(name=f"group{number % 3}")[0])
+        actor = helpers.entity(f"actor{number}")
+        assert actor.entity_kind == kind
+        helpers.event(
+            source,
+            context={"user": user.pk, "details": {"actor": actor.pk, "friends": {"user": [user.pk]}}},
+        )
+
+
+@pytest.fixture
+def hinted_renderers(login, short):
+    """Two renderers (one per style) hinting users with their groups and entities with their kinds."""
+    hints = {
+        "user": {"app_name": "auth", "model_name": "user", "prefetch_related": ["groups"]},
+        "actor": {"app_name": "entity", "model_name": "Entity", "select_related": ["entity_kind"]},
+    }
+    helpers.renderer("login-short", short, source=login, context_hints=hints)
+    email_style = helpers.style("email")
+    helpers.renderer("accounts-email", email_style, group="accounts", context_hints=hints)
+    return email_style
+
+
+def load_all(mediums) -> tuple[list, list[str]]:
+    """Load every event, fetched without select_related, and the statements that it ran."""
+    with CaptureQueriesContext(connection) as captured:
+        events = load_contexts_and_renderers(Event.objects.order_by("id"), mediums)
+    return events, helpers.statements(captured)
+
+
+@pytest.mark.parametrize("count", [2, 12])
+def test_loading_runs_the_same_queries_for_few_and_many_events(login, newsfeed, hinted_renderers, count):
+    email = helpers.medium("email", rendering_style=hinted_renderers)
+    store_logins(login, count)
+
+    events, statements = load_all([newsfeed, email])
+
+    # Events, sources with groups, renderers, users, the users' groups, entities with kinds.
+    assert len(statements) == 6
+    assert len(events) == count
+    with CaptureQueriesContext(connection) as captured:
+        for event in events:
+            for medium in (newsfeed, email):
+                context = loaded(event, medium).context
+                assert [group.name for group in context["user"].groups.all()]
+                assert context["details"]["actor"].entity_kind.name == "user"
+                assert context["details"]["friends"]["user"] == [context["user"]]
+                assert event.source.group.name == "accounts"
+    assert helpers.statements(captured) == []
+
+
+def test_events_with_cached_sources_skip_the_source_query(login, newsfeed, hinted_renderers):
+    store_logins(login, 3)
+
+    with CaptureQueriesContext(connection) as captured:
+        load_contexts_and_renderers(Event.objects.cache_related(), [newsfeed])
+
+    # Events with sources and groups, renderers, users, the users' groups, entities with kinds.
+    assert len(helpers.statements(captured)) == 5
+
+
+def test_a_model_hinted_by_two_renderers_is_fetched_once(login, newsfeed, hinted_renderers):
+    email = helpers.medium("email", rendering_style=hinted_renderers)
+    store_logins(login, 3)
+    events = list(Event.objects.cache_related())
+
+    with CaptureQueriesContext(connection) as captured:
+        load_contexts_and_renderers(events, [newsfeed, email])
+
+    statements = helpers.statements(captured)
+    assert sum('FROM "auth_user" ' in sql for sql in statements) == 1
+    assert sum('FROM "entity_entity" ' in sql for sql in statements) == 1
