@@ -6,6 +6,7 @@ numbers, booleans and ``None``. Each kind of value goes through its own method, 
 change one step (for instance leave some model fields out) and keep the rest.
 """
 
+import datetime
 import json
 from typing import Any
 
@@ -30,8 +31,9 @@ class DefaultContextSerializer:
     def serialize_value(self, value: Any) -> Any:
         """Serialize any value by sending it to the step for its kind.
 
-        Values outside JSON become strings: dates and times in ISO 8601, decimals and UUIDs as
-        their text, anything else through ``str``.
+        Values outside JSON become strings: dates, times and durations in ISO 8601 (with every
+        digit of the microseconds), decimals and UUIDs as their text, anything else through
+        ``str``.
         """
         if isinstance(value, Model):
             return self.serialize_model(value)
@@ -43,6 +45,8 @@ class DefaultContextSerializer:
             return self.serialize_list(value)
         if isinstance(value, _JSON_SCALARS):
             return value
+        if isinstance(value, datetime.date | datetime.time):
+            return value.isoformat()
         try:
             return DjangoJSONEncoder().default(value)
         except TypeError:

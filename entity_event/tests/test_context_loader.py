@@ -349,3 +349,14 @@ def test_a_model_hinted_by_two_renderers_is_fetched_once(login, newsfeed, hinted
     statements = helpers.statements(captured)
     assert sum('FROM "auth_user" ' in sql for sql in statements) == 1
     assert sum('FROM "entity_entity" ' in sql for sql in statements) == 1
+
+
+def test_a_hinted_model_no_context_mentions_is_not_queried(login, short, newsfeed):
+    helpers.renderer("login-short", short, source=login, context_hints=USER_HINT)
+    helpers.event(login, context={"login_time": "noon"})
+
+    with CaptureQueriesContext(connection) as captured:
+        (event,) = load_contexts_and_renderers(Event.objects.cache_related(), [newsfeed])
+
+    assert not any('"auth_user"' in sql for sql in helpers.statements(captured))
+    assert loaded(event, newsfeed).context == {"login_time": "noon"}
