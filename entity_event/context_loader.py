@@ -56,13 +56,8 @@ def load_contexts_and_renderers(
     if not events or not mediums:
         return events
     _cache_sources(events)
-    choose = _renderer_chooser(events, mediums)
-    chosen = {(event.pk, medium.pk): choose(event.source, medium) for event in events for medium in mediums}
-    hinted = _HintedModels([renderer for renderer in chosen.values() if renderer is not None])
-    for event in events:
-        for renderer in {chosen[event.pk, medium.pk] for medium in mediums} - {None}:
-            hinted.collect(event.context, renderer)
-    hinted.fetch()
+    chosen = _choose_renderers(events, mediums)
+    hinted = _fetch_hinted_rows(events, chosen)
     for event in events:
         loaded = getattr(event, LOADED_ATTRIBUTE, {})
         for medium in mediums:
@@ -101,6 +96,12 @@ def _source_cached(event: "models.Event") -> bool:
 
 
 # Step 2: renderers.
+
+
+def _choose_renderers(events: list, mediums: list) -> dict[tuple[int, int], "models.ContextRenderer | None"]:
+    """``{(event id, medium id): renderer or None}`` in the documented order of preference."""
+    choose = _renderer_chooser(events, mediums)
+    return {(event.pk, medium.pk): choose(event.source, medium) for event in events for medium in mediums}
 
 
 def _renderer_chooser(events: list, mediums: list) -> Callable:
@@ -142,6 +143,20 @@ def _renderer_chooser(events: list, mediums: list) -> Callable:
 # Steps 3 and 4: context hints.
 
 
+def _fetch_hinted_rows(events: list, chosen: dict) -> "_HintedModels":
+    """The rows that the chosen renderers' hints point at in the events' contexts, fetched."""
+    hinted = _HintedModels({renderer for renderer in chosen.values() if renderer is not None})
+    renderers_by_event = defaultdict(set)
+    for (event_pk, _medium_pk), renderer in chosen.items():
+        if renderer is not None:
+            renderers_by_event[event_pk].add(renderer)
+    for event in events:
+        for renderer in renderers_by_event[event.pk]:
+            hinted.collect(event.context, renderer)
+    hinted.fetch()
+    return hinted
+
+
 @dataclass
 class _ModelFetch:
     """The rows to fetch from one hinted model, and how."""
@@ -155,12 +170,9 @@ class _ModelFetch:
 class _HintedModels:
     """The models the renderers' hints point at: pks to fetch, then fetched rows to substitute."""
 
-    def __init__(self, renderers: list) -> None:
-        self.models_by_renderer: dict[int, dict[str, type[Model]]] = {}
+    def __init__(self, renderers: Iterable) -> None:
         self.fetches: dict[type[Model], _ModelFetch] = defaultdict(_ModelFetch)
-        for renderer in renderers:
-            if renderer.pk not in self.models_by_renderer:
-                self.models_by_renderer[renderer.pk] = self._resolve(renderer)
+        self.models_by_renderer = {renderer.pk: self._resolve(renderer) for renderer in renderers}
 
     def _resolve(self, renderer: "models.ContextRenderer") -> dict[str, type[Model]]:
         """Map each hinted key of ``renderer`` to its model, merging the hint's related lookups."""
@@ -174,8 +186,8 @@ class _HintedModels:
                     f"which names no installed model ({error})"
                 ) from error
             fetch = self.fetches[model]
-            fetch.select_related.update(hint.get("select_related") or ())
-            fetch.prefetch_related.update(hint.get("prefetch_related") or ())
+            fetch.select_related.update(_lookups(hint, "select_related"))
+            fetch.prefetch_related.update(_lookups(hint, "prefetch_related"))
             resolved[key] = model
         return resolved
 
@@ -204,6 +216,12 @@ class _HintedModels:
         """A copy of ``context`` whose keys hinted by ``renderer`` hold the fetched rows."""
         hints = self.models_by_renderer[renderer.pk] if renderer is not None else {}
         return _replace_hinted(context, hints, lambda model, pk: self.fetches[model].rows.get(pk))
+
+
+def _lookups(hint: dict, name: str) -> list[str]:
+    """The ``select_related`` or ``prefetch_related`` lookups of a hint; one name alone is accepted."""
+    lookups = hint.get(name) or []
+    return [lookups] if isinstance(lookups, str) else list(lookups)
 
 
 def _replace_hinted(value: Any, hints: dict[str, type[Model]], replace: Callable) -> Any:

@@ -360,3 +360,15 @@ def test_a_hinted_model_no_context_mentions_is_not_queried(login, short, newsfee
 
     assert not any('"auth_user"' in sql for sql in helpers.statements(captured))
     assert loaded(event, newsfeed).context == {"login_time": "noon"}
+
+
+def test_a_single_related_lookup_may_be_given_without_a_list(login, short, newsfeed):
+    actor = helpers.entity("alice")
+    hints = {"actor": {"app_name": "entity", "model_name": "entity", "select_related": "entity_kind"}}
+    helpers.renderer("login-short", short, source=login, context_hints=hints)
+    helpers.event(login, context={"actor": actor.pk})
+    (event,) = load_contexts_and_renderers(Event.objects.cache_related(), [newsfeed])
+
+    with CaptureQueriesContext(connection) as captured:
+        assert loaded(event, newsfeed).context["actor"].entity_kind.name == "user"
+    assert helpers.statements(captured) == []

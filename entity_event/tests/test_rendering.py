@@ -8,11 +8,12 @@ from django.db import connection
 from django.template import TemplateDoesNotExist
 from django.test.utils import CaptureQueriesContext
 
+from entity_event.context_loader import load_contexts_and_renderers
 from entity_event.exceptions import ContextNotLoadedError, NoRendererError, RendererTemplateNotFound
 from entity_event.models import ContextRenderer, Event
 from entity_event.tests import helpers
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("test_templates")]
+pytestmark = pytest.mark.django_db
 
 USER_HINT = {"user": {"app_name": "auth", "model_name": "User"}}
 
@@ -182,6 +183,11 @@ def test_a_medium_additional_context_is_merged_over_the_event_context(login, sho
 
     assert branded.render([event])[event][0] == "Acme: soon"
     assert plain.render([event])[event][0] == "ignored: noon"
+
+    (both,) = load_contexts_and_renderers([event], [branded, plain])
+    assert both.render(branded)[0] == "Acme: soon"
+    assert both.render(plain)[0] == "ignored: noon"
+    assert both.get_serialized_context(plain) == {"header": "ignored", "login_time": "noon"}
 
 
 def test_the_observing_entity_is_available_to_templates(login, notification, short):
