@@ -52,7 +52,8 @@ def list_model_fields(app, what, name, obj, options, lines):
     """Append the database fields of a model to its autodoc entry, as the docstrings omit them."""
     from django.db import models
 
-    if what != "class" or not isinstance(obj, type) or not issubclass(obj, models.Model):
+    is_model = isinstance(obj, type) and issubclass(obj, models.Model) and hasattr(obj, "_meta")
+    if what != "class" or not is_model:
         return
     fields = [field for field in obj._meta.get_fields() if field.concrete and not field.auto_created]
     if not fields:
