@@ -18,6 +18,9 @@ from entity_event.models import (
 
 _entity_ids = count(1)
 
+#: A context hint turning the "user" key of a context into a django.contrib.auth user.
+USER_HINT = {"user": {"app_name": "auth", "model_name": "User"}}
+
 
 def kind(name: str) -> EntityKind:
     return EntityKind.objects.get_or_create(name=name, defaults={"display_name": name.title()})[0]

@@ -12,22 +12,10 @@ from entity_event.tests import helpers
 
 pytestmark = pytest.mark.django_db
 
-USER_HINT = {"user": {"app_name": "auth", "model_name": "User"}}
-
 
 def loaded(event, medium):
     """The loaded rendering of ``event`` on ``medium``."""
     return event.loaded_renderings[medium.pk]
-
-
-@pytest.fixture
-def login():
-    return helpers.source("user-logged-in", group="accounts")
-
-
-@pytest.fixture
-def short():
-    return helpers.style("short")
 
 
 @pytest.fixture
@@ -152,7 +140,7 @@ def wes():
 
 
 def test_a_hinted_primary_key_becomes_the_model_instance(login, short, newsfeed, jeff):
-    helpers.renderer("login-short", short, source=login, context_hints=USER_HINT)
+    helpers.renderer("login-short", short, source=login, context_hints=helpers.USER_HINT)
     event = helpers.event(login, context={"user": jeff.pk, "login_time": "noon"})
 
     load_contexts_and_renderers([event], [newsfeed])
@@ -161,7 +149,7 @@ def test_a_hinted_primary_key_becomes_the_model_instance(login, short, newsfeed,
 
 
 def test_the_stored_context_is_left_as_it_was(login, short, newsfeed, jeff):
-    helpers.renderer("login-short", short, source=login, context_hints=USER_HINT)
+    helpers.renderer("login-short", short, source=login, context_hints=helpers.USER_HINT)
     event = helpers.event(login, context={"user": jeff.pk})
 
     load_contexts_and_renderers([event], [newsfeed])
@@ -170,7 +158,7 @@ def test_the_stored_context_is_left_as_it_was(login, short, newsfeed, jeff):
 
 
 def test_every_occurrence_of_a_hinted_key_is_replaced_at_any_depth(login, short, newsfeed, jeff, wes):
-    helpers.renderer("login-short", short, source=login, context_hints=USER_HINT)
+    helpers.renderer("login-short", short, source=login, context_hints=helpers.USER_HINT)
     context = {
         "user": jeff.pk,
         "session": {"user": wes.pk, "device": {"user": str(jeff.pk)}},
@@ -190,7 +178,7 @@ def test_every_occurrence_of_a_hinted_key_is_replaced_at_any_depth(login, short,
 
 
 def test_values_that_cannot_be_primary_keys_are_walked_not_replaced(login, short, newsfeed, jeff):
-    helpers.renderer("login-short", short, source=login, context_hints=USER_HINT)
+    helpers.renderer("login-short", short, source=login, context_hints=helpers.USER_HINT)
     context = {"user": {"user": jeff.pk}, "other": {"user": None}, "flag": {"user": True}}
     event = helpers.event(login, context=context)
 
@@ -204,7 +192,7 @@ def test_values_that_cannot_be_primary_keys_are_walked_not_replaced(login, short
 
 
 def test_a_hinted_key_whose_row_is_gone_holds_none_and_lists_leave_it_out(login, short, newsfeed, jeff):
-    helpers.renderer("login-short", short, source=login, context_hints=USER_HINT)
+    helpers.renderer("login-short", short, source=login, context_hints=helpers.USER_HINT)
     gone = User.objects.create(username="gone")
     context = {"user": gone.pk, "friends": {"user": [jeff.pk, gone.pk]}, "typo": {"user": "not-a-pk"}}
     event = helpers.event(login, context=context)
@@ -220,7 +208,7 @@ def test_a_hinted_key_whose_row_is_gone_holds_none_and_lists_leave_it_out(login,
 
 
 def test_keys_are_only_replaced_with_the_hints_of_the_medium_renderer(login, short, newsfeed, jeff):
-    helpers.renderer("login-short", short, source=login, context_hints=USER_HINT)
+    helpers.renderer("login-short", short, source=login, context_hints=helpers.USER_HINT)
     email = helpers.medium("email", rendering_style=helpers.style("email"))
     helpers.renderer("login-email", email.rendering_style, source=login)
     event = helpers.event(login, context={"user": jeff.pk})
@@ -352,7 +340,7 @@ def test_a_model_hinted_by_two_renderers_is_fetched_once(login, newsfeed, hinted
 
 
 def test_a_hinted_model_no_context_mentions_is_not_queried(login, short, newsfeed):
-    helpers.renderer("login-short", short, source=login, context_hints=USER_HINT)
+    helpers.renderer("login-short", short, source=login, context_hints=helpers.USER_HINT)
     helpers.event(login, context={"login_time": "noon"})
 
     with CaptureQueriesContext(connection) as captured:

@@ -15,18 +15,6 @@ from entity_event.tests import helpers
 
 pytestmark = pytest.mark.django_db
 
-USER_HINT = {"user": {"app_name": "auth", "model_name": "User"}}
-
-
-@pytest.fixture
-def login():
-    return helpers.source("user-logged-in", group="accounts")
-
-
-@pytest.fixture
-def short():
-    return helpers.style("short")
-
 
 @pytest.fixture
 def notification(short):
@@ -41,7 +29,7 @@ def login_renderer(login, short):
         source=login,
         text_template_path="entity_event_tests/login.txt",
         html_template_path="entity_event_tests/login.html",
-        context_hints=USER_HINT,
+        context_hints=helpers.USER_HINT,
     )
 
 
