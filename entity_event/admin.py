@@ -1,0 +1,283 @@
+"""The Django admin of entity_event: where staff manage sources, mediums and subscriptions.
+
+Subscriptions and unsubscriptions pick their entity through autocomplete, because a project can
+have many thousands of entities. Django's autocomplete needs a registered admin with search fields
+for the target model, and django-entity registers none, so this module registers small read-only
+admins for ``Entity`` and ``EntityKind`` unless the project registered its own first.
+"""
+
+import json
+
+from django import forms
+from django.contrib import admin
+from django.contrib.admin.widgets import AdminSplitDateTime
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db.models import Count
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.html import format_html
+from entity.models import Entity, EntityKind
+
+from entity_event.models import (
+    AdminEvent,
+    ContextRenderer,
+    Event,
+    EventActor,
+    EventSeen,
+    Medium,
+    RenderingStyle,
+    Source,
+    SourceGroup,
+    Subscription,
+    Unsubscription,
+)
+
+
+def pretty_json(value) -> str:
+    """``value`` as indented JSON in a ``<pre>`` block, for read-only display."""
+    text = json.dumps(value, cls=DjangoJSONEncoder, indent=2, sort_keys=True, ensure_ascii=False)
+    return format_html('<pre style="margin: 0; white-space: pre-wrap">{}</pre>', text)
+
+
+# Entities come from django-entity, which mirrors them from the project's models: view only.
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Lists and shows rows that something else maintains; nothing can be added, changed or deleted."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+class EntityAdmin(ReadOnlyAdmin):
+    list_display = ("display_name", "entity_kind", "is_active")
+    list_filter = ("entity_kind", "is_active")
+    list_select_related = ("entity_kind",)
+    search_fields = ("display_name",)
+    ordering = ("display_name", "id")
+
+    def get_queryset(self, request: HttpRequest):
+        """Every entity, inactive ones too: they can still hold subscriptions."""
+        return Entity.all_objects.select_related("entity_kind").order_by(*self.get_ordering(request))
+
+
+class EntityKindAdmin(ReadOnlyAdmin):
+    list_display = ("display_name", "name", "is_active")
+    search_fields = ("name", "display_name")
+    ordering = ("name",)
+
+    def get_queryset(self, request: HttpRequest):
+        return EntityKind.all_objects.order_by(*self.get_ordering(request))
+
+
+def register_entity_admins(site: admin.AdminSite) -> None:
+    """Register the entity admins on ``site``, keeping any the project registered before."""
+    for model, model_admin in ((Entity, EntityAdmin), (EntityKind, EntityKindAdmin)):
+        if not site.is_registered(model):
+            site.register(model, model_admin)
+
+
+register_entity_admins(admin.site)
+
+
+# Sources, mediums and rendering.
+
+
+@admin.register(SourceGroup)
+class SourceGroupAdmin(admin.ModelAdmin):
+    list_display = ("name", "display_name")
+    search_fields = ("name", "display_name", "description")
+
+
+@admin.register(Source)
+class SourceAdmin(admin.ModelAdmin):
+    list_display = ("name", "display_name", "group")
+    list_filter = ("group",)
+    list_select_related = ("group",)
+    search_fields = ("name", "display_name", "description")
+
+
+@admin.register(RenderingStyle)
+class RenderingStyleAdmin(admin.ModelAdmin):
+    list_display = ("name", "display_name")
+    search_fields = ("name", "display_name")
+
+
+@admin.register(Medium)
+class MediumAdmin(admin.ModelAdmin):
+    list_display = ("name", "display_name", "rendering_style", "time_created")
+    list_filter = ("rendering_style",)
+    list_select_related = ("rendering_style",)
+    search_fields = ("name", "display_name", "description")
+
+
+@admin.register(ContextRenderer)
+class ContextRendererAdmin(admin.ModelAdmin):
+    list_display = ("name", "source", "source_group", "rendering_style")
+    list_filter = ("rendering_style", "source_group", "source")
+    list_select_related = ("source", "source_group", "rendering_style")
+    search_fields = ("name", "text_template_path", "html_template_path")
+    fieldsets = (
+        (None, {"fields": ("name", "rendering_style", "source", "source_group")}),
+        ("Template files", {"fields": ("text_template_path", "html_template_path")}),
+        ("Inline templates", {"fields": ("text_template", "html_template")}),
+        ("Context", {"fields": ("context_hints",)}),
+    )
+
+
+# Who receives what.
+
+
+@admin.register(Subscription)
+class SubscriptionAdmin(admin.ModelAdmin):
+    list_display = ("medium", "source", "entity", "sub_entity_kind", "only_following")
+    list_filter = ("medium", "source", "only_following")
+    list_select_related = ("medium", "source", "entity", "sub_entity_kind")
+    search_fields = ("entity__display_name", "source__name", "source__display_name", "medium__name")
+    autocomplete_fields = ("entity", "sub_entity_kind")
+
+
+@admin.register(Unsubscription)
+class UnsubscriptionAdmin(admin.ModelAdmin):
+    list_display = ("medium", "source", "entity")
+    list_filter = ("medium", "source")
+    list_select_related = ("medium", "source", "entity")
+    search_fields = ("entity__display_name", "source__name", "source__display_name", "medium__name")
+    autocomplete_fields = ("entity",)
+
+
+# Events.
+
+
+class EventActorInline(admin.TabularInline):
+    model = EventActor
+    autocomplete_fields = ("entity",)
+    extra = 0
+
+
+class EventSeenInline(admin.TabularInline):
+    model = EventSeen
+    extra = 0
+
+
+@admin.register(Event)
+class EventAdmin(admin.ModelAdmin):
+    """Stored events. New ones come from code, or from the announcement form."""
+
+    list_display = ("time", "source", "actor_count", "time_expires", "uuid")
+    list_filter = ("source__group", "source", "time")
+    list_select_related = ("source",)
+    date_hierarchy = "time"
+    ordering = ("-time", "-id")
+    search_fields = ("uuid", "source__name", "source__display_name")
+    fields = ("source", "formatted_context", "time", "time_expires", "uuid")
+    readonly_fields = ("formatted_context", "time", "uuid")
+    inlines = (EventActorInline, EventSeenInline)
+
+    def get_queryset(self, request: HttpRequest):
+        return super().get_queryset(request).annotate(actor_count=Count("eventactor"))
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    @admin.display(description="actors", ordering="actor_count")
+    def actor_count(self, event: Event) -> int:
+        return event.actor_count
+
+    @admin.display(description="context")
+    def formatted_context(self, event: Event) -> str:
+        return pretty_json(event.context)
+
+
+@admin.register(EventSeen)
+class EventSeenAdmin(admin.ModelAdmin):
+    list_display = ("event", "medium", "time_seen")
+    list_filter = ("medium", "time_seen")
+    list_select_related = ("event__source", "medium")
+    raw_id_fields = ("event",)
+    date_hierarchy = "time_seen"
+
+
+class AdminEventForm(forms.ModelForm):
+    """Creates an announcement: an event of ``source`` whose context is ``{"text": text}``.
+
+    Saving goes through ``Event.objects.create_event``, so the uuid and time are set the same way
+    as for events created in code. ``save(commit=False)`` stores nothing.
+    """
+
+    text = forms.CharField(widget=forms.Textarea(attrs={"rows": 4, "cols": 60}))
+    expires = forms.SplitDateTimeField(
+        required=False,
+        widget=AdminSplitDateTime,
+        label="Expires at",
+        help_text="Optional. After this moment the announcement is no longer shown.",
+    )
+
+    class Meta:
+        model = AdminEvent
+        fields = ("source",)
+
+    def clean_expires(self):
+        expires = self.cleaned_data["expires"]
+        if expires is not None and expires <= timezone.now():
+            raise forms.ValidationError("The expiry must lie in the future.")
+        return expires
+
+    def save(self, commit: bool = True) -> AdminEvent:
+        if not commit:
+            return super().save(commit=False)
+        fields = {"source": self.cleaned_data["source"], "context": {"text": self.cleaned_data["text"]}}
+        if self.cleaned_data["expires"] is not None:
+            fields["time_expires"] = self.cleaned_data["expires"]
+        event = Event.objects.create_event(**fields)
+        for field in Event._meta.concrete_fields:
+            setattr(self.instance, field.attname, getattr(event, field.attname))
+        self.instance._state.adding = False
+        self.instance._state.db = event._state.db
+        return self.instance
+
+
+@admin.register(AdminEvent)
+class AdminEventAdmin(admin.ModelAdmin):
+    """ "Create announcement": a short text sent out through a source; shown read-only afterwards."""
+
+    form = AdminEventForm
+    list_display = ("time", "source", "text", "time_expires")
+    list_filter = ("source",)
+    list_select_related = ("source",)
+    ordering = ("-time", "-id")
+    search_fields = ("source__name", "source__display_name")
+
+    def get_fields(self, request: HttpRequest, obj=None):
+        if obj is None:
+            return ("source", "text", "expires")
+        return ("source", "formatted_context", "time", "time_expires", "uuid")
+
+    def get_readonly_fields(self, request: HttpRequest, obj=None):
+        return () if obj is None else self.get_fields(request, obj)
+
+    def get_form(self, request: HttpRequest, obj=None, **kwargs):
+        """The announcement form to add; a plain, read-only form to look at a stored event."""
+        if obj is not None:
+            kwargs["form"] = forms.ModelForm
+        return super().get_form(request, obj, **kwargs)
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def save_model(self, request: HttpRequest, obj: AdminEvent, form: AdminEventForm, change: bool) -> None:
+        form.save()
+
+    @admin.display(description="text")
+    def text(self, event: AdminEvent) -> str:
+        return event.context.get("text", "")
+
+    @admin.display(description="context")
+    def formatted_context(self, event: AdminEvent) -> str:
+        return pretty_json(event.context)
