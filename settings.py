@@ -52,6 +52,8 @@ INSTALLED_APPS = [
     "entity",
     "entity_event",
     "entity_event.tests",
+    # The demo site of `make demo`.
+    "demo",
 ]
 
 MIDDLEWARE = [

@@ -1,8 +1,10 @@
 """URLs of the development project."""
 
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    # The demo site of `make demo`.
+    path("", include("demo.urls")),
 ]

@@ -1,0 +1,37 @@
+"""The form behind "post a demo event"."""
+
+from django import forms
+from django.contrib.auth.models import User
+
+from demo.feed import user_entity
+from entity_event.models import Event, Source
+
+
+class PostEventForm(forms.Form):
+    """An event of any source, written by the signed-in user, who is its first actor.
+
+    Colleagues tagged in it are actors too, so only-following subscriptions (photo tags in the
+    demo) reach them and their teams.
+    """
+
+    source = forms.ModelChoiceField(Source.objects.order_by("display_name"), empty_label=None)
+    text = forms.CharField(max_length=500, widget=forms.Textarea(attrs={"rows": 3}))
+    tagged = forms.ModelMultipleChoiceField(
+        User.objects.filter(is_active=True).order_by("first_name", "username"),
+        required=False,
+        label="Tag colleagues",
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def save(self, author: User) -> Event:
+        tagged = list(self.cleaned_data["tagged"])
+        actors = [entity for entity in map(user_entity, [author, *tagged]) if entity is not None]
+        return Event.objects.create_event(
+            source=self.cleaned_data["source"],
+            actors=actors,
+            context={
+                "author": author.get_full_name() or author.username,
+                "text": self.cleaned_data["text"],
+                "tagged": [user.get_full_name() or user.username for user in tagged],
+            },
+        )

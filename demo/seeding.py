@@ -1,0 +1,296 @@
+"""The demo company: people in teams, sources, mediums, subscriptions, renderers and events.
+
+Every step looks rows up by name before creating them and events carry fixed uuids, so seeding
+twice leaves the data as it was. Users and groups become entities through django-entity's
+syncing, which needs PostgreSQL.
+"""
+
+import random
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.contrib.auth.models import Group, User
+from django.db import transaction
+from django.utils import timezone
+from entity.models import Entity, EntityKind
+
+from demo.entities import COMPANY_GROUP
+from demo.progress import ProgressBar
+from entity_event.models import (
+    ContextRenderer,
+    Event,
+    Medium,
+    RenderingStyle,
+    Source,
+    SourceGroup,
+    Subscription,
+    Unsubscription,
+)
+
+EMPLOYEE_PASSWORD = "demo"
+ADMIN_USERNAME = ADMIN_PASSWORD = "admin"
+
+#: username, first name, last name, team.
+EMPLOYEES = [
+    ("alice", "Alice", "Martin", "Engineering"),
+    ("bob", "Bob", "Keller", "Sales"),
+    ("carol", "Carol", "Nguyen", "Design"),
+    ("dave", "Dave", "Okafor", "Engineering"),
+    ("erin", "Erin", "Larsen", "Sales"),
+    ("frank", "Frank", "Dubois", "Design"),
+    ("grace", "Grace", "Hopper", "Engineering"),
+    ("heidi", "Heidi", "Schmidt", "Sales"),
+    ("ivan", "Ivan", "Petrov", "Engineering"),
+    ("judy", "Judy", "Alvarez", "Design"),
+]
+
+#: name, display name, group name, group display name.
+SOURCES = [
+    ("photo-tag", "Photo tags", "social", "Social"),
+    ("new-product", "New products", "catalogue", "Catalogue"),
+    ("login", "Sign-ins", "security", "Security"),
+    ("announcement", "Announcements", "company", "Company"),
+]
+
+#: name, display name, rendering style.
+MEDIUMS = [
+    ("newsfeed", "Newsfeed", "short"),
+    ("email", "Email", "email"),
+    ("notification-bar", "Notification bar", "short"),
+]
+
+#: renderer name -> (source, style, template fields). Files live in demo/templates/demo/events/.
+RENDERERS = {
+    "photo tag, short": (
+        "photo-tag",
+        "short",
+        {
+            "text_template_path": "demo/events/photo_tag.txt",
+            "html_template_path": "demo/events/photo_tag.html",
+        },
+    ),
+    "new product, short": (
+        "new-product",
+        "short",
+        {
+            "text_template_path": "demo/events/new_product.txt",
+            "html_template_path": "demo/events/new_product.html",
+        },
+    ),
+    "new product, email": (
+        "new-product",
+        "email",
+        {
+            "text_template_path": "demo/events/new_product_email.txt",
+            "html_template_path": "demo/events/new_product_email.html",
+        },
+    ),
+    "sign-in, short": (
+        "login",
+        "short",
+        {
+            "text_template": "{{ author }} signed in from {{ device }}.",
+            "html_template": "<strong>{{ author }}</strong> signed in from {{ device }}.",
+        },
+    ),
+    "announcement, short": (
+        "announcement",
+        "short",
+        {
+            "text_template": "Announcement: {{ text }}",
+            "html_template": "<strong>Announcement:</strong> {{ text }}",
+        },
+    ),
+    "announcement, email": (
+        "announcement",
+        "email",
+        {
+            "text_template": "Hello,\n\n{{ text }}\n\nThe demo company",
+            "html_template": "<p>Hello,</p><p>{{ text }}</p><p>The demo company</p>",
+        },
+    ),
+}
+
+#: medium, source, subscriber (a group or a username), sub entity kind ("user" or None), only following.
+SUBSCRIPTIONS = [
+    ("newsfeed", "photo-tag", COMPANY_GROUP, "user", True),
+    ("newsfeed", "new-product", COMPANY_GROUP, "user", False),
+    ("newsfeed", "announcement", COMPANY_GROUP, "user", False),
+    ("newsfeed", "login", COMPANY_GROUP, "user", True),
+    ("newsfeed", "login", ADMIN_USERNAME, None, False),
+    ("email", "announcement", COMPANY_GROUP, "user", False),
+    ("email", "new-product", "Sales", "user", False),
+    ("notification-bar", "announcement", COMPANY_GROUP, "user", False),
+]
+
+#: medium, source, username: bob reads about new products on the newsfeed, not by email.
+UNSUBSCRIPTIONS = [("email", "new-product", "bob")]
+
+EVENT_COUNT = 300
+EVENT_BATCH = 50
+#: Events older than this are seeded as already seen on every medium.
+SEEN_AFTER = timedelta(days=2)
+
+PRODUCTS = ["Trail backpack", "Espresso grinder", "Standing desk", "Noise-cancelling headset", "Desk lamp"]
+CAPTIONS = ["Team lunch", "Hackathon night", "Summer party", "Whiteboard session", "Office dog", "Ski trip"]
+DEVICES = ["a laptop", "a phone", "a tablet"]
+ANNOUNCEMENTS = ["The office is closed on Friday.", "New coffee machine on floor 2.", "All-hands at 4 pm."]
+
+
+@dataclass
+class Seeded:
+    """What a run found or made."""
+
+    users: int
+    events_created: int
+    events_total: int
+
+
+def seed(out, rng_seed: int = 2024) -> Seeded:
+    """Create whatever of the demo company is missing, drawing progress bars on ``out``."""
+    with transaction.atomic():
+        _people(out)
+        mediums, sources = _catalogue()
+        _routing(mediums, sources)
+        created = _events(out, sources, mediums, random.Random(rng_seed))
+    return Seeded(users=User.objects.count(), events_created=created, events_total=Event.objects.count())
+
+
+def entity_for(model_obj) -> Entity:
+    return Entity.all_objects.get_for_obj(model_obj)
+
+
+def _people(out) -> dict[str, User]:
+    teams = {team for *_names, team in EMPLOYEES}
+    bar = ProgressBar(out, "people", 1 + len(teams) + 1 + len(EMPLOYEES))
+    groups = {COMPANY_GROUP: Group.objects.get_or_create(name=COMPANY_GROUP)[0]}
+    bar.advance()
+    for team in sorted(teams):
+        groups[team] = Group.objects.get_or_create(name=team)[0]
+        bar.advance()
+    admin, created = User.objects.get_or_create(
+        username=ADMIN_USERNAME,
+        defaults={"first_name": "Ada", "last_name": "Admin", "email": "admin@example.com"},
+    )
+    if created:
+        admin.is_staff = admin.is_superuser = True
+        admin.set_password(ADMIN_PASSWORD)
+        admin.save()
+    bar.advance()
+    people = {ADMIN_USERNAME: admin}
+    for username, first, last, team in EMPLOYEES:
+        user, created = User.objects.get_or_create(
+            username=username,
+            defaults={"first_name": first, "last_name": last, "email": f"{username}@example.com"},
+        )
+        if created:
+            user.set_password(EMPLOYEE_PASSWORD)
+            user.save()
+            user.groups.add(groups[team])
+        people[username] = user
+        bar.advance()
+    bar.finish()
+    return people
+
+
+def _catalogue() -> tuple[dict[str, Medium], dict[str, Source]]:
+    styles = {
+        name: RenderingStyle.objects.get_or_create(name=name, defaults={"display_name": name.title()})[0]
+        for name in ("short", "email")
+    }
+    sources = {}
+    for name, display_name, group_name, group_display in SOURCES:
+        group = SourceGroup.objects.get_or_create(
+            name=group_name,
+            defaults={"display_name": group_display, "description": f"{group_display} events."},
+        )[0]
+        sources[name] = Source.objects.get_or_create(
+            name=name,
+            defaults={"display_name": display_name, "description": f"{display_name}.", "group": group},
+        )[0]
+    mediums = {
+        name: Medium.objects.get_or_create(
+            name=name,
+            defaults={
+                "display_name": display_name,
+                "description": f"The {display_name.lower()}.",
+                "rendering_style": styles[style],
+            },
+        )[0]
+        for name, display_name, style in MEDIUMS
+    }
+    for renderer_name, (source, style, templates) in RENDERERS.items():
+        ContextRenderer.objects.get_or_create(
+            name=renderer_name,
+            defaults={"source": sources[source], "rendering_style": styles[style], **templates},
+        )
+    return mediums, sources
+
+
+def _subscriber(name: str) -> Entity:
+    group = Group.objects.filter(name=name).first()
+    return entity_for(group if group is not None else User.objects.get(username=name))
+
+
+def _routing(mediums: dict[str, Medium], sources: dict[str, Source]) -> None:
+    user_kind = EntityKind.all_objects.get(name="auth.user")
+    for medium, source, subscriber, sub_kind, only_following in SUBSCRIPTIONS:
+        Subscription.objects.get_or_create(
+            medium=mediums[medium],
+            source=sources[source],
+            entity=_subscriber(subscriber),
+            sub_entity_kind=user_kind if sub_kind else None,
+            defaults={"only_following": only_following},
+        )
+    for medium, source, username in UNSUBSCRIPTIONS:
+        Unsubscription.objects.get_or_create(
+            medium=mediums[medium], source=sources[source], entity=_subscriber(username)
+        )
+
+
+def _events(out, sources: dict[str, Source], mediums: dict[str, Medium], rng: random.Random) -> int:
+    """Store the demo's events (skipping those a previous run stored); older ones are marked seen."""
+    employees = list(
+        User.objects.filter(username__in=[name for name, *_rest in EMPLOYEES]).order_by("username")
+    )
+    entities = {user.pk: entity_for(user) for user in employees}
+    now = timezone.now()
+    wanted = [_event(number, rng, now, sources, employees, entities) for number in range(EVENT_COUNT)]
+    bar = ProgressBar(out, "events", len(wanted))
+    created = []
+    for start in range(0, len(wanted), EVENT_BATCH):
+        created += Event.objects.create_events(wanted[start : start + EVENT_BATCH])
+        bar.advance(len(wanted[start : start + EVENT_BATCH]))
+    bar.finish()
+    old = [event.pk for event in created if event.time < now - SEEN_AFTER]
+    if old:
+        for medium in mediums.values():
+            Event.objects.filter(pk__in=old).mark_seen(medium)
+    return len(created)
+
+
+def _event(number: int, rng: random.Random, now, sources, employees: list[User], entities) -> dict:
+    """The keyword arguments of demo event ``number``; the same ones on every run."""
+    author = rng.choice(employees)
+    time = now - timedelta(minutes=rng.randint(1, 30 * 24 * 60))
+    name = rng.choices(["login", "photo-tag", "new-product", "announcement"], weights=[45, 35, 15, 5])[0]
+    fields = {"uuid": f"demo-{number:04d}", "source": sources[name], "time": time, "ignore_duplicates": True}
+    author_name = author.get_full_name()
+    if name == "login":
+        context = {"author": author_name, "device": rng.choice(DEVICES)}
+        actors = [author]
+    elif name == "photo-tag":
+        tagged = rng.sample([user for user in employees if user != author], k=rng.randint(1, 3))
+        context = {
+            "author": author_name,
+            "text": rng.choice(CAPTIONS),
+            "tagged": [u.get_full_name() for u in tagged],
+        }
+        actors = [author, *tagged]
+    elif name == "new-product":
+        context = {"author": author_name, "text": rng.choice(PRODUCTS), "price": f"{rng.randint(20, 900)}.00"}
+        actors = [author]
+    else:
+        context = {"text": rng.choice(ANNOUNCEMENTS)}
+        actors = []
+    return {**fields, "context": context, "actors": [entities[user.pk] for user in actors]}

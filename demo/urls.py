@@ -1,0 +1,20 @@
+"""URLs of the demo site, included at the root of the development project."""
+
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from demo import views
+
+app_name = "demo"
+
+urlpatterns = [
+    path("", views.newsfeed, name="feed"),
+    path("seen/", views.mark_all_seen, name="mark_all_seen"),
+    path("post/", views.post_event, name="post_event"),
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(template_name="demo/login.html", next_page="demo:feed"),
+        name="login",
+    ),
+    path("accounts/logout/", auth_views.LogoutView.as_view(next_page="demo:login"), name="logout"),
+]
