@@ -10,9 +10,11 @@ class DemoConfig(AppConfig):
     default_auto_field = "django.db.models.AutoField"
 
     def ready(self) -> None:
-        from demo import entities  # noqa: F401  (registers users and groups with django-entity)
+        from demo import entities  # registers users and groups with django-entity
 
-        if connection.vendor != "postgresql":
+        if connection.vendor == "postgresql":
+            entities.connect_group_membership_syncing()
+        else:
             # django-entity's syncing writes with PostgreSQL-only SQL; elsewhere users and groups
             # are still saved, they just get no entity.
             from entity.signal_handlers import turn_off_syncing

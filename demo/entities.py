@@ -6,17 +6,44 @@ every employee, including the ones hired after it was made.
 """
 
 from django.contrib.auth.models import Group, User
+from django.db.models.signals import m2m_changed
 from entity.config import EntityConfig, register_entity
+from entity.sync import sync_entities
 
 #: The group every user is a sub entity of.
 COMPANY_GROUP = "Everyone"
 
 
 def users_of(group: Group):
-    """The users whose entity depends on ``group``: all of them for the company group."""
+    """Users to sync when ``group`` is saved: all of them once the company group exists."""
     if group.name == COMPANY_GROUP:
         return User.objects.all()
-    return group.user_set.all()
+    return User.objects.none()
+
+
+def sync_members_of_changed_group(sender, instance, action, pk_set, **kwargs) -> None:
+    """Sync the users added to or removed from a group through ``group.user_set``.
+
+    django-entity syncs the instance whose side of the many-to-many changed, here the group; the
+    users' super entities change too, and for removed users no watcher could find them.
+    """
+    if not isinstance(instance, Group):
+        return
+    if action == "pre_clear":
+        instance._members_before_clear = set(instance.user_set.values_list("pk", flat=True))
+        return
+    if action == "post_clear":
+        pk_set = instance._members_before_clear
+    elif action not in ("post_add", "post_remove"):
+        return
+    if pk_set:
+        sync_entities(*User.objects.filter(pk__in=pk_set))
+
+
+def connect_group_membership_syncing() -> None:
+    m2m_changed.connect(
+        sync_members_of_changed_group, sender=User.groups.through, dispatch_uid="demo_group_membership"
+    )
 
 
 @register_entity()
@@ -33,8 +60,7 @@ class GroupEntityConfig(EntityConfig):
 @register_entity()
 class UserEntityConfig(EntityConfig):
     queryset = User.objects.prefetch_related("groups")
-    # Adding a user to a group from the group's side, or creating the company group, changes
-    # the users' super entities: sync them when a group changes.
+    # Creating the company group changes every user's super entities.
     watching = [(Group, users_of)]
 
     def get_display_name(self, user: User) -> str:

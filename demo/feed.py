@@ -35,16 +35,17 @@ def user_entity(user: User) -> Entity | None:
     ).first()
 
 
-def newsfeed() -> Medium:
-    return Medium.objects.get(name=NEWSFEED)
+def newsfeed() -> Medium | None:
+    """The newsfeed medium, ``None`` until ``manage.py seed_demo`` made it."""
+    return Medium.objects.filter(name=NEWSFEED).first()
 
 
 def feed_events(user: User, **filters) -> QuerySet:
     """The events ``user`` receives on the newsfeed, newest first."""
-    entity = user_entity(user)
-    if entity is None:
+    entity, medium = user_entity(user), newsfeed()
+    if entity is None or medium is None:
         return Event.objects.none()
-    return newsfeed().entity_events(entity, **filters)
+    return medium.entity_events(entity, **filters)
 
 
 def unseen_count(user: User) -> int:
@@ -53,10 +54,9 @@ def unseen_count(user: User) -> int:
 
 def mark_all_seen(user: User) -> int:
     """Mark every unseen event of ``user``'s feed seen on the newsfeed; returns how many."""
-    entity = user_entity(user)
-    if entity is None:
+    entity, medium = user_entity(user), newsfeed()
+    if entity is None or medium is None:
         return 0
-    medium = newsfeed()
     return medium.entity_events(entity, seen=False).mark_seen(medium)
 
 
@@ -66,7 +66,7 @@ def feed_page(user: User, number) -> tuple[Page, list[FeedItem]]:
     events = list(page.object_list)
     medium = newsfeed()
     seen = set(EventSeen.objects.filter(medium=medium, event__in=events).values_list("event_id", flat=True))
-    rendered = render(medium, events)
+    rendered = render(medium, events) if events else {}
     return page, [FeedItem(event, *rendered[event], seen=event.pk in seen) for event in events]
 
 

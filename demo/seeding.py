@@ -149,9 +149,9 @@ class Seeded:
 def seed(out, rng_seed: int = 2024) -> Seeded:
     """Create whatever of the demo company is missing, drawing progress bars on ``out``."""
     with transaction.atomic():
-        _people(out)
-        mediums, sources = _catalogue()
-        _routing(mediums, sources)
+        people(out)
+        mediums, sources = catalogue()
+        subscribe_company(mediums, sources)
         created = _events(out, sources, mediums, random.Random(rng_seed))
     return Seeded(users=User.objects.count(), events_created=created, events_total=Event.objects.count())
 
@@ -160,7 +160,7 @@ def entity_for(model_obj) -> Entity:
     return Entity.all_objects.get_for_obj(model_obj)
 
 
-def _people(out) -> dict[str, User]:
+def people(out) -> dict[str, User]:
     teams = {team for *_names, team in EMPLOYEES}
     bar = ProgressBar(out, "people", 1 + len(teams) + 1 + len(EMPLOYEES))
     groups = {COMPANY_GROUP: Group.objects.get_or_create(name=COMPANY_GROUP)[0]}
@@ -193,7 +193,7 @@ def _people(out) -> dict[str, User]:
     return people
 
 
-def _catalogue() -> tuple[dict[str, Medium], dict[str, Source]]:
+def catalogue() -> tuple[dict[str, Medium], dict[str, Source]]:
     styles = {
         name: RenderingStyle.objects.get_or_create(name=name, defaults={"display_name": name.title()})[0]
         for name in ("short", "email")
@@ -232,7 +232,7 @@ def _subscriber(name: str) -> Entity:
     return entity_for(group if group is not None else User.objects.get(username=name))
 
 
-def _routing(mediums: dict[str, Medium], sources: dict[str, Source]) -> None:
+def subscribe_company(mediums: dict[str, Medium], sources: dict[str, Source]) -> None:
     user_kind = EntityKind.all_objects.get(name="auth.user")
     for medium, source, subscriber, sub_kind, only_following in SUBSCRIPTIONS:
         Subscription.objects.get_or_create(

@@ -13,8 +13,13 @@ from demo.forms import PostEventForm
 @login_required
 def newsfeed(request: HttpRequest) -> HttpResponse:
     page, items = feed.feed_page(request.user, request.GET.get("page"))
-    has_entity = feed.user_entity(request.user) is not None
-    return render(request, "demo/feed.html", {"page": page, "items": items, "has_entity": has_entity})
+    context = {
+        "page": page,
+        "items": items,
+        "seeded": feed.newsfeed() is not None,
+        "has_entity": feed.user_entity(request.user) is not None,
+    }
+    return render(request, "demo/feed.html", context)
 
 
 @require_POST

@@ -1,0 +1,154 @@
+"""The demo pages driven through the test client."""
+
+import pytest
+from django.contrib.auth.models import User
+from django.urls import reverse
+from entity.models import Entity
+
+from demo import feed
+from demo.seeding import entity_for
+from demo.tests import events
+from entity_event.models import Event, EventSeen
+
+pytestmark = pytest.mark.django_db
+
+
+def signed_in(client, user: User):
+    client.force_login(user)
+    return client
+
+
+def feed_texts(response) -> list[str]:
+    return [item.text for item in response.context["items"]]
+
+
+@pytest.mark.parametrize("name", ["demo:feed", "demo:post_event"])
+def test_pages_send_anonymous_visitors_to_the_sign_in(client, name):
+    response = client.get(reverse(name))
+    assert response.status_code == 302
+    assert response["Location"] == f"{reverse('demo:login')}?next={reverse(name)}"
+
+
+def test_signing_in_with_the_demo_password_opens_the_feed(client):
+    User.objects.create_user("alice", password="demo")
+    page = client.get(reverse("demo:login"))
+    assert page.status_code == 200 and b"Sign in" in page.content
+    response = client.post(reverse("demo:login"), {"username": "alice", "password": "demo"})
+    assert response.status_code == 302 and response["Location"] == reverse("demo:feed")
+    assert client.get(reverse("demo:feed")).status_code == 200
+
+
+def test_before_seeding_the_feed_says_how_to_seed(client):
+    response = signed_in(client, User.objects.create_user("alice")).get(reverse("demo:feed"))
+    assert b"run <code>manage.py seed_demo</code>" in response.content
+    assert b"Marked 0 events seen." in client.post(reverse("demo:mark_all_seen"), follow=True).content
+
+
+def test_a_wrong_password_stays_on_the_sign_in_with_an_error(client):
+    User.objects.create_user("alice", password="demo")
+    response = client.post(reverse("demo:login"), {"username": "alice", "password": "nope"})
+    assert response.status_code == 200
+    assert response.context["form"].non_field_errors()
+    assert "_auth_user_id" not in client.session
+
+
+def test_signing_out(client):
+    signed_in(client, User.objects.create_user("alice"))
+    response = client.post(reverse("demo:logout"))
+    assert response["Location"] == reverse("demo:login")
+    assert client.get(reverse("demo:feed")).status_code == 302
+
+
+@pytest.mark.entity_sync
+def test_the_feed_shows_the_users_events_newest_first_with_unseen_ones_highlighted(client, company):
+    old = events.announcement(company, "Old news", minutes_ago=60)
+    events.announcement(company, "Fresh news", minutes_ago=1)
+    Event.objects.filter(pk=old.pk).mark_seen(company["mediums"]["newsfeed"])
+    response = signed_in(client, company["users"]["alice"]).get(reverse("demo:feed"))
+    assert ["news" in text for text in feed_texts(response)] == [True, True]
+    assert [(item.text.endswith("Fresh news"), item.seen) for item in response.context["items"]] == [
+        (True, False),
+        (False, True),
+    ]
+    page = response.content.decode()
+    assert page.count('class="card unseen"') == 1
+    assert '<span class="badge" id="unseen-count" title="unseen events">1</span>' in page
+    assert 'href="/admin/"' in page
+
+
+@pytest.mark.entity_sync
+def test_each_user_sees_only_their_own_feed(client, company):
+    alice, bob, carol = (company["users"][name] for name in ("alice", "bob", "carol"))
+    events.photo(company, carol, [alice], "Team lunch")
+    events.photo(company, carol, [bob], "Sales kick-off")
+    alice_feed = feed_texts(signed_in(client, alice).get(reverse("demo:feed")))
+    bob_feed = feed_texts(signed_in(client, bob).get(reverse("demo:feed")))
+    carol_feed = feed_texts(signed_in(client, carol).get(reverse("demo:feed")))
+    assert [("Team lunch" in text, "Sales kick-off" in text) for text in alice_feed] == [(True, False)]
+    assert [("Team lunch" in text, "Sales kick-off" in text) for text in bob_feed] == [(False, True)]
+    assert len(carol_feed) == 2
+
+
+@pytest.mark.entity_sync
+def test_the_feed_is_paginated(client, company):
+    for number in range(feed.EVENTS_PER_PAGE + 3):
+        events.announcement(company, f"News {number}", minutes_ago=number)
+    client = signed_in(client, company["users"]["alice"])
+    first = client.get(reverse("demo:feed"))
+    second = client.get(reverse("demo:feed"), {"page": 2})
+    assert len(first.context["items"]) == feed.EVENTS_PER_PAGE
+    assert [text.split()[-1] for text in feed_texts(second)] == ["20", "21", "22"]
+    assert b"Page 2 of 2" in second.content
+
+
+@pytest.mark.entity_sync
+def test_mark_all_seen_marks_the_users_unseen_events_on_the_newsfeed(client, company):
+    alice = company["users"]["alice"]
+    events.announcement(company, "One")
+    events.announcement(company, "Two")
+    client = signed_in(client, alice)
+    assert client.get(reverse("demo:mark_all_seen")).status_code == 405
+    response = client.post(reverse("demo:mark_all_seen"), follow=True)
+    assert b"Marked 2 events seen." in response.content
+    assert [item.seen for item in response.context["items"]] == [True, True]
+    assert feed.unseen_count(alice) == 0
+    assert EventSeen.objects.filter(medium=company["mediums"]["newsfeed"]).count() == 2
+    assert EventSeen.objects.exclude(medium=company["mediums"]["newsfeed"]).count() == 0
+
+
+def test_a_user_without_an_entity_gets_an_empty_feed_that_says_why(client, company_without_routing):
+    user = User.objects.create_user("newcomer")
+    client = signed_in(client, user)  # saves the user: syncing (where it runs) makes its entity
+    Entity.all_objects.filter(entity_type__model="user", entity_id=user.pk).delete(force=True)
+    response = client.get(reverse("demo:feed"))
+    assert response.context["items"] == [] and b"has no entity yet" in response.content
+    assert b"Marked 0 events seen." in client.post(reverse("demo:mark_all_seen"), follow=True).content
+
+
+@pytest.mark.entity_sync
+def test_posting_an_event_reaches_the_tagged_colleague(client, company):
+    alice, bob = company["users"]["alice"], company["users"]["bob"]
+    client = signed_in(client, alice)
+    assert client.get(reverse("demo:post_event")).status_code == 200
+    data = {"source": company["sources"]["photo-tag"].pk, "text": "Hackathon", "tagged": [bob.pk]}
+    response = client.post(reverse("demo:post_event"), data)
+    assert response["Location"] == reverse("demo:feed")
+    event = Event.objects.get()
+    assert event.context == {"author": "Alice Martin", "text": "Hackathon", "tagged": ["Bob Keller"]}
+    assert set(event.eventactor_set.values_list("entity", flat=True)) == {
+        entity_for(alice).pk,
+        entity_for(bob).pk,
+    }
+    assert [
+        ("Hackathon" in text) for text in feed_texts(signed_in(client, bob).get(reverse("demo:feed")))
+    ] == [True]
+    assert feed_texts(signed_in(client, company["users"]["carol"]).get(reverse("demo:feed"))) == []
+
+
+def test_posting_without_text_is_a_form_error_and_stores_nothing(client, company_without_routing):
+    client = signed_in(client, User.objects.create_user("alice"))
+    source = company_without_routing["sources"]["announcement"]
+    response = client.post(reverse("demo:post_event"), {"source": source.pk, "text": ""})
+    assert response.status_code == 200
+    assert response.context["form"].errors == {"text": ["This field is required."]}
+    assert not Event.objects.exists()
