@@ -1,0 +1,75 @@
+"""End to end: a real headless Chromium signs in to the demo and sees the newsfeed.
+
+Selenium drives Debian's ``chromium`` through its ``chromium-driver``: signing in means typing
+into the form and submitting it, which a one-shot ``chromium --dump-dom`` cannot do. Selenium is
+given both binaries, so it never looks for (or downloads) a browser of its own.
+"""
+
+from pathlib import Path
+
+import pytest
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.wait import WebDriverWait
+
+from demo.tests import events
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+
+pytestmark = [
+    pytest.mark.entity_sync,
+    pytest.mark.skipif(
+        not (CHROMIUM.exists() and CHROMEDRIVER.exists()),
+        reason="needs Debian's chromium and chromium-driver (apt-get install chromium chromium-driver)",
+    ),
+]
+
+
+@pytest.fixture
+def browser(tmp_path):
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for argument in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        f"--user-data-dir={tmp_path / 'profile'}",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--window-size=1200,900",
+    ):
+        options.add_argument(argument)
+    driver = webdriver.Chrome(service=Service(executable_path=str(CHROMEDRIVER)), options=options)
+    driver.set_page_load_timeout(30)
+    yield driver
+    driver.quit()
+
+
+def test_an_employee_signs_in_and_sees_the_newsfeed(live_server, company, browser, tmp_path):
+    events.announcement(company, "Welcome to the demo", minutes_ago=2)
+    events.photo(company, company["users"]["carol"], [company["users"]["alice"]], "Team lunch")
+    events.photo(company, company["users"]["carol"], [company["users"]["bob"]], "Sales kick-off")
+
+    browser.get(f"{live_server.url}/")
+    assert "/accounts/login/" in browser.current_url
+    browser.find_element(By.NAME, "username").send_keys("alice")
+    browser.find_element(By.NAME, "password").send_keys("demo")
+    browser.find_element(By.ID, "sign-in").click()
+
+    feed = WebDriverWait(browser, 20).until(expected_conditions.presence_of_element_located((By.ID, "feed")))
+    browser.save_screenshot(str(tmp_path / "feed.png"))
+    assert browser.current_url == f"{live_server.url}/"
+    assert "Newsfeed of Alice Martin" in browser.find_element(By.TAG_NAME, "h1").text
+    cards = feed.find_elements(By.CSS_SELECTOR, "article.unseen")
+    assert [("Team lunch" in card.text, "Welcome to the demo" in card.text) for card in cards] == [
+        (True, False),
+        (False, True),
+    ]
+    assert "Sales kick-off" not in feed.text
+    assert browser.find_element(By.ID, "unseen-count").text == "2"

@@ -1,0 +1,75 @@
+"""``manage.py seed_demo``: the demo company, created once and reused."""
+
+from io import StringIO
+from unittest import mock
+
+import pytest
+from django.contrib.auth import authenticate
+from django.contrib.auth.models import User
+from django.core.management import CommandError, call_command
+from django.db import connection
+
+from demo import seeding
+from demo.seeding import entity_for
+from entity_event.models import (
+    ContextRenderer,
+    Event,
+    EventSeen,
+    Medium,
+    Source,
+    Subscription,
+    Unsubscription,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def seed_demo() -> str:
+    out = StringIO()
+    call_command("seed_demo", stdout=out)
+    return out.getvalue()
+
+
+def counts() -> dict[str, int]:
+    models = (User, Source, Medium, ContextRenderer, Subscription, Unsubscription, Event, EventSeen)
+    return {model.__name__: model.objects.count() for model in models}
+
+
+@pytest.mark.entity_sync
+def test_seeding_makes_a_small_company_and_tells_how_to_sign_in():
+    output = seed_demo()
+    assert "[##############################] 300/300" in output
+    assert "alice / demo" in output and "bob / demo" in output and "(admin / admin)" in output
+    seen = counts().pop("EventSeen")
+    assert 0 < seen < 3 * seeding.EVENT_COUNT  # older events are seen on each medium, recent ones not
+    assert {name: count for name, count in counts().items() if name != "EventSeen"} == {
+        "User": 11,
+        "Source": 4,
+        "Medium": 3,
+        "ContextRenderer": len(seeding.RENDERERS),
+        "Subscription": len(seeding.SUBSCRIPTIONS),
+        "Unsubscription": 1,
+        "Event": seeding.EVENT_COUNT,
+    }
+    assert authenticate(username="alice", password="demo") is not None
+    admin = authenticate(username="admin", password="admin")
+    assert admin.is_superuser and admin.is_staff
+    alice = entity_for(User.objects.get(username="alice"))
+    assert sorted(str(group) for group in alice.get_super_entities()) == ["Engineering", "Everyone"]
+    assert Medium.objects.get(name="newsfeed").entity_events(alice).exists()
+
+
+@pytest.mark.entity_sync
+def test_seeding_again_reuses_everything():
+    seed_demo()
+    before = counts()
+    output = seed_demo()
+    assert counts() == before
+    assert f"{seeding.EVENT_COUNT} events (0 new)" in output
+
+
+def test_seeding_refuses_databases_without_entity_syncing():
+    with mock.patch.object(connection, "vendor", "sqlite"):
+        with pytest.raises(CommandError, match="needs PostgreSQL"):
+            seed_demo()
+    assert not User.objects.exists()
