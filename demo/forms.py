@@ -7,6 +7,11 @@ from demo.feed import user_entity
 from entity_event.models import Event, Source
 
 
+class ColleaguesField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, user: User) -> str:
+        return user.get_full_name() or user.username
+
+
 class PostEventForm(forms.Form):
     """An event of any source, written by the signed-in user, who is its first actor.
 
@@ -16,20 +21,27 @@ class PostEventForm(forms.Form):
 
     source = forms.ModelChoiceField(Source.objects.order_by("display_name"), empty_label=None)
     text = forms.CharField(max_length=500, widget=forms.Textarea(attrs={"rows": 3}))
-    tagged = forms.ModelMultipleChoiceField(
+    tagged = ColleaguesField(
         User.objects.filter(is_active=True).order_by("first_name", "username"),
         required=False,
         label="Tag colleagues",
         widget=forms.CheckboxSelectMultiple,
     )
 
-    def save(self, author: User) -> Event:
+    def __init__(self, *args, author: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.author = author
+        self.fields["tagged"].queryset = self.fields["tagged"].queryset.exclude(pk=author.pk)
+
+    def save(self) -> Event:
+        author = self.author
         tagged = list(self.cleaned_data["tagged"])
         actors = [entity for entity in map(user_entity, [author, *tagged]) if entity is not None]
         return Event.objects.create_event(
             source=self.cleaned_data["source"],
             actors=actors,
             context={
+                "user": author.pk,
                 "author": author.get_full_name() or author.username,
                 "text": self.cleaned_data["text"],
                 "tagged": [user.get_full_name() or user.username for user in tagged],

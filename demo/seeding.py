@@ -59,6 +59,15 @@ MEDIUMS = [
     ("notification-bar", "Notification bar", "short"),
 ]
 
+SIGN_IN_TEXT = (
+    "{{ user.get_full_name|default:user.username }} signed in{% if device %} from {{ device }}{% endif %}."
+    "{% if text %} {{ text }}{% endif %}"
+)
+SIGN_IN_HTML = (
+    "<strong>{{ user.get_full_name|default:user.username }}</strong> signed in"
+    "{% if device %} from {{ device }}{% endif %}.{% if text %} {{ text }}{% endif %}"
+)
+
 #: renderer name -> (source, style, template fields). Files live in demo/templates/demo/events/.
 RENDERERS = {
     "photo tag, short": (
@@ -89,8 +98,10 @@ RENDERERS = {
         "login",
         "short",
         {
-            "text_template": "{{ author }} signed in from {{ device }}.",
-            "html_template": "<strong>{{ author }}</strong> signed in from {{ device }}.",
+            "text_template": SIGN_IN_TEXT,
+            "html_template": SIGN_IN_HTML,
+            # The context holds the user's primary key; rendering fetches the users in one query.
+            "context_hints": {"user": {"app_name": "auth", "model_name": "user"}},
         },
     ),
     "announcement, short": (
@@ -220,7 +231,8 @@ def catalogue() -> tuple[dict[str, Medium], dict[str, Source]]:
         for name, display_name, style in MEDIUMS
     }
     for renderer_name, (source, style, templates) in RENDERERS.items():
-        ContextRenderer.objects.get_or_create(
+        # Templates follow the code, so a newer demo's renderers replace an older one's.
+        ContextRenderer.objects.update_or_create(
             name=renderer_name,
             defaults={"source": sources[source], "rendering_style": styles[style], **templates},
         )
@@ -277,7 +289,7 @@ def _event(number: int, rng: random.Random, now, sources, employees: list[User],
     fields = {"uuid": f"demo-{number:04d}", "source": sources[name], "time": time, "ignore_duplicates": True}
     author_name = author.get_full_name()
     if name == "login":
-        context = {"author": author_name, "device": rng.choice(DEVICES)}
+        context = {"user": author.pk, "device": rng.choice(DEVICES)}
         actors = [author]
     elif name == "photo-tag":
         tagged = rng.sample([user for user in employees if user != author], k=rng.randint(1, 3))

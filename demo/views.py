@@ -32,9 +32,9 @@ def mark_all_seen(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def post_event(request: HttpRequest) -> HttpResponse:
-    form = PostEventForm(request.POST or None)
+    form = PostEventForm(request.POST or None, author=request.user)
     if request.method == "POST" and form.is_valid():
-        form.save(author=request.user)
+        form.save()
         messages.success(request, "Your event was posted.")
         return redirect("demo:feed")
     return render(request, "demo/post.html", {"form": form})

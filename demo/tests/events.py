@@ -36,3 +36,12 @@ def new_product(company, author: User, name: str) -> Event:
         actors=[entity_for(author)],
         context={"author": author.get_full_name(), "text": name, "price": "12.00"},
     )
+
+
+def sign_in(company, user: User, device: str) -> Event:
+    """A sign-in: its context names the user by primary key, which a context hint resolves."""
+    return Event.objects.create_event(
+        source=company["sources"]["login"],
+        actors=[entity_for(user)],
+        context={"user": user.pk, "device": device},
+    )

@@ -8,7 +8,7 @@ from entity.models import Entity
 from demo import feed
 from demo.seeding import entity_for
 from demo.tests import events
-from entity_event.models import Event, EventSeen
+from entity_event.models import ContextRenderer, Event, EventSeen
 
 pytestmark = pytest.mark.django_db
 
@@ -65,12 +65,12 @@ def test_the_feed_shows_the_users_events_newest_first_with_unseen_ones_highlight
     events.announcement(company, "Fresh news", minutes_ago=1)
     Event.objects.filter(pk=old.pk).mark_seen(company["mediums"]["newsfeed"])
     response = signed_in(client, company["users"]["alice"]).get(reverse("demo:feed"))
-    assert ["news" in text for text in feed_texts(response)] == [True, True]
-    assert [(item.text.endswith("Fresh news"), item.seen) for item in response.context["items"]] == [
-        (True, False),
-        (False, True),
+    assert [(item.text, item.seen) for item in response.context["items"]] == [
+        ("Announcement: Fresh news", False),
+        ("Announcement: Old news", True),
     ]
     page = response.content.decode()
+    assert "<strong>Announcement:</strong> Fresh news" in page
     assert page.count('class="card unseen"') == 1
     assert '<span class="badge" id="unseen-count" title="unseen events">1</span>' in page
     assert 'href="/admin/"' in page
@@ -84,8 +84,8 @@ def test_each_user_sees_only_their_own_feed(client, company):
     alice_feed = feed_texts(signed_in(client, alice).get(reverse("demo:feed")))
     bob_feed = feed_texts(signed_in(client, bob).get(reverse("demo:feed")))
     carol_feed = feed_texts(signed_in(client, carol).get(reverse("demo:feed")))
-    assert [("Team lunch" in text, "Sales kick-off" in text) for text in alice_feed] == [(True, False)]
-    assert [("Team lunch" in text, "Sales kick-off" in text) for text in bob_feed] == [(False, True)]
+    assert alice_feed == ["Carol Nguyen shared a photo with Alice Martin: Team lunch"]
+    assert bob_feed == ["Carol Nguyen shared a photo with Bob Keller: Sales kick-off"]
     assert len(carol_feed) == 2
 
 
@@ -129,19 +129,23 @@ def test_a_user_without_an_entity_gets_an_empty_feed_that_says_why(client, compa
 def test_posting_an_event_reaches_the_tagged_colleague(client, company):
     alice, bob = company["users"]["alice"], company["users"]["bob"]
     client = signed_in(client, alice)
-    assert client.get(reverse("demo:post_event")).status_code == 200
+    form = client.get(reverse("demo:post_event")).context["form"]
+    assert "Bob Keller" in [label for _value, label in form.fields["tagged"].choices]
+    assert alice not in form.fields["tagged"].queryset  # nobody tags themselves
     data = {"source": company["sources"]["photo-tag"].pk, "text": "Hackathon", "tagged": [bob.pk]}
     response = client.post(reverse("demo:post_event"), data)
     assert response["Location"] == reverse("demo:feed")
     event = Event.objects.get()
-    assert event.context == {"author": "Alice Martin", "text": "Hackathon", "tagged": ["Bob Keller"]}
-    assert set(event.eventactor_set.values_list("entity", flat=True)) == {
-        entity_for(alice).pk,
-        entity_for(bob).pk,
+    assert event.context == {
+        "user": alice.pk,
+        "author": "Alice Martin",
+        "text": "Hackathon",
+        "tagged": ["Bob Keller"],
     }
-    assert [
-        ("Hackathon" in text) for text in feed_texts(signed_in(client, bob).get(reverse("demo:feed")))
-    ] == [True]
+    actors = set(event.eventactor_set.values_list("entity", flat=True))
+    assert actors == {entity_for(alice).pk, entity_for(bob).pk}
+    bob_feed = feed_texts(signed_in(client, bob).get(reverse("demo:feed")))
+    assert bob_feed == ["Alice Martin shared a photo with Bob Keller: Hackathon"]
     assert feed_texts(signed_in(client, company["users"]["carol"]).get(reverse("demo:feed"))) == []
 
 
@@ -152,3 +156,21 @@ def test_posting_without_text_is_a_form_error_and_stores_nothing(client, company
     assert response.status_code == 200
     assert response.context["form"].errors == {"text": ["This field is required."]}
     assert not Event.objects.exists()
+
+
+@pytest.mark.entity_sync
+def test_sign_ins_name_the_user_through_a_context_hint(client, company):
+    events.sign_in(company, company["users"]["alice"], "a laptop")
+    admin_feed = feed_texts(signed_in(client, company["users"]["admin"]).get(reverse("demo:feed")))
+    alice_feed = feed_texts(signed_in(client, company["users"]["alice"]).get(reverse("demo:feed")))
+    bob_feed = feed_texts(signed_in(client, company["users"]["bob"]).get(reverse("demo:feed")))
+    assert admin_feed == alice_feed == ["Alice Martin signed in from a laptop."]
+    assert bob_feed == []
+
+
+@pytest.mark.entity_sync
+def test_an_event_without_a_renderer_gets_a_plain_line_instead_of_breaking_the_feed(client, company):
+    ContextRenderer.objects.filter(source=company["sources"]["announcement"]).delete()
+    events.announcement(company, "Unrendered")
+    response = signed_in(client, company["users"]["alice"]).get(reverse("demo:feed"))
+    assert feed_texts(response) == ["Announcements: an event with no renderer for the Newsfeed medium."]
