@@ -1,4 +1,4 @@
-"""The signed-in user's newsfeed: their events on the newsfeed medium, rendered, with seen marks.
+"""What a signed-in user receives: the newsfeed and the notification bar, rendered, with seen marks.
 
 Everything a page needs goes through this module, so the views stay thin. Seen marks belong to
 an event and a medium (that is how entity_event records them), so marking the feed seen marks
@@ -18,6 +18,7 @@ from entity_event.exceptions import NoRendererError
 from entity_event.models import Event, EventSeen, Medium
 
 NEWSFEED = "newsfeed"
+NOTIFICATION_BAR = "notification-bar"
 EVENTS_PER_PAGE = 20
 
 
@@ -38,29 +39,47 @@ def user_entity(user: User) -> Entity | None:
     ).first()
 
 
+def medium_named(name: str) -> Medium | None:
+    """A demo medium, ``None`` until ``manage.py seed_demo`` made it."""
+    return Medium.objects.filter(name=name).first()
+
+
 def newsfeed() -> Medium | None:
-    """The newsfeed medium, ``None`` until ``manage.py seed_demo`` made it."""
-    return Medium.objects.filter(name=NEWSFEED).first()
+    return medium_named(NEWSFEED)
+
+
+def received(user: User, medium_name: str = NEWSFEED, **filters) -> QuerySet:
+    """The events ``user`` receives on the medium, newest first."""
+    entity, medium = user_entity(user), medium_named(medium_name)
+    if entity is None or medium is None:
+        return Event.objects.none()
+    return medium.entity_events(entity, **filters)
 
 
 def feed_events(user: User, **filters) -> QuerySet:
     """The events ``user`` receives on the newsfeed, newest first."""
-    entity, medium = user_entity(user), newsfeed()
-    if entity is None or medium is None:
-        return Event.objects.none()
-    return medium.entity_events(entity, **filters)
+    return received(user, NEWSFEED, **filters)
 
 
 def unseen_count(user: User) -> int:
     return feed_events(user, seen=False).count()
 
 
-def mark_all_seen(user: User) -> int:
-    """Mark every unseen event of ``user``'s feed seen on the newsfeed; returns how many."""
-    entity, medium = user_entity(user), newsfeed()
+def mark_all_seen(user: User, medium_name: str = NEWSFEED) -> int:
+    """Mark every unseen event ``user`` receives on the medium seen there; returns how many."""
+    entity, medium = user_entity(user), medium_named(medium_name)
     if entity is None or medium is None:
         return 0
     return medium.entity_events(entity, seen=False).mark_seen(medium)
+
+
+def notification(user: User) -> FeedItem | None:
+    """The newest event of the notification bar that ``user`` has not dismissed, rendered."""
+    event = received(user, NOTIFICATION_BAR, seen=False).first()
+    if event is None:
+        return None
+    text, html = render(medium_named(NOTIFICATION_BAR), [event])[event]
+    return FeedItem(event, text, html, seen=False)
 
 
 def feed_page(user: User, number) -> tuple[Page, list[FeedItem]]:

@@ -11,6 +11,7 @@ urlpatterns = [
     path("", views.newsfeed, name="feed"),
     path("seen/", views.mark_all_seen, name="mark_all_seen"),
     path("post/", views.post_event, name="post_event"),
+    path("notifications/dismiss/", views.dismiss_notifications, name="dismiss_notifications"),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(template_name="demo/login.html", next_page="demo:feed"),

@@ -38,3 +38,11 @@ def post_event(request: HttpRequest) -> HttpResponse:
         messages.success(request, "Your event was posted.")
         return redirect("demo:feed")
     return render(request, "demo/post.html", {"form": form})
+
+
+@require_POST
+@login_required
+def dismiss_notifications(request: HttpRequest) -> HttpResponse:
+    """Mark everything the user has on the notification bar seen there."""
+    feed.mark_all_seen(request.user, feed.NOTIFICATION_BAR)
+    return redirect("demo:feed")

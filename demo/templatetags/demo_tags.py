@@ -11,3 +11,13 @@ register = template.Library()
 def unseen_count(user) -> int:
     """How many events of ``user``'s newsfeed are not seen yet (0 when signed out)."""
     return feed.unseen_count(user) if user.is_authenticated else 0
+
+
+@register.inclusion_tag("demo/notification_bar.html", takes_context=True)
+def notification_bar(context) -> dict:
+    """The newest undismissed notification of the signed-in user, with its dismiss button."""
+    user = context["user"]
+    return {
+        "notification": feed.notification(user) if user.is_authenticated else None,
+        "csrf_token": context.get("csrf_token"),
+    }

@@ -174,3 +174,17 @@ def test_an_event_without_a_renderer_gets_a_plain_line_instead_of_breaking_the_f
     events.announcement(company, "Unrendered")
     response = signed_in(client, company["users"]["alice"]).get(reverse("demo:feed"))
     assert feed_texts(response) == ["Announcements: an event with no renderer for the Newsfeed medium."]
+
+
+@pytest.mark.entity_sync
+def test_the_notification_bar_shows_the_newest_announcement_until_dismissed(client, company):
+    events.announcement(company, "Fire drill at 3", minutes_ago=5)
+    events.announcement(company, "Pizza at noon")
+    client = signed_in(client, company["users"]["alice"])
+    page = client.get(reverse("demo:post_event")).content.decode()
+    assert "<span><strong>Announcement:</strong> Pizza at noon</span>" in page
+    assert "Fire drill" not in page
+    assert client.get(reverse("demo:dismiss_notifications")).status_code == 405
+    response = client.post(reverse("demo:dismiss_notifications"), follow=True)
+    assert b'id="notification-bar"' not in response.content
+    assert feed.unseen_count(company["users"]["alice"]) == 2  # the newsfeed keeps its own seen marks
