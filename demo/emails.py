@@ -2,7 +2,7 @@
 
 from django.core.mail import EmailMultiAlternatives, get_connection
 
-from demo import feed
+from demo.rendering import render
 from entity_event.models import Event, Medium
 
 EMAIL = "email"
@@ -18,7 +18,7 @@ def send_event_emails() -> tuple[int, int]:
     """
     medium = Medium.objects.get(name=EMAIL)
     pairs = medium.events_targets(seen=False)
-    rendered = feed.render(medium, [event for event, _targets in pairs])
+    rendered = render(medium, [event for event, _targets in pairs])
     sent = 0
     with get_connection() as connection:
         for event, targets in pairs:

@@ -10,11 +10,9 @@ from dataclasses import dataclass
 from django.contrib.auth.models import User
 from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
-from django.utils.html import escape
 from entity.models import Entity
 
-from entity_event.context_loader import load_contexts_and_renderers
-from entity_event.exceptions import NoRendererError
+from demo.rendering import render
 from entity_event.models import Event, EventSeen, Medium
 
 NEWSFEED = "newsfeed"
@@ -90,19 +88,3 @@ def feed_page(user: User, number) -> tuple[Page, list[FeedItem]]:
     seen = set(EventSeen.objects.filter(medium=medium, event__in=events).values_list("event_id", flat=True))
     rendered = render(medium, events) if events else {}
     return page, [FeedItem(event, *rendered[event], seen=event.pk in seen) for event in events]
-
-
-def render(medium: Medium, events: list[Event]) -> dict[Event, tuple[str, str]]:
-    """``{event: (text, html)}`` in ``medium``'s style, contexts and renderers loaded together.
-
-    An event whose source has no renderer in that style (say, a source just added in the admin)
-    gets a plain line naming its source, so that it cannot break a whole page or mail run.
-    """
-    rendered = {}
-    for event in load_contexts_and_renderers(events, [medium]):
-        try:
-            rendered[event] = event.render(medium)
-        except NoRendererError:
-            text = f"{event.source}: an event with no renderer for the {medium} medium."
-            rendered[event] = (text, escape(text))
-    return rendered

@@ -1,0 +1,23 @@
+"""Rendering events for a demo page or mail, tolerant of sources that have no renderer yet."""
+
+from django.utils.html import escape
+
+from entity_event.context_loader import load_contexts_and_renderers
+from entity_event.exceptions import NoRendererError
+from entity_event.models import Event, Medium
+
+
+def render(medium: Medium, events: list[Event]) -> dict[Event, tuple[str, str]]:
+    """``{event: (text, html)}`` in ``medium``'s style, contexts and renderers loaded together.
+
+    An event whose source has no renderer in that style (say, a source just added in the admin)
+    gets a plain line naming its source, so that it cannot break a whole page or mail run.
+    """
+    rendered = {}
+    for event in load_contexts_and_renderers(events, [medium]):
+        try:
+            rendered[event] = event.render(medium)
+        except NoRendererError:
+            text = f"{event.source}: an event with no renderer for the {medium} medium."
+            rendered[event] = (text, escape(text))
+    return rendered
