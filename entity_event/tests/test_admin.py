@@ -144,13 +144,16 @@ def test_subscription_form_picks_the_entity_by_autocomplete(admin_client, compan
     assert "Alice" not in page  # no list of every entity in the page
 
 
-def test_autocomplete_finds_entities_by_name(admin_client, company):
+@pytest.mark.parametrize(
+    ("field", "term", "found"), [("entity", "ali", ["Alice"]), ("sub_entity_kind", "tea", ["Team"])]
+)
+def test_autocomplete_finds_entities_and_kinds_by_name(admin_client, company, field, term, found):
     response = admin_client.get(
         reverse("admin:autocomplete"),
-        {"app_label": "entity_event", "model_name": "subscription", "field_name": "entity", "term": "ali"},
+        {"app_label": "entity_event", "model_name": "subscription", "field_name": field, "term": term},
     )
     assert response.status_code == 200
-    assert [result["text"] for result in response.json()["results"]] == ["Alice"]
+    assert [result["text"] for result in response.json()["results"]] == found
 
 
 def test_adding_a_subscription_through_the_admin(admin_client, company):
