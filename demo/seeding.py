@@ -275,9 +275,8 @@ def _events(out, sources: dict[str, Source], mediums: dict[str, Medium], rng: ra
         bar.advance(len(wanted[start : start + EVENT_BATCH]))
     bar.finish()
     old = [event.pk for event in created if event.time < now - SEEN_AFTER]
-    if old:
-        for medium in mediums.values():
-            Event.objects.filter(pk__in=old).mark_seen(medium)
+    for medium in mediums.values():
+        Event.objects.filter(pk__in=old).mark_seen(medium)
     return len(created)
 
 

@@ -9,6 +9,7 @@ import json
 import uuid as uuid_module
 from collections.abc import Iterable, Mapping
 
+from django.core.exceptions import EmptyResultSet
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, connections, router, transaction
 from django.db.models import QuerySet
@@ -50,7 +51,10 @@ def mark_seen(events: QuerySet | Iterable[int], medium) -> int:
         return len(created)
     connection = connections[database]
     quote = connection.ops.quote_name
-    select_sql, select_params = events.values("id").query.sql_with_params()
+    try:
+        select_sql, select_params = events.values("id").query.sql_with_params()
+    except EmptyResultSet:  # a queryset Django knows to be empty, such as .none() or pk__in=[]
+        return 0
     time_seen = seen_model._meta.get_field("time_seen").get_db_prep_save(now, connection)
     sql = (
         f"INSERT INTO {quote(seen_model._meta.db_table)} "

@@ -307,3 +307,12 @@ def test_mark_seen_of_a_sliced_page_marks_only_that_page(photo_source):
     assert first_page.mark_seen(newsfeed) == 2
     newest = list(Event.objects.order_by("-id").values_list("id", flat=True)[:2])
     assert sorted(EventSeen.objects.values_list("event_id", flat=True)) == sorted(newest)
+
+
+def test_mark_seen_of_an_empty_queryset_marks_nothing(photo_source):
+    newsfeed = helpers.medium()
+    helpers.event(photo_source)
+    assert Event.objects.none().mark_seen(newsfeed) == 0
+    assert Event.objects.filter(pk__in=[]).mark_seen(newsfeed) == 0
+    assert Event.objects.filter(source__name="no such source").mark_seen(newsfeed) == 0
+    assert not EventSeen.objects.exists()
