@@ -5,6 +5,7 @@ in :mod:`entity_event.creation`, rendering in :mod:`entity_event.rendering` (wit
 :mod:`entity_event.context_loader` and :mod:`entity_event.context_serializer`).
 """
 
+from collections.abc import Iterator
 from datetime import UTC, datetime
 
 from django.conf import settings
@@ -91,6 +92,17 @@ class Medium(models.Model):
     def events_targets(self, entity_kind: EntityKind | None = None, **event_filters) -> list:
         """A list of ``(event, [entity, ...])``: each event with the entities it reaches."""
         return routing.events_targets(self, entity_kind=entity_kind, **event_filters)
+
+    def iter_events_targets(
+        self,
+        entity_kind: EntityKind | None = None,
+        chunk_size: int | None = routing.DEFAULT_CHUNK_SIZE,
+        **event_filters,
+    ) -> Iterator[tuple]:
+        """The pairs of :meth:`events_targets`, streamed ``chunk_size`` events at a time."""
+        return routing.iter_events_targets(
+            self, entity_kind=entity_kind, chunk_size=chunk_size, **event_filters
+        )
 
     def followed_by(self, entities) -> "models.QuerySet[Entity]":
         """The entities that ``entities`` follow: by default themselves and their super entities."""

@@ -16,6 +16,7 @@ function's docstring.
 from collections import defaultdict
 from collections.abc import Iterator
 from datetime import datetime
+from itertools import islice
 
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
@@ -217,7 +218,10 @@ def entity_events(medium, entity: Entity, *, mark_seen: bool = False, **event_fi
     return mark_returned_events_seen(medium, events, seen=event_filters.get("seen"), mark_seen=mark_seen)
 
 
-# Medium.events_targets
+# Medium.events_targets and Medium.iter_events_targets
+
+#: Events read per chunk by ``iter_events_targets`` unless told otherwise.
+DEFAULT_CHUNK_SIZE = 2000
 
 
 def events_targets(
@@ -232,49 +236,94 @@ def events_targets(
     Five queries with the default follow rules; with overridden ones, one more per distinct
     actor of the events of only-following subscriptions (``followers_of`` is asked per actor).
     """
-    pairs = list(_Routes(medium, entity_kind, event_filters).pairs())
-    if mark_seen:
-        mark_events_seen([event.id for event, _targets in pairs], medium)
-    return pairs
+    return list(
+        iter_events_targets(
+            medium, entity_kind=entity_kind, chunk_size=None, mark_seen=mark_seen, **event_filters
+        )
+    )
+
+
+def iter_events_targets(
+    medium,
+    *,
+    entity_kind: EntityKind | None = None,
+    chunk_size: int | None = DEFAULT_CHUNK_SIZE,
+    mark_seen: bool = False,
+    **event_filters,
+) -> Iterator[tuple]:
+    """The pairs of ``events_targets``, in the same order, reading events ``chunk_size`` at a time.
+
+    Memory stays bounded by one chunk (plus the subscribed entities) whatever the number of
+    events: on PostgreSQL the events come from a server-side cursor. The subscriptions and
+    target entities are read once (two queries), the events by one streamed query, and each
+    chunk adds at most two queries (the actors of its events, and the followers of actors not
+    met in an earlier chunk). ``chunk_size=None`` reads everything in one chunk.
+
+    With ``mark_seen``, a chunk's events are marked seen once the caller has taken its last
+    pair and asks for the next one: a caller that stops in the middle of a chunk gets those
+    events again next time, none is marked seen without having been handed out.
+    """
+    if chunk_size is not None and chunk_size < 1:
+        raise ValueError(f"chunk_size must be a positive number of events or None, not {chunk_size!r}.")
+    for chunk in _Routes(medium, entity_kind, event_filters).chunks(chunk_size):
+        yield from chunk
+        if mark_seen:
+            mark_events_seen([event.id for event, _targets in chunk], medium)
 
 
 class _Routes:
-    """The data ``events_targets`` joins in Python: targets per source, actors, followers."""
+    """The data ``iter_events_targets`` joins in Python: targets per source, actors, followers."""
 
     def __init__(self, medium, entity_kind: EntityKind | None, event_filters: dict):
         self.medium = medium
         self.entity_kind = entity_kind
         self.event_filters = event_filters
+        self.followers_of_actor: dict[int, set[int]] = {}
 
-    def pairs(self) -> Iterator[tuple]:
-        everyone, following = self._targets_by_source()
-        sources = set(everyone) | set(following)
+    def chunks(self, chunk_size: int | None) -> Iterator[list[tuple]]:
+        """Lists of pairs, one per chunk of events (a single one without ``chunk_size``)."""
+        self.everyone, self.following = self._targets_by_source()
+        sources = set(self.everyone) | set(self.following)
         if not sources:
             return
         events = filter_events(
             self.medium, models.Event.objects.filter(source_id__in=sources), **self.event_filters
         ).order_by(*NEWEST_FIRST)
-        followers = self._followers_by_event(events.filter(source_id__in=following)) if following else {}
-        target_ids = set().union(*everyone.values(), *following.values())
-        entities = Entity.all_objects.in_bulk(target_ids)
-        everyone_entities = {
-            source_id: [entities[target_id] for target_id in sorted(ids)]
-            for source_id, ids in everyone.items()
+        event_chunks = self._event_chunks(events, chunk_size)
+        target_ids = set().union(*self.everyone.values(), *self.following.values())
+        self.entities = Entity.all_objects.in_bulk(target_ids)
+        self.everyone_entities = {
+            source_id: [self.entities[target_id] for target_id in sorted(ids)]
+            for source_id, ids in self.everyone.items()
         }
-        for event in events:
-            reached_by_all = everyone_entities.get(event.source_id, [])
-            reached_by_following = following.get(event.source_id, set()) & followers.get(event.id, set())
-            reached_by_following -= everyone.get(event.source_id, set())
-            if reached_by_following:
-                yield (
-                    event,
-                    sorted(
-                        [*reached_by_all, *(entities[target_id] for target_id in reached_by_following)],
-                        key=_by_id,
-                    ),
-                )
-            elif reached_by_all:
-                yield event, list(reached_by_all)
+        for event_chunk, followers in event_chunks:
+            chunk = [
+                (event, targets) for event in event_chunk if (targets := self._targets_of(event, followers))
+            ]
+            if chunk:
+                yield chunk
+
+    def _event_chunks(self, events: QuerySet, chunk_size: int | None) -> Iterator[tuple]:
+        """``(events, followers by event id)`` per chunk; the first chunk's followers are read at once."""
+        if chunk_size is None:
+            # One chunk: its actors are read through a subquery, so no list of ids is sent.
+            followed = events.filter(source_id__in=self.following).values("id")
+            followers = self._followers_by_event(followed) if self.following else {}
+            yield events, followers
+            return
+        for chunk in _batches(events.iterator(chunk_size=chunk_size), chunk_size):
+            followed = [event.id for event in chunk if event.source_id in self.following]
+            yield chunk, self._followers_by_event(followed) if followed else {}
+
+    def _targets_of(self, event, followers: dict[int, set[int]]) -> list[Entity]:
+        """The entities ``event`` reaches, by id; empty when none."""
+        reached_by_all = self.everyone_entities.get(event.source_id, [])
+        reached_by_following = self.following.get(event.source_id, set()) & followers.get(event.id, set())
+        reached_by_following -= self.everyone.get(event.source_id, set())
+        if not reached_by_following:
+            return list(reached_by_all)
+        targets = [*reached_by_all, *(self.entities[target_id] for target_id in reached_by_following)]
+        return sorted(targets, key=_by_id)
 
     def _targets_by_source(self) -> tuple[dict[int, set[int]], dict[int, set[int]]]:
         """Entity ids per source, for subscriptions to all events and to followed ones only."""
@@ -301,21 +350,25 @@ class _Routes:
             .union(group.filter(~Exists(unsubscribed)).values_list(*columns), all=True)
         )
 
-    def _followers_by_event(self, events: QuerySet) -> dict[int, set[int]]:
+    def _followers_by_event(self, event_ids: QuerySet | list[int]) -> dict[int, set[int]]:
         """Event id -> the entities following at least one of its actors."""
         actors_by_event = defaultdict(list)
-        for event_id, actor_id in models.EventActor.objects.filter(event__in=events.values("id")).values_list(
+        for event_id, actor_id in models.EventActor.objects.filter(event_id__in=event_ids).values_list(
             "event_id", "entity_id"
         ):
             actors_by_event[event_id].append(actor_id)
-        actor_ids = {actor_id for actors in actors_by_event.values() for actor_id in actors}
-        followers_of_actor = self._followers_of_each(actor_ids)
+        new_actor_ids = {
+            actor_id for actors in actors_by_event.values() for actor_id in actors
+        } - self.followers_of_actor.keys()
+        if new_actor_ids:
+            self.followers_of_actor.update(self._followers_of_each(new_actor_ids))
         return {
-            event_id: set().union(*(followers_of_actor[actor_id] for actor_id in actors))
+            event_id: set().union(*(self.followers_of_actor[actor_id] for actor_id in actors))
             for event_id, actors in actors_by_event.items()
         }
 
     def _followers_of_each(self, actor_ids: set[int]) -> dict[int, set[int]]:
+        """Actor id -> the entities following it (the actor among them, with the default rules)."""
         if not uses_default_following(self.medium):
             return {
                 actor_id: set(
@@ -331,6 +384,12 @@ class _Routes:
         ):
             followers[super_id].add(sub_id)
         return followers
+
+
+def _batches(items: Iterator, size: int) -> Iterator[list]:
+    """Lists of ``size`` consecutive items (the last one shorter)."""
+    while batch := list(islice(items, size)):
+        yield batch
 
 
 def _by_id(entity: Entity) -> int:

@@ -1,0 +1,128 @@
+"""Medium.iter_events_targets: the pairs of events_targets, read a chunk of events at a time.
+
+The world: an organisation ``hq`` with ``teams`` teams of ``per_team`` users each. On the
+newsfeed, every user of hq gets the ``news`` source, team members get ``mentions`` only when
+they follow an actor, the first user also subscribes to ``mentions`` on their own, and the
+second user opted out of ``news``. Events alternate between the two sources; a mention names
+two users, or (for numbers divisible by three) a whole team.
+"""
+
+from itertools import islice
+from types import SimpleNamespace
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from entity_event.models import EventSeen
+from entity_event.tests import helpers
+
+pytestmark = pytest.mark.django_db
+
+
+def build_world(teams: int, per_team: int, events: int) -> SimpleNamespace:
+    hq = helpers.entity("hq", "organization")
+    news, mentions = helpers.source("news"), helpers.source("mentions")
+    newsfeed = helpers.medium("newsfeed")
+    team_entities = [helpers.entity(f"team{t}", "team", supers=[hq]) for t in range(teams)]
+    users = [
+        helpers.entity(f"user{t}-{u}", supers=[team, hq])
+        for t, team in enumerate(team_entities)
+        for u in range(per_team)
+    ]
+    helpers.subscribe(newsfeed, news, hq, sub_kind="user")
+    for team in team_entities:
+        helpers.subscribe(newsfeed, mentions, team, sub_kind="user", only_following=True)
+    helpers.subscribe(newsfeed, mentions, users[0])
+    helpers.unsubscribe(newsfeed, news, users[1])
+    for number in range(events):
+        if number % 2 == 0:
+            helpers.event(news, actors=[users[number % len(users)]])
+        elif number % 3 == 0:
+            helpers.event(mentions, actors=[team_entities[number // 3 % teams]])
+        else:
+            helpers.event(mentions, actors=[users[number % len(users)], users[(number + 1) % len(users)]])
+    return SimpleNamespace(newsfeed=newsfeed, users=users)
+
+
+def as_ids(pairs) -> list[tuple[int, list[int]]]:
+    return [(event.id, [target.id for target in targets]) for event, targets in pairs]
+
+
+@pytest.mark.parametrize("chunk_size", [1, 2, 5, 1000, None])
+def test_the_stream_yields_the_pairs_of_events_targets_in_the_same_order(chunk_size):
+    world = build_world(teams=3, per_team=3, events=14)
+    expected = as_ids(world.newsfeed.events_targets())
+    assert len(expected) == 14 and len({len(targets) for _event, targets in expected}) > 2
+
+    assert as_ids(world.newsfeed.iter_events_targets(chunk_size=chunk_size)) == expected
+
+
+def test_filters_and_the_entity_kind_are_passed_on():
+    world = build_world(teams=2, per_team=2, events=6)
+    helpers.subscribe(world.newsfeed, helpers.source("alerts"), helpers.entity("ops", "team"))
+    first, *_rest = world.newsfeed.events_targets()
+
+    only_teams = world.newsfeed.iter_events_targets(entity_kind=helpers.kind("team"), chunk_size=2)
+    assert list(only_teams) == []
+    unseen = world.newsfeed.iter_events_targets(chunk_size=2, seen=False, end_time=first[0].time)
+    assert as_ids(unseen) == as_ids(world.newsfeed.events_targets(seen=False, end_time=first[0].time))
+
+
+def test_a_medium_without_subscriptions_streams_nothing():
+    assert list(helpers.medium("silent").iter_events_targets()) == []
+
+
+def count_queries(stream) -> tuple[int, int]:
+    """(statements run, pairs yielded) while consuming ``stream``."""
+    with CaptureQueriesContext(connection) as captured:
+        pairs = sum(1 for _pair in stream)
+    return len(helpers.statements(captured)), pairs
+
+
+@pytest.mark.parametrize(("teams", "per_team", "events"), [(2, 2, 6), (6, 5, 30)])
+def test_queries_grow_with_the_number_of_chunks_not_with_events_or_subscriptions(teams, per_team, events):
+    world = build_world(teams, per_team, events)
+
+    queries, pairs = count_queries(world.newsfeed.iter_events_targets(chunk_size=events // 2))
+
+    assert pairs == events
+    # Subscriptions, target entities and the events' cursor; then per chunk its actors, and the
+    # followers of the actors that no earlier chunk had.
+    assert 3 + 2 <= queries <= 3 + 2 * 2
+
+
+def test_each_further_chunk_costs_at_most_two_queries():
+    world = build_world(teams=3, per_team=3, events=20)
+    two_chunks, _pairs = count_queries(world.newsfeed.iter_events_targets(chunk_size=10))
+    five_chunks, _pairs = count_queries(world.newsfeed.iter_events_targets(chunk_size=4))
+    assert two_chunks <= 3 + 2 * 2
+    assert 0 < five_chunks - two_chunks <= 2 * 3
+
+
+def test_mark_seen_marks_every_streamed_event_once_consumed():
+    world = build_world(teams=2, per_team=2, events=7)
+
+    streamed = as_ids(world.newsfeed.iter_events_targets(chunk_size=3, seen=False, mark_seen=True))
+
+    seen = set(EventSeen.objects.filter(medium=world.newsfeed).values_list("event_id", flat=True))
+    assert seen == {event_id for event_id, _targets in streamed} and len(seen) == 7
+    assert list(world.newsfeed.iter_events_targets(seen=False)) == []
+
+
+def test_mark_seen_leaves_a_chunk_unmarked_until_the_caller_asks_past_it():
+    world = build_world(teams=2, per_team=2, events=7)
+    stream = world.newsfeed.iter_events_targets(chunk_size=3, seen=False, mark_seen=True)
+
+    taken = as_ids(islice(stream, 4))
+
+    seen = set(EventSeen.objects.filter(medium=world.newsfeed).values_list("event_id", flat=True))
+    assert seen == {event_id for event_id, _targets in taken[:3]}
+    left = as_ids(world.newsfeed.iter_events_targets(seen=False))
+    assert [event_id for event_id, _targets in left][0] == taken[3][0]
+
+
+@pytest.mark.parametrize("chunk_size", [0, -5])
+def test_a_chunk_size_below_one_is_refused(chunk_size):
+    with pytest.raises(ValueError, match="chunk_size must be a positive number"):
+        next(helpers.medium("newsfeed").iter_events_targets(chunk_size=chunk_size))
