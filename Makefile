@@ -26,6 +26,21 @@ demo: $(INSTALLED)
 	$(BIN)/python manage.py seed_demo
 	$(BIN)/python manage.py runserver 127.0.0.1:8000
 
+BENCH_INSTALLED := $(VENV)/.bench-installed
+
+$(BENCH_INSTALLED): $(INSTALLED) requirements/benchmarks.txt
+	$(BIN)/python -m pip install --quiet -r requirements/benchmarks.txt
+	touch $(BENCH_INSTALLED)
+
+# Routing benchmark in a throwaway database; writes docs/performance-figures.inc and the plot.
+# BENCH_ARGS=--quick runs small sizes and writes nothing.
+bench: $(BENCH_INSTALLED)
+	$(BIN)/python benchmarks/routing.py $(BENCH_ARGS)
+
+# Concurrent writers and readers against PostgreSQL in a throwaway database; LOAD_ARGS=--seconds 60
+load: $(INSTALLED)
+	$(BIN)/python benchmarks/load.py $(LOAD_ARGS)
+
 docs: $(INSTALLED)
 	$(BIN)/sphinx-build -W --keep-going -b html docs docs/_build/html
 

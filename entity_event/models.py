@@ -193,6 +193,11 @@ class Unsubscription(models.Model):
     medium = models.ForeignKey(Medium, on_delete=models.CASCADE)
     source = models.ForeignKey(Source, on_delete=models.CASCADE)
 
+    class Meta:
+        # Routing looks unsubscriptions up by medium and source, then entity: the targets of a
+        # medium leave out (source, entity) pairs, a feed checks one (medium, source, entity).
+        indexes = [models.Index(fields=["medium", "source", "entity"], name="unsub_medium_source_entity")]
+
     def __str__(self) -> str:
         return f"{self.entity} from {self.source} by {self.medium}"
 
