@@ -243,7 +243,7 @@ def render_row(world, runs: int) -> dict | None:
 
 
 def large_rows(world, runs: int) -> dict:
-    """The large world: iter_events_targets streams every pair; the floor fetches events and targets."""
+    """The large world: one user's feed, and every pair streamed by iter_events_targets."""
     from entity.models import Entity
     from measure import measure
 
@@ -258,11 +258,17 @@ def large_rows(world, runs: int) -> dict:
         events = sum(1 for _event in Event.objects.order_by("-time", "-id").iterator(chunk_size=2000))
         return events + len(list(Entity.all_objects.all()))
 
+    user = world.users[12]
+    feed_ids = [event.id for event in medium.entity_events(user)]
     return {
+        "entity_events(user)": {
+            "mine": measure(lambda: len(list(medium.entity_events(user))), runs).as_dict(),
+            "floor": measure(lambda: fetch_events(feed_ids), runs).as_dict(),
+        },
         "iter_events_targets(seen=False)": {
             "mine": measure(stream, runs).as_dict(),
             "floor": measure(floor, runs).as_dict(),
-        }
+        },
     }
 
 
@@ -306,7 +312,7 @@ def table_lines(result: dict) -> list[tuple]:
 
 
 def seconds(value: float) -> str:
-    return f"{value * 1000:.0f} ms" if value < 10 else f"{value:.1f} s"
+    return f"{value * 1000:.0f} ms" if value < 1 else f"{value:.2f} s"
 
 
 def caption(result: dict) -> str:
@@ -374,6 +380,7 @@ def write_docs(results: dict) -> None:
         plain_table(GROWTH_COLUMNS, growth_lines(results["growth"])),
         "",
     ]
+    DOCS_TABLE.parent.mkdir(parents=True, exist_ok=True)
     DOCS_TABLE.write_text("\n".join(text))
     plot(results["growth"], DOCS_PLOT)
     print(f"\nWrote {DOCS_TABLE.relative_to(ROOT)} and {DOCS_PLOT.relative_to(ROOT)}")
