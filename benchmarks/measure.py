@@ -37,26 +37,44 @@ def counted_queries():
         yield counter
 
 
-def measure(action: Callable[[], int], runs: int, reset: Callable[[], None] | None = None) -> Figure:
-    """Run ``action`` (it returns its row count) ``runs`` times for the time, once more traced.
+def compare(
+    mine: Callable[[], int],
+    floor: Callable[[], int],
+    runs: int,
+    reset: Callable[[], None] | None = None,
+    min_seconds: float = 1.0,
+    max_runs: int = 25,
+) -> dict:
+    """Time ``mine`` and ``floor`` (each returns its row count) in alternation; then trace each once.
 
-    ``reset`` runs, untimed, before each run. The traced run (tracemalloc slows Python down) gives
-    the query count and the peak of Python memory; the timed runs give the median.
+    Alternating keeps a slow spell of the machine from landing on one side only. Quick actions
+    run more often than ``runs``, until ``min_seconds`` have passed (at most ``max_runs`` times),
+    so that their medians are stable. ``reset`` runs, untimed, before each run. The traced runs
+    (tracemalloc slows Python down) give the query count and the peak of Python memory; the
+    floor is traced first, so ``mine``'s effects are what stays in the database.
     """
-    seconds = []
-    for _ in range(runs):
+    seconds = {mine: [], floor: []}
+    rows = {}
+    spent = 0.0
+    while len(seconds[mine]) < runs or (spent < min_seconds and len(seconds[mine]) < max_runs):
+        for action in (floor, mine):
+            if reset:
+                reset()
+            gc.collect()
+            start = perf_counter()
+            rows[action] = action()
+            elapsed = perf_counter() - start
+            seconds[action].append(elapsed)
+            spent += elapsed
+    figures = {}
+    for action in (floor, mine):
         if reset:
             reset()
         gc.collect()
-        start = perf_counter()
-        rows = action()
-        seconds.append(perf_counter() - start)
-    if reset:
-        reset()
-    gc.collect()
-    tracemalloc.start()
-    with counted_queries() as queries:
-        action()
-    peak = tracemalloc.get_traced_memory()[1]
-    tracemalloc.stop()
-    return Figure(median(seconds), queries[0], rows, peak / 2**20)
+        tracemalloc.start()
+        with counted_queries() as queries:
+            action()
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        figures[action] = Figure(median(seconds[action]), queries[0], rows[action], peak / 2**20)
+    return {"mine": figures[mine].as_dict(), "floor": figures[floor].as_dict()}

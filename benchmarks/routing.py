@@ -122,7 +122,7 @@ def analyze() -> None:
 
 def creation_rows(requests: list[dict], runs: int) -> dict:
     """``create_events`` against ``bulk_create`` of the same events and actors."""
-    from measure import measure
+    from measure import compare
     from world import create_planned_events
 
     from entity_event.models import Event, EventActor
@@ -142,10 +142,8 @@ def creation_rows(requests: list[dict], runs: int) -> dict:
         )
         return len(events) + len(actors)
 
-    floor = measure(plain_bulk_create, runs, reset=delete_events)
     # The last (traced) run of create_events leaves the world's events in place.
-    mine = measure(lambda: create_planned_events(requests), runs, reset=delete_events)
-    return {"mine": mine.as_dict(), "floor": floor.as_dict()}
+    return compare(lambda: create_planned_events(requests), plain_bulk_create, runs, reset=delete_events)
 
 
 def fetch_events(ids: list[int]) -> int:
@@ -156,7 +154,7 @@ def fetch_events(ids: list[int]) -> int:
 
 def routing_rows(world, runs: int) -> dict:
     """events, entity_events and (below) events_targets, each next to its floor."""
-    from measure import measure
+    from measure import compare
 
     medium, user = world.newsfeed, world.users[12]
     rows = {}
@@ -166,9 +164,7 @@ def routing_rows(world, runs: int) -> dict:
         ("entity_events(user, seen=False)", lambda: medium.entity_events(user, seen=False)),
     ):
         ids = [event.id for event in query()]
-        mine = measure(lambda query=query: len(list(query())), runs)
-        floor = measure(lambda ids=ids: fetch_events(ids), runs)
-        rows[name] = {"mine": mine.as_dict(), "floor": floor.as_dict()}
+        rows[name] = compare(lambda query=query: len(list(query())), lambda ids=ids: fetch_events(ids), runs)
     rows.update(targets_rows(world, runs))
     rows["render(200 events)"] = render_row(world, runs)
     return rows
@@ -177,7 +173,7 @@ def routing_rows(world, runs: int) -> dict:
 def targets_rows(world, runs: int) -> dict:
     """events_targets(seen=False), with and without mark_seen; the floor fetches events and targets."""
     from entity.models import Entity
-    from measure import measure
+    from measure import compare
 
     from entity_event.models import EventSeen
 
@@ -204,16 +200,10 @@ def targets_rows(world, runs: int) -> dict:
         EventSeen.objects.filter(medium=medium).delete()
 
     return {
-        "events_targets(seen=False)": {
-            "mine": measure(lambda: count(medium.events_targets(seen=False)), runs).as_dict(),
-            "floor": measure(floor, runs).as_dict(),
-        },
-        "events_targets(seen=False, mark_seen=True)": {
-            "mine": measure(
-                lambda: count(medium.events_targets(seen=False, mark_seen=True)), runs, reset=unsee
-            ).as_dict(),
-            "floor": measure(floor_marking, runs, reset=unsee).as_dict(),
-        },
+        "events_targets(seen=False)": compare(lambda: count(medium.events_targets(seen=False)), floor, runs),
+        "events_targets(seen=False, mark_seen=True)": compare(
+            lambda: count(medium.events_targets(seen=False, mark_seen=True)), floor_marking, runs, reset=unsee
+        ),
     }
 
 
@@ -232,7 +222,7 @@ def render_row(world, runs: int) -> dict | None:
     if not hasattr(Medium, "render"):
         return None
     from django.template import Context, Template
-    from measure import measure
+    from measure import compare
 
     from entity_event.models import ContextRenderer, Event, RenderingStyle
 
@@ -253,14 +243,15 @@ def render_row(world, runs: int) -> dict | None:
         events = list(Event.objects.filter(id__in=ids).order_by("-time", "-id"))
         return len([(text.render(Context(e.context)), html.render(Context(e.context))) for e in events])
 
-    mine = measure(lambda: len(world.newsfeed.render(Event.objects.filter(id__in=ids))), runs)
-    return {"mine": mine.as_dict(), "floor": measure(plain_rendering, runs).as_dict()}
+    return compare(
+        lambda: len(world.newsfeed.render(Event.objects.filter(id__in=ids))), plain_rendering, runs
+    )
 
 
 def large_rows(world, runs: int) -> dict:
     """The large world: one user's feed, and every pair streamed by iter_events_targets."""
     from entity.models import Entity
-    from measure import measure
+    from measure import compare
 
     from entity_event.models import Event
 
@@ -276,14 +267,10 @@ def large_rows(world, runs: int) -> dict:
     user = world.users[12]
     feed_ids = [event.id for event in medium.entity_events(user)]
     return {
-        "entity_events(user)": {
-            "mine": measure(lambda: len(list(medium.entity_events(user))), runs).as_dict(),
-            "floor": measure(lambda: fetch_events(feed_ids), runs).as_dict(),
-        },
-        "iter_events_targets(seen=False)": {
-            "mine": measure(stream, runs).as_dict(),
-            "floor": measure(floor, runs).as_dict(),
-        },
+        "entity_events(user)": compare(
+            lambda: len(list(medium.entity_events(user))), lambda: fetch_events(feed_ids), runs
+        ),
+        "iter_events_targets(seen=False)": compare(stream, floor, runs),
     }
 
 
@@ -422,6 +409,16 @@ def plot(results: list[dict], path: Path) -> None:
             linestyle="--",
             label=f"floor, more {growing}",
         )
+    base = next(r for r in results if r["spec"]["name"] == "1x")
+    base_seconds = base["rows"]["events_targets(seen=False)"]["mine"]["seconds"]
+    widest = max(r["pairs"] for r in results)
+    axes.plot(
+        [base["pairs"], widest],
+        [base_seconds, base_seconds * widest / base["pairs"]],
+        color="grey",
+        linestyle=":",
+        label="linear in pairs, from 1x",
+    )
     axes.set_xscale("log")
     axes.set_yscale("log")
     axes.set_xlabel("(event, target) pairs returned")
