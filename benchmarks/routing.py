@@ -361,9 +361,10 @@ def plain_table(columns: tuple, lines: list[tuple]) -> str:
     widths = [max(len(str(cell)) for cell in column) for column in zip(columns, *lines, strict=True)]
     rule = "  ".join("=" * width for width in widths)
     render = [
-        "  ".join(str(cell).ljust(width) for cell, width in zip(line, widths, strict=True)) for line in lines
+        "  ".join(str(cell).ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
+        for line in lines
     ]
-    header = "  ".join(column.ljust(width) for column, width in zip(columns, widths, strict=True))
+    header = "  ".join(column.ljust(width) for column, width in zip(columns, widths, strict=True)).rstrip()
     return "\n".join([rule, header, rule, *render, rule])
 
 

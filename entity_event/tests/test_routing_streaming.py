@@ -16,6 +16,7 @@ from django.test.utils import CaptureQueriesContext
 
 from entity_event.models import EventSeen
 from entity_event.tests import helpers
+from entity_event.tests.models import FollowSubEntitiesMedium
 
 pytestmark = pytest.mark.django_db
 
@@ -120,6 +121,31 @@ def test_mark_seen_leaves_a_chunk_unmarked_until_the_caller_asks_past_it():
     assert seen == {event_id for event_id, _targets in taken[:3]}
     left = as_ids(world.newsfeed.iter_events_targets(seen=False))
     assert [event_id for event_id, _targets in left][0] == taken[3][0]
+
+
+def test_overridden_follow_rules_ask_for_each_actor_once_across_chunks():
+    hq = helpers.entity("hq", "organization")
+    red, blue = (helpers.entity(name, "team", supers=[hq]) for name in ("red", "blue"))
+    alice, bob = (helpers.entity(name, supers=[red, hq]) for name in ("alice", "bob"))
+    carol = helpers.entity("carol", supers=[blue, hq])
+    photo, alerts = (
+        helpers.source("photo-tag"),
+        helpers.medium("alerts", medium_class=FollowSubEntitiesMedium),
+    )
+    helpers.subscribe(alerts, photo, hq, sub_kind="team", only_following=True)
+    for actors in ([alice], [carol], [alice, bob], [carol], [bob], [alice]):
+        helpers.event(photo, actors=actors)
+    expected = as_ids(alerts.events_targets())
+    assert {tuple(targets) for _event, targets in expected} == {(red.id,), (blue.id,)}
+
+    queries, pairs = count_queries(alerts.iter_events_targets(chunk_size=2))
+
+    assert pairs == 6
+    assert as_ids(alerts.iter_events_targets(chunk_size=2)) == expected
+    # Up front 3 (subscriptions, target entities, events); per chunk of two events its actors
+    # (3 chunks); then one followers_of query per distinct actor (alice, bob, carol), whichever
+    # chunk meets it first.
+    assert queries == 3 + 3 + 3
 
 
 @pytest.mark.parametrize("chunk_size", [0, -5])
