@@ -314,7 +314,8 @@ def table_lines(result: dict) -> list[tuple]:
 
 
 def seconds(value: float) -> str:
-    return f"{value * 1000:.0f} ms" if value < 1 else f"{value:.2f} s"
+    # A no-break space keeps the unit beside its number in narrow HTML table cells.
+    return f"{value * 1000:.0f}\u00a0ms" if value < 1 else f"{value:.2f}\u00a0s"
 
 
 def caption(result: dict) -> str:
