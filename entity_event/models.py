@@ -148,7 +148,7 @@ class Medium(models.Model):
     ) -> "models.QuerySet[Event]":
         """All events passing the common filters, marked seen here if asked (no subscription logic)."""
         events = self.get_filtered_events_queryset(start_time, end_time, seen, include_expired, actor)
-        return routing.mark_returned_events_seen(self, events, seen=seen, mark_seen=mark_seen)
+        return routing.mark_returned_events_seen(self, events, mark_seen=mark_seen)
 
     def subset_subscriptions(self, subscriptions, entity: Entity | None = None):
         """Narrow ``subscriptions`` to those that reach ``entity`` (all of them without one)."""

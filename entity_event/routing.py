@@ -132,7 +132,7 @@ def filter_events(
     return events
 
 
-def mark_returned_events_seen(medium, events: QuerySet, *, seen: bool | None, mark_seen: bool) -> QuerySet:
+def mark_returned_events_seen(medium, events: QuerySet, *, mark_seen: bool) -> QuerySet:
     """With ``mark_seen``, mark ``events`` seen on ``medium`` and return a queryset of exactly them.
 
     The events are fixed first: re-running a ``seen=False`` query after marking would find nothing.
@@ -160,9 +160,7 @@ def medium_events(medium, *, mark_seen: bool = False, **event_filters) -> QueryS
     else:
         routed |= _actor_followed_per_subscription(medium)
     events = filter_events(medium, models.Event.objects.filter(routed), **event_filters)
-    return mark_returned_events_seen(
-        medium, events.order_by(*NEWEST_FIRST), seen=event_filters.get("seen"), mark_seen=mark_seen
-    )
+    return mark_returned_events_seen(medium, events.order_by(*NEWEST_FIRST), mark_seen=mark_seen)
 
 
 def _actor_followed_by_a_subscriber(medium) -> Q:
@@ -217,7 +215,7 @@ def entity_events(medium, entity: Entity, *, mark_seen: bool = False, **event_fi
         ~Exists(unsubscribed),
     )
     events = filter_events(medium, events, **event_filters).order_by(*NEWEST_FIRST)
-    return mark_returned_events_seen(medium, events, seen=event_filters.get("seen"), mark_seen=mark_seen)
+    return mark_returned_events_seen(medium, events, mark_seen=mark_seen)
 
 
 # Medium.events_targets and Medium.iter_events_targets
