@@ -12,21 +12,25 @@ SUBJECT_LENGTH = 78
 def send_event_emails() -> tuple[int, int]:
     """Mail every unseen email event to its targets; returns ``(events, messages)`` handed over.
 
-    Each event is marked seen on the email medium right after its messages were handed to the
-    mail backend, so a failing backend leaves that event (and the ones after it) unseen for the
-    next run. Targets without an address in their entity metadata get nothing.
+    Only the events whose messages were handed to the mail backend are marked seen on the email
+    medium, in one query at the end, even when the backend fails half-way: the event it failed
+    on, and the ones after it, stay unseen for the next run. Targets without an address in their
+    entity metadata get nothing.
     """
     medium = Medium.objects.get(name=EMAIL)
     pairs = medium.events_targets(seen=False)
     rendered = render(medium, [event for event, _targets in pairs])
-    sent = 0
-    with get_connection() as connection:
-        for event, targets in pairs:
-            text, html = rendered[event]
-            messages = [_message(event, text, html, address) for address in _addresses(targets)]
-            if messages:
-                sent += connection.send_messages(messages)
-            Event.objects.filter(pk=event.pk).mark_seen(medium)
+    sent, handed_over = 0, []
+    try:
+        with get_connection() as connection:
+            for event, targets in pairs:
+                text, html = rendered[event]
+                messages = [_message(event, text, html, address) for address in _addresses(targets)]
+                if messages:
+                    sent += connection.send_messages(messages)
+                handed_over.append(event.pk)
+    finally:
+        Event.objects.filter(pk__in=handed_over).mark_seen(medium)
     return len(pairs), sent
 
 
