@@ -196,14 +196,16 @@ def test_the_default_expiry_never_passes_with_or_without_time_zones(
     settings.USE_TZ = use_tz
     settings.TIME_ZONE = time_zone
     newsfeed = helpers.medium()
-    helpers.subscribe(newsfeed, photo_source, helpers.entity("alice"))
+    alice = helpers.entity("alice")
+    helpers.subscribe(newsfeed, photo_source, alice)
 
     event = Event.objects.create_event(source=photo_source, context={})
     event.refresh_from_db()
 
     assert event.time_expires == never_expires()
     assert list(newsfeed.events()) == [event]
-    assert list(newsfeed.events_targets()) != []
+    assert list(newsfeed.entity_events(alice)) == [event]
+    assert newsfeed.events_targets() == [(event, [alice])]
 
 
 def test_mark_seen_is_idempotent_and_counts_new_marks(photo_source):
