@@ -82,6 +82,8 @@ class _EventRequest:
         kwargs.setdefault("context", {})
         _check_context(kwargs["context"])
         kwargs.setdefault("uuid", uuid_module.uuid4().hex)
+        # As the text the column stores, so that the uuid RETURNING gives back finds this request.
+        kwargs["uuid"] = models.Event._meta.get_field("uuid").to_python(kwargs["uuid"])
         kwargs.setdefault("time", timezone.now())
         self.event = models.Event(**kwargs)
         self.actor_ids = _actor_ids(actors)

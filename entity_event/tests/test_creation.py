@@ -3,6 +3,7 @@
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from uuid import UUID
 
 import pytest
 from django.db import IntegrityError, connection, connections
@@ -52,6 +53,15 @@ def test_events_without_uuid_get_distinct_generated_ones(photo_source):
     first = Event.objects.create_event(source=photo_source, context={})
     second = Event.objects.create_event(source=photo_source, context={})
     assert first.uuid and second.uuid and first.uuid != second.uuid
+
+
+@pytest.mark.parametrize("given", [UUID("8a2f6a1e-3f0c-4d38-9d6e-2b1c9a7e5f10"), 20240117])
+def test_a_uuid_given_as_another_type_is_stored_as_its_text(photo_source, given):
+    event = Event.objects.create_event(source=photo_source, uuid=given)
+
+    assert event.uuid == str(given)
+    assert Event.objects.get(pk=event.pk).uuid == str(given)
+    assert Event.objects.create_event(source=photo_source, uuid=given, ignore_duplicates=True) is None
 
 
 def test_context_defaults_to_an_empty_dict(photo_source):
