@@ -39,16 +39,15 @@ def create_events(kwargs_list: list[Mapping]) -> list:
 
 
 def mark_seen(events: QuerySet | Iterable[int], medium) -> int:
-    """Record ``events`` (a queryset, or event ids) as seen on ``medium``; returns the new marks."""
+    """Record ``events`` (a queryset, or event ids) as seen on ``medium``; returns the new marks.
+
+    Ids of events deleted in the meantime are skipped.
+    """
     seen_model = models.EventSeen
     database = router.db_for_write(seen_model)
-    now = timezone.now()
     if not isinstance(events, QuerySet):
-        created = seen_model.objects.using(database).bulk_create(
-            [seen_model(event_id=event_id, medium=medium, time_seen=now) for event_id in events],
-            ignore_conflicts=True,
-        )
-        return len(created)
+        return _mark_ids_seen(list(events), medium, database)
+    now = timezone.now()
     connection = connections[database]
     quote = connection.ops.quote_name
     try:
@@ -65,6 +64,18 @@ def mark_seen(events: QuerySet | Iterable[int], medium) -> int:
     with connection.cursor() as cursor:
         cursor.execute(sql, (medium.pk, time_seen, *select_params))
         return cursor.rowcount
+
+
+def _mark_ids_seen(ids: list[int], medium, database: str) -> int:
+    """``mark_seen`` of events given by id: selected from the events, so that the id of an event
+    deleted since it was read is skipped instead of failing the insert on the foreign key; in
+    statements that stay under the database's limit of parameters (SQLite)."""
+    limit = connections[database].features.max_query_params
+    batch_size = limit - 2 if limit else max(len(ids), 1)
+    return sum(
+        mark_seen(models.Event.objects.using(database).filter(id__in=ids[start : start + batch_size]), medium)
+        for start in range(0, len(ids), batch_size)
+    )
 
 
 class _EventRequest:

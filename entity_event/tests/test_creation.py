@@ -11,6 +11,7 @@ from django.db.models import QuerySet
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from entity_event import creation
 from entity_event.exceptions import InvalidEventError
 from entity_event.models import Event, EventActor, EventSeen, never_expires
 from entity_event.tests import helpers
@@ -232,6 +233,33 @@ def test_mark_seen_is_idempotent_and_counts_new_marks(photo_source):
         first.id,
         second.id,
     }
+
+
+def test_mark_seen_of_event_ids_counts_only_new_marks(photo_source):
+    newsfeed = helpers.medium()
+    first, second = helpers.event(photo_source), helpers.event(photo_source)
+
+    assert creation.mark_seen([first.id], newsfeed) == 1
+    assert creation.mark_seen([first.id, second.id], newsfeed) == 1
+    assert creation.mark_seen([], newsfeed) == 0
+
+
+def test_mark_seen_of_more_ids_than_sqlite_takes_in_one_statement(photo_source):
+    newsfeed = helpers.medium()
+    created = Event.objects.create_events(_batch(photo_source, [], 1500))
+
+    assert creation.mark_seen([event.id for event in created], newsfeed) == 1500
+
+
+@pytest.mark.django_db(transaction=True)
+def test_mark_seen_skips_the_id_of_an_event_deleted_since_it_was_read(photo_source):
+    newsfeed = helpers.medium()
+    kept, deleted = helpers.event(photo_source), helpers.event(photo_source)
+    ids = [kept.id, deleted.id]
+    deleted.delete()
+
+    assert creation.mark_seen(ids, newsfeed) == 1
+    assert list(EventSeen.objects.values_list("event_id", flat=True)) == [kept.id]
 
 
 def test_mark_seen_of_a_large_queryset_is_one_query(photo_source):

@@ -123,6 +123,19 @@ def test_mark_seen_leaves_a_chunk_unmarked_until_the_caller_asks_past_it():
     assert [event_id for event_id, _targets in left][0] == taken[3][0]
 
 
+@pytest.mark.django_db(transaction=True)
+def test_an_event_deleted_while_its_chunk_is_handed_out_does_not_stop_the_marking():
+    world = build_world(teams=1, per_team=2, events=4)
+    stream = world.newsfeed.iter_events_targets(chunk_size=4, seen=False, mark_seen=True)
+    (deleted, _targets), *others = islice(stream, 4)
+
+    deleted.delete()
+    assert list(stream) == []
+
+    seen = set(EventSeen.objects.filter(medium=world.newsfeed).values_list("event_id", flat=True))
+    assert seen == {event.id for event, _targets in others} and len(seen) == 3
+
+
 def test_overridden_follow_rules_ask_for_each_actor_once_across_chunks():
     hq = helpers.entity("hq", "organization")
     red, blue = (helpers.entity(name, "team", supers=[hq]) for name in ("red", "blue"))
