@@ -66,7 +66,7 @@ class DefaultContextSerializer:
             data = {}
             for model_field in instance._meta.concrete_fields:
                 if model_field.is_relation:
-                    data[model_field.name] = getattr(instance, model_field.attname)
+                    data[model_field.name] = self.serialize_value(getattr(instance, model_field.attname))
                 else:
                     data[model_field.name] = self.serialize_value(model_field.value_from_object(instance))
             for name, related in instance._state.fields_cache.items():
@@ -79,7 +79,7 @@ class DefaultContextSerializer:
 
     def _serialize_related(self, related: Model | None) -> Any:
         if related is None or id(related) in self._models_in_progress:
-            return None if related is None else related.pk
+            return None if related is None else self.serialize_value(related.pk)
         return self.serialize_model(related)
 
     def serialize_json_string(self, value: str) -> Any:

@@ -1,5 +1,8 @@
 """Models used by the tests only."""
 
+import uuid
+
+from django.db import models
 from django.db.models import Q
 from entity.models import Entity, EntityRelationship
 
@@ -19,3 +22,15 @@ class FollowSubEntitiesMedium(Medium):
         ids = entity_ids(entities)
         supers = EntityRelationship.objects.filter(sub_entity__in=ids).values("super_entity")
         return Entity.all_objects.filter(Q(id__in=ids) | Q(id__in=supers))
+
+
+class Account(models.Model):  # noqa: DJ008 (never displayed)
+    """A row keyed by a UUID, as many projects key their tables."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4)
+
+
+class Invoice(models.Model):  # noqa: DJ008 (never displayed)
+    """A row whose foreign key holds a UUID."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE)

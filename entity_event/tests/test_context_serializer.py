@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy
 from entity_event.context_serializer import DefaultContextSerializer
 from entity_event.models import Event, Medium, Source, SourceGroup
 from entity_event.tests import helpers
+from entity_event.tests.models import Account, Invoice
 
 
 def serialize(context):
@@ -120,6 +121,15 @@ def test_related_objects_in_memory_are_included_without_queries():
     assert data["event"]["context"] == {"photo": 1}
     assert data["medium"]["rendering_style"] is None
     assert sorted(member["name"] for member in data["group"]["source_set"]) == ["photo-like", "photo-tag"]
+
+
+def test_a_foreign_key_to_a_row_keyed_by_a_uuid_holds_the_uuid_as_text():
+    account = Account(id=uuid.UUID("12345678-1234-5678-1234-567812345678"))
+    invoice = Invoice(id=7, account_id=account.id)
+
+    assert serialize({"invoice": invoice}) == {
+        "invoice": {"id": 7, "account": "12345678-1234-5678-1234-567812345678"}
+    }
 
 
 @pytest.mark.django_db
