@@ -109,7 +109,8 @@ def _check_context(context) -> None:
     if not isinstance(context, Mapping):
         raise InvalidEventError(f"An event context must be a dict, not {type(context).__name__}.")
     try:
-        json.dumps(context, cls=DjangoJSONEncoder)
+        # NaN and infinities are not JSON: PostgreSQL and SQLite refuse them at the insert.
+        json.dumps(context, cls=DjangoJSONEncoder, allow_nan=False)
     except (TypeError, ValueError) as error:
         raise InvalidEventError(f"The event context cannot be stored as JSON: {error}") from error
 

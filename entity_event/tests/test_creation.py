@@ -137,6 +137,8 @@ def test_create_events_of_nothing_returns_an_empty_list():
     ("fields", "message"),
     [
         ({"context": {"when": object()}}, "cannot be stored as JSON"),
+        ({"context": {"ratio": float("nan")}}, "cannot be stored as JSON"),
+        ({"context": {"ceiling": float("inf")}}, "cannot be stored as JSON"),
         ({"context": ["not", "a", "dict"]}, "must be a dict"),
         ({"colour": "red"}, "Unknown event field"),
         ({"actors": ["alice"]}, "must be an Entity or an entity id"),
