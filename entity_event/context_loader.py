@@ -257,6 +257,8 @@ def _is_pk(value: Any) -> bool:
 def _to_pk(model: type[Model], value: Any) -> Any:
     """``value`` as ``model``'s primary key type (JSON may hold ``"7"`` for 7); ``None`` if it is not one."""
     try:
-        return model._meta.pk.to_python(value)
+        pk = model._meta.pk.to_python(value)
     except ValidationError:
         return None
+    # An integer key's to_python truncates: 7.5 must not fetch row 7.
+    return None if isinstance(value, float) and pk != value else pk

@@ -207,6 +207,17 @@ def test_a_hinted_key_whose_row_is_gone_holds_none_and_lists_leave_it_out(login,
     }
 
 
+def test_a_fractional_number_is_no_primary_key_but_a_whole_one_written_as_float_is(
+    login, short, newsfeed, jeff
+):
+    helpers.renderer("login-short", short, source=login, context_hints=helpers.USER_HINT)
+    event = helpers.event(login, context={"user": jeff.pk + 0.5, "author": {"user": float(jeff.pk)}})
+
+    load_contexts_and_renderers([event], [newsfeed])
+
+    assert loaded(event, newsfeed).context == {"user": None, "author": {"user": jeff}}
+
+
 def test_keys_are_only_replaced_with_the_hints_of_the_medium_renderer(login, short, newsfeed, jeff):
     helpers.renderer("login-short", short, source=login, context_hints=helpers.USER_HINT)
     email = helpers.medium("email", rendering_style=helpers.style("email"))
