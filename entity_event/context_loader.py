@@ -177,7 +177,13 @@ class _HintedModels:
     def _resolve(self, renderer: "models.ContextRenderer") -> dict[str, type[Model]]:
         """Map each hinted key of ``renderer`` to its model, merging the hint's related lookups."""
         resolved = {}
-        for key, hint in (renderer.context_hints or {}).items():
+        hints = renderer.context_hints or {}
+        if not isinstance(hints, dict):
+            raise ContextHintError(
+                f"context renderer '{renderer.name}' has context hints {hints!r}, which must map context "
+                "keys to models"
+            )
+        for key, hint in hints.items():
             try:
                 model = apps.get_model(hint["app_name"], hint["model_name"])
             except (LookupError, KeyError, TypeError, ValueError) as error:

@@ -269,6 +269,15 @@ def test_a_hint_without_model_name_is_refused(login, short, newsfeed):
         load_contexts_and_renderers([event], [newsfeed])
 
 
+@pytest.mark.parametrize("hints", [["user"], "auth.User"])
+def test_hints_that_are_not_an_object_are_refused(login, short, newsfeed, hints):
+    helpers.renderer("login-short", short, source=login, context_hints=hints)
+    event = helpers.event(login, context={"user": 1})
+
+    with pytest.raises(ContextHintError, match="'login-short'.*must map context keys"):
+        load_contexts_and_renderers([event], [newsfeed])
+
+
 # Cost.
 
 
