@@ -70,12 +70,21 @@ def _mark_ids_seen(ids: list[int], medium, database: str) -> int:
     """``mark_seen`` of events given by id: selected from the events, so that the id of an event
     deleted since it was read is skipped instead of failing the insert on the foreign key; in
     statements that stay under the database's limit of parameters (SQLite)."""
-    limit = connections[database].features.max_query_params
-    batch_size = limit - 2 if limit else max(len(ids), 1)
     return sum(
-        mark_seen(models.Event.objects.using(database).filter(id__in=ids[start : start + batch_size]), medium)
-        for start in range(0, len(ids), batch_size)
+        mark_seen(models.Event.objects.using(database).filter(id__in=batch), medium)
+        for batch in _parameter_batches(ids, database, reserved=2)
     )
+
+
+def _parameter_batches(ids: list[int], database: str, reserved: int) -> list[list[int]]:
+    """``ids`` cut so that each part and ``reserved`` other parameters fit in one statement.
+
+    PostgreSQL takes them all at once; SQLite builds take from 999 to 250,000 parameters, and
+    Django plans for 999.
+    """
+    limit = connections[database].features.max_query_params
+    size = limit - reserved if limit else max(len(ids), 1)
+    return [ids[start : start + size] for start in range(0, len(ids), size)]
 
 
 class _EventRequest:
@@ -147,7 +156,11 @@ def _check_sources_exist(requests: list[_EventRequest]) -> None:
 def _check_actors_exist(requests: list[_EventRequest]) -> None:
     wanted = {actor_id for request in requests for actor_id in request.actor_ids}
     if wanted:
-        missing = wanted - set(Entity.all_objects.filter(id__in=wanted).values_list("id", flat=True))
+        entities = Entity.all_objects.using(router.db_for_read(Entity))
+        found = set()
+        for batch in _parameter_batches(sorted(wanted), entities.db, reserved=0):
+            found.update(entities.filter(id__in=batch).values_list("id", flat=True))
+        missing = wanted - found
         if missing:
             raise InvalidEventError(f"No entity has the id(s) {sorted(missing)}; no event was stored.")
 

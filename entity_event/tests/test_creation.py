@@ -1,15 +1,18 @@
 """Storing events: actors, uuids, duplicates, validation and the cost of a batch."""
 
+import sqlite3
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 import pytest
+from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, connection, connections
 from django.db.models import QuerySet
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from entity.models import Entity
 
 from entity_event import creation
 from entity_event.exceptions import InvalidEventError
@@ -235,6 +238,31 @@ def test_mark_seen_is_idempotent_and_counts_new_marks(photo_source):
         first.id,
         second.id,
     }
+
+
+@pytest.fixture
+def sqlite_at_999_parameters():
+    """Hold SQLite to the 999 parameters per statement that Django plans for (stock builds take
+    32766, some 250000), so that a test sees what a very large batch meets; other databases are
+    left alone."""
+    connection.ensure_connection()
+    set_limit = getattr(connection.connection, "setlimit", lambda _category, limit: limit)
+    previous = set_limit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 999)
+    yield
+    set_limit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, previous)
+
+
+def test_a_batch_with_more_actors_than_a_statement_takes_is_stored(photo_source, sqlite_at_999_parameters):
+    user, entity_type = helpers.kind("user"), ContentType.objects.get_for_model(Entity)
+    people = Entity.all_objects.bulk_create(
+        Entity(display_name=f"person{n}", entity_id=n, entity_type=entity_type, entity_kind=user)
+        for n in range(1200)
+    )
+
+    created = Event.objects.create_events({"source": photo_source, "actors": [person]} for person in people)
+
+    assert len(created) == 1200
+    assert EventActor.objects.count() == 1200
 
 
 def test_mark_seen_of_event_ids_counts_only_new_marks(photo_source):
