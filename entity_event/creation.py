@@ -101,7 +101,8 @@ class _EventRequest:
             raise InvalidEventError("An event needs a source (source=... or source_id=...).")
         kwargs.setdefault("context", {})
         _check_context(kwargs["context"])
-        kwargs.setdefault("uuid", uuid_module.uuid4().hex)
+        if kwargs.get("uuid") is None:
+            kwargs["uuid"] = uuid_module.uuid4().hex
         # As the text the column stores, so that the uuid RETURNING gives back finds this request.
         kwargs["uuid"] = models.Event._meta.get_field("uuid").to_python(kwargs["uuid"])
         kwargs.setdefault("time", timezone.now())

@@ -3,7 +3,7 @@
 import sqlite3
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from uuid import UUID
 
 import pytest
@@ -55,7 +55,7 @@ def test_a_single_entity_is_accepted_as_actors(photo_source):
 
 def test_events_without_uuid_get_distinct_generated_ones(photo_source):
     first = Event.objects.create_event(source=photo_source, context={})
-    second = Event.objects.create_event(source=photo_source, context={})
+    second = Event.objects.create_event(source=photo_source, context={}, uuid=None)
     assert first.uuid and second.uuid and first.uuid != second.uuid
 
 
@@ -362,7 +362,7 @@ def test_concurrent_mark_seen_records_each_event_once(photo_source):
 def test_aware_explicit_expiry_is_respected(photo_source):
     newsfeed = helpers.medium()
     helpers.subscribe(newsfeed, photo_source, helpers.entity("alice"))
-    expired = helpers.event(photo_source, time_expires=datetime(2000, 1, 1, tzinfo=UTC))
+    expired = helpers.event(photo_source, time_expires=timezone.now() - timedelta(days=1))
     current = helpers.event(photo_source)
 
     assert list(newsfeed.events()) == [current]
