@@ -1,14 +1,12 @@
 """Storing events: actors, uuids, duplicates, validation and the cost of a batch."""
 
 import sqlite3
-import threading
-from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from uuid import UUID
 
 import pytest
 from django.contrib.contenttypes.models import ContentType
-from django.db import IntegrityError, connection, connections
+from django.db import IntegrityError, connection
 from django.db.models import QuerySet
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -309,28 +307,7 @@ def test_cache_related_fetches_source_and_group_in_the_same_query(photo_source):
     assert len(queries) == 1
 
 
-needs_postgresql = pytest.mark.skipif(
-    connection.vendor != "postgresql", reason="the concurrent writes need a server database (PostgreSQL)"
-)
-
-
-def _run_at_once(count, work):
-    """Run ``work`` in ``count`` threads released together; return their results (errors propagate)."""
-    barrier = threading.Barrier(count)
-
-    def run():
-        barrier.wait()
-        try:
-            return work()
-        finally:
-            connections.close_all()
-
-    with ThreadPoolExecutor(max_workers=count) as pool:
-        futures = [pool.submit(run) for _ in range(count)]
-        return [future.result() for future in futures]
-
-
-@needs_postgresql
+@helpers.needs_postgresql
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_creation_of_one_uuid_stores_one_event_without_errors(photo_source):
     alice = helpers.entity("alice")
@@ -340,20 +317,20 @@ def test_concurrent_creation_of_one_uuid_stores_one_event_without_errors(photo_s
             source=photo_source, actors=[alice], context={}, uuid="race", ignore_duplicates=True
         )
 
-    results = _run_at_once(8, create)
+    results = helpers.run_at_once(8, create)
 
     assert len([event for event in results if event is not None]) == 1
     assert Event.objects.filter(uuid="race").count() == 1
     assert EventActor.objects.count() == 1
 
 
-@needs_postgresql
+@helpers.needs_postgresql
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_mark_seen_records_each_event_once(photo_source):
     newsfeed = helpers.medium()
     Event.objects.create_events(_batch(photo_source, [], 50))
 
-    results = _run_at_once(6, lambda: Event.objects.all().mark_seen(newsfeed))
+    results = helpers.run_at_once(6, lambda: Event.objects.all().mark_seen(newsfeed))
 
     assert sum(results) == 50
     assert EventSeen.objects.count() == 50
