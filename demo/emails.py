@@ -1,5 +1,7 @@
 """Mailing the unseen events of the email medium to the entities they reach."""
 
+from operator import itemgetter
+
 from django.core.mail import EmailMultiAlternatives, get_connection
 from entity.models import Entity
 
@@ -45,11 +47,7 @@ def _recipients(targets) -> list[tuple[str, Entity]]:
     by_address = {}
     for target in targets:
         by_address.setdefault((target.entity_meta or {}).get("email"), target)
-    return sorted(((address, target) for address, target in by_address.items() if address), key=_address)
-
-
-def _address(recipient: tuple[str, Entity]) -> str:
-    return recipient[0]
+    return sorted(((address, target) for address, target in by_address.items() if address), key=itemgetter(0))
 
 
 def _message(medium: Medium, event: Event, target: Entity, address: str) -> EmailMultiAlternatives:

@@ -18,7 +18,7 @@ from entity_event.preferences import unsubscribe as unsubscribe_pair
 from entity_event.web.entity import request_entity
 from entity_event.web.unsubscribe import ONE_CLICK, BadUnsubscribeToken, read_unsubscribe_token
 
-NO_ENTITY = "This page needs someone to show it for: sign in first."
+NO_ENTITY = "Sign in to see your notification settings."
 
 
 class SwitchForm(forms.Form):
@@ -75,7 +75,7 @@ def unsubscribe_page(request: HttpRequest, token: str) -> HttpResponse:
         return HttpResponseBadRequest(
             render_to_string("entity_event/unsubscribe_invalid.html", context, request)
         )
-    context.update(entity=entity, medium=medium, source=source, token=token, one_click=ONE_CLICK)
+    context.update(entity=entity, medium=medium, source=source, token=token)
     if request.method == "POST":
         if request.POST.get("List-Unsubscribe") != "One-Click":
             return HttpResponseBadRequest(
