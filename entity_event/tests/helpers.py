@@ -1,7 +1,10 @@
 """Small builders for test data: entities, groups, sources, mediums and events."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from itertools import count
 
+from django.apps import apps
 from django.contrib.contenttypes.models import ContentType
 from entity.models import Entity, EntityKind, EntityRelationship
 
@@ -90,3 +93,20 @@ def event(source, actors=(), **fields) -> Event:
 def statements(captured) -> list[str]:
     """The SQL statements a ``CaptureQueriesContext`` saw, savepoints of nested transactions left out."""
     return [query["sql"] for query in captured.captured_queries if "SAVEPOINT" not in query["sql"]]
+
+
+def row_counts() -> dict[str, int]:
+    """The number of rows of every table of every installed model (one query per table)."""
+    counts = {}
+    for model in apps.get_models(include_auto_created=True):
+        if model._meta.managed and not model._meta.proxy:
+            counts[model._meta.db_table] = model._base_manager.count()
+    return counts
+
+
+@contextmanager
+def row_counts_unchanged() -> Iterator[None]:
+    """Assert that the block leaves every table with the rows it had (none added, none removed)."""
+    before = row_counts()
+    yield
+    assert row_counts() == before
