@@ -11,7 +11,7 @@ from django.template import Context, Engine, TemplateDoesNotExist
 
 from entity_event import context_loader, models
 from entity_event.context_serializer import DefaultContextSerializer
-from entity_event.exceptions import NoRendererError, RendererTemplateNotFound
+from entity_event.exceptions import InvalidContextError, NoRendererError, RendererTemplateNotFound
 
 
 def render_template(renderer: "models.ContextRenderer", context: dict, is_text: bool = True) -> str:
@@ -44,6 +44,16 @@ def render_template(renderer: "models.ContextRenderer", context: dict, is_text: 
 def medium_context(event: "models.Event", medium: "models.Medium") -> dict:
     """The loaded context of ``event`` for ``medium``, the medium's additional context merged over it."""
     loaded = context_loader.loaded_rendering(event, medium)
+    if not isinstance(loaded.context, dict):
+        raise InvalidContextError(
+            f"event {event.pk} has the context {event.context!r}, which templates cannot render: "
+            "a context must be an object of names and values"
+        )
+    if not isinstance(medium.additional_context, dict | None):
+        raise InvalidContextError(
+            f"medium '{medium.name}' has the additional context {medium.additional_context!r}, "
+            "which must be an object of names and values"
+        )
     return {**loaded.context, **(medium.additional_context or {})}
 
 

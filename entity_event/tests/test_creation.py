@@ -179,6 +179,15 @@ def test_bad_input_raises_a_clear_error_naming_it_and_stores_nothing(photo_sourc
     assert shown in str(raised.value)
 
 
+def test_text_that_only_looks_unstorable_is_stored_as_given(photo_source):
+    context = {"path": "C:\\u0000", "n": 1, "items": [1, "x", None], "nested": {"word": "é😀"}}
+
+    event = Event.objects.create_event(source=photo_source, context=context)
+
+    event.refresh_from_db()
+    assert event.context == context
+
+
 @pytest.mark.parametrize("use_tz", [True, False])
 @pytest.mark.parametrize(
     ("fields", "shown"),

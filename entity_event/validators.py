@@ -1,0 +1,71 @@
+"""Checks of the JSON that staff edit: a medium's additional context and a renderer's context hints.
+
+The model ``clean()`` methods call them, so the admin (and any model form) shows a bad value as an
+error on its field instead of storing something every later rendering would fail on.
+"""
+
+import json
+from typing import Any
+
+from django.apps import apps
+from django.core.exceptions import ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
+
+#: The keys a context hint may hold; the first two are required.
+HINT_KEYS = ("app_name", "model_name", "select_related", "prefetch_related", "fields")
+
+
+def validate_additional_context(value: Any) -> None:
+    """A medium's additional context is empty (``None``) or a JSON object merged into contexts."""
+    if value is not None and not isinstance(value, dict):
+        raise ValidationError(
+            "The additional context must be a JSON object of names and values, not %(value)s.",
+            code="invalid",
+            params={"value": _shown(value)},
+        )
+
+
+def validate_context_hints(value: Any) -> None:
+    """Context hints are empty (``None``) or an object mapping context keys to hints naming a model."""
+    if value is None:
+        return
+    if not isinstance(value, dict):
+        raise ValidationError(
+            "The context hints must be a JSON object mapping context keys to hints, not %(value)s.",
+            code="invalid",
+            params={"value": _shown(value)},
+        )
+    for key, hint in value.items():
+        _validate_hint(key, hint)
+
+
+def _validate_hint(key: str, hint: Any) -> None:
+    def invalid(problem: str) -> ValidationError:
+        return ValidationError(
+            "The hint of %(key)s, %(hint)s, " + problem,
+            code="invalid",
+            params={"key": _shown(key), "hint": _shown(hint)},
+        )
+
+    if not isinstance(hint, dict):
+        raise invalid("must be an object with an app_name and a model_name.")
+    unknown = sorted(set(hint) - set(HINT_KEYS))
+    if unknown:
+        raise invalid(f"has unknown keys ({', '.join(unknown)}); a hint may hold {', '.join(HINT_KEYS)}.")
+    app_name, model_name = hint.get("app_name"), hint.get("model_name")
+    if not isinstance(app_name, str) or not isinstance(model_name, str):
+        raise invalid("must name a model with a text app_name and model_name.")
+    try:
+        apps.get_model(app_name, model_name)
+    except LookupError as error:
+        raise invalid("names no installed model.") from error
+    for name in ("select_related", "prefetch_related", "fields"):
+        lookups = hint.get(name, [])
+        if not isinstance(lookups, str | list) or not all(isinstance(item, str) for item in lookups):
+            raise invalid(f"has a {name} that is neither a name nor a list of names.")
+
+
+def _shown(value: Any) -> str:
+    """``value`` as the JSON staff typed, shortened to stay readable in a form error."""
+    text = json.dumps(value, cls=DjangoJSONEncoder, ensure_ascii=False)
+    return text if len(text) <= 80 else text[:77] + "..."
