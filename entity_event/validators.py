@@ -1,7 +1,8 @@
 """Checks of the JSON that staff edit: a medium's additional context and a renderer's context hints.
 
 The model ``clean()`` methods call them, so the admin (and any model form) shows a bad value as an
-error on its field instead of storing something every later rendering would fail on.
+error on its field instead of storing something every later rendering would fail on. The error
+codes differ from ``"invalid"``, which a form's JSON field would replace with its own message.
 """
 
 import json
@@ -20,7 +21,7 @@ def validate_additional_context(value: Any) -> None:
     if value is not None and not isinstance(value, dict):
         raise ValidationError(
             "The additional context must be a JSON object of names and values, not %(value)s.",
-            code="invalid",
+            code="not_an_object",
             params={"value": _shown(value)},
         )
 
@@ -32,7 +33,7 @@ def validate_context_hints(value: Any) -> None:
     if not isinstance(value, dict):
         raise ValidationError(
             "The context hints must be a JSON object mapping context keys to hints, not %(value)s.",
-            code="invalid",
+            code="not_an_object",
             params={"value": _shown(value)},
         )
     for key, hint in value.items():
@@ -43,7 +44,7 @@ def _validate_hint(key: str, hint: Any) -> None:
     def invalid(problem: str) -> ValidationError:
         return ValidationError(
             "The hint of %(key)s, %(hint)s, " + problem,
-            code="invalid",
+            code="invalid_hint",
             params={"key": _shown(key), "hint": _shown(hint)},
         )
 
