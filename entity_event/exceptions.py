@@ -7,10 +7,6 @@ class InvalidEventError(ValueError):
     """An event could not be stored as asked; nothing of the call was written."""
 
 
-class InvalidContextError(TypeError):
-    """An event's context or a medium's additional context is not an object, so templates cannot use it."""
-
-
 class ContextHintError(LookupError):
     """A context renderer's ``context_hints`` names a model that does not exist or is malformed."""
 
@@ -25,3 +21,7 @@ class NoRendererError(RuntimeError):
 
 class RendererTemplateNotFound(TemplateDoesNotExist):
     """A context renderer names a template path that no template loader finds."""
+
+
+class InvalidContextError(TypeError):
+    """An event's context or a medium's additional context is not an object, so templates cannot use it."""
