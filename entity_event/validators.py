@@ -9,7 +9,7 @@ import json
 from typing import Any
 
 from django.apps import apps
-from django.core.exceptions import ValidationError
+from django.core.exceptions import FieldError, ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 
 #: The keys a context hint may hold; the first two are required.
@@ -41,29 +41,52 @@ def validate_context_hints(value: Any) -> None:
 
 
 def _validate_hint(key: str, hint: Any) -> None:
-    def invalid(problem: str) -> ValidationError:
+    def invalid(problem: str, **details: str) -> ValidationError:
         return ValidationError(
             "The hint of %(key)s, %(hint)s, " + problem,
             code="invalid_hint",
-            params={"key": _shown(key), "hint": _shown(hint)},
+            params={"key": _shown(key), "hint": _shown(hint), **details},
         )
 
     if not isinstance(hint, dict):
         raise invalid("must be an object with an app_name and a model_name.")
     unknown = sorted(set(hint) - set(HINT_KEYS))
     if unknown:
-        raise invalid(f"has unknown keys ({', '.join(unknown)}); a hint may hold {', '.join(HINT_KEYS)}.")
+        raise invalid(
+            "has unknown keys (%(unknown)s); a hint may hold %(known)s.",
+            unknown=", ".join(unknown),
+            known=", ".join(HINT_KEYS),
+        )
     app_name, model_name = hint.get("app_name"), hint.get("model_name")
     if not isinstance(app_name, str) or not isinstance(model_name, str):
         raise invalid("must name a model with a text app_name and model_name.")
     try:
-        apps.get_model(app_name, model_name)
+        model = apps.get_model(app_name, model_name)
     except LookupError as error:
         raise invalid("names no installed model.") from error
     for name in ("select_related", "prefetch_related", "fields"):
-        lookups = hint.get(name, [])
-        if not isinstance(lookups, str | list) or not all(isinstance(item, str) for item in lookups):
-            raise invalid(f"has a {name} that is neither a name nor a list of names.")
+        if _names(hint, name) is None:
+            raise invalid("has a %(name)s that is not a list of names.", name=name)
+    select_related = _names(hint, "select_related")
+    if select_related:
+        try:
+            # Compiling the query, without running it, checks every select_related lookup.
+            str(model._default_manager.select_related(*select_related).query)
+        except FieldError as error:
+            raise invalid(
+                "has a select_related lookup the model refuses: %(error)s", error=str(error)
+            ) from error
+
+
+def _names(hint: dict, name: str) -> list[str] | None:
+    """The names under ``name`` in a hint (one lookup may stand alone as a string); ``None`` if
+    they are not names."""
+    names = hint.get(name, [])
+    if isinstance(names, str) and name != "fields":
+        names = [names]
+    if isinstance(names, list) and all(isinstance(item, str) for item in names):
+        return names
+    return None
 
 
 def _shown(value: Any) -> str:

@@ -170,11 +170,25 @@ def test_an_additional_context_object_or_none_is_valid(value):
         ),
         (
             {"user": {"app_name": "auth", "model_name": "User", "prefetch_related": {"groups": 1}}},
-            "has a prefetch_related that is neither a name nor a list of names.",
+            "has a prefetch_related that is not a list of names.",
         ),
         (
             {"user": {"app_name": "auth", "model_name": "User", "select_related": [1]}},
-            "has a select_related that is neither a name nor a list of names.",
+            "has a select_related that is not a list of names.",
+        ),
+        (
+            {"user": {"app_name": "auth", "model_name": "User", "fields": "username"}},
+            "has a fields that is not a list of names.",
+        ),
+        (
+            {"user": {"app_name": "auth", "model_name": "User", "select_related": "groups%s"}},
+            "has a select_related lookup the model refuses: Invalid field name(s) given in select_related: "
+            "'groups%s'",
+        ),
+        (
+            {"user%": {"app_name": "auth", "model_name": "User", "%(x)s": 1}},
+            'The hint of "user%", {"app_name": "auth", "model_name": "User", "%(x)s": 1}, has unknown keys '
+            "(%(x)s)",
         ),
     ],
 )
@@ -194,7 +208,14 @@ def test_malformed_context_hints_are_a_validation_error_naming_them(short, hints
         None,
         {},
         helpers.USER_HINT,
-        {"user": {"app_name": "auth", "model_name": "User", "select_related": "profile", "fields": ["id"]}},
+        {"user": {"app_name": "auth", "model_name": "User", "fields": ["id", "username"]}},
+        {
+            "membership": {
+                "app_name": "entity",
+                "model_name": "EntityRelationship",
+                "select_related": "sub_entity",
+            }
+        },
         {"user": {"app_name": "auth", "model_name": "user", "prefetch_related": ["groups"]}},
     ],
 )
