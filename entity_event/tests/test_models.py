@@ -4,7 +4,6 @@ import json
 import subprocess
 import sys
 from datetime import datetime
-from importlib import metadata
 from io import StringIO
 
 import pytest
@@ -50,10 +49,6 @@ def test_models_imported_from_the_package_are_the_models_of_the_app():
     assert PackageMedium.objects.create(name="email").pk == Medium.objects.get(name="email").pk
     with pytest.raises(AttributeError, match="no attribute 'Nothing'"):
         entity_event.Nothing  # noqa: B018
-
-
-def test_the_package_version_is_the_installed_distributions():
-    assert entity_event.__version__ == metadata.version("django-entity-event")
 
 
 def test_importing_the_package_needs_no_configured_django():
