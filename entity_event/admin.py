@@ -276,7 +276,10 @@ class AdminEventAdmin(admin.ModelAdmin):
 
     @admin.display(description="text")
     def text(self, event: AdminEvent) -> str:
-        return event.context.get("text", "")
+        """The announcement's text; a context that is not an object (stored by other code) as its JSON."""
+        if isinstance(event.context, dict):
+            return event.context.get("text", "")
+        return json.dumps(event.context, cls=DjangoJSONEncoder, ensure_ascii=False)
 
     @admin.display(description="context")
     def formatted_context(self, event: AdminEvent) -> str:

@@ -21,3 +21,7 @@ class NoRendererError(RuntimeError):
 
 class RendererTemplateNotFound(TemplateDoesNotExist):
     """A context renderer names a template path that no template loader finds."""
+
+
+class InvalidContextError(TypeError):
+    """An event's context or a medium's additional context is not an object, so templates cannot use it."""

@@ -9,12 +9,13 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils import timezone
 from entity.models import Entity, EntityKind
 
-from entity_event import rendering, routing
+from entity_event import rendering, routing, validators
 from entity_event.context_serializer import DefaultContextSerializer
 from entity_event.querysets import EventManager, SubscriptionManager
 
@@ -28,6 +29,14 @@ def never_expires() -> datetime:
     if settings.USE_TZ:
         return NEVER_EXPIRES.replace(tzinfo=UTC)
     return NEVER_EXPIRES
+
+
+def _clean_json_field(instance: models.Model, name: str, validate) -> None:
+    """Run ``validate`` on the field ``name``, its error attached to that field (in forms too)."""
+    try:
+        validate(getattr(instance, name))
+    except ValidationError as error:
+        raise ValidationError({name: error}) from error
 
 
 class SourceGroup(models.Model):
@@ -70,7 +79,8 @@ class Medium(models.Model):
     display_name = models.CharField(max_length=256)
     description = models.TextField()
     time_created = models.DateTimeField(auto_now_add=True)
-    rendering_style = models.ForeignKey(RenderingStyle, null=True, blank=True, on_delete=models.CASCADE)
+    # Deleting a style leaves its mediums (and their subscriptions) in place, on the default style.
+    rendering_style = models.ForeignKey(RenderingStyle, null=True, blank=True, on_delete=models.SET_NULL)
     additional_context = models.JSONField(null=True, blank=True, default=None, encoder=DjangoJSONEncoder)
 
     class Meta:
@@ -78,6 +88,10 @@ class Medium(models.Model):
 
     def __str__(self) -> str:
         return self.display_name or self.name
+
+    def clean(self) -> None:
+        """Refuse an additional context that is not a JSON object, naming the value."""
+        _clean_json_field(self, "additional_context", validators.validate_additional_context)
 
     # Routing: who receives what on this medium.
 
@@ -293,6 +307,10 @@ class ContextRenderer(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        """Refuse context hints that are malformed or name no installed model, naming the value."""
+        _clean_json_field(self, "context_hints", validators.validate_context_hints)
 
     def get_sources(self) -> list[Source]:
         """The sources this renderer renders: its source, or every source of its source group."""

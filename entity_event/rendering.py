@@ -11,7 +11,7 @@ from django.template import Context, Engine, TemplateDoesNotExist
 
 from entity_event import context_loader, models
 from entity_event.context_serializer import DefaultContextSerializer
-from entity_event.exceptions import NoRendererError, RendererTemplateNotFound
+from entity_event.exceptions import InvalidContextError, NoRendererError, RendererTemplateNotFound
 
 
 def render_template(renderer: "models.ContextRenderer", context: dict, is_text: bool = True) -> str:
@@ -61,6 +61,7 @@ def render_event(
             f"'{medium.name}': add one for the source or its group, in the medium's rendering style "
             "or in the style named by DEFAULT_ENTITY_EVENT_RENDERING_STYLE"
         )
+    check_contexts(event, medium)
     context = medium_context(event, medium)
     if observing_entity is not None:
         context["observing_entity"] = observing_entity
@@ -76,7 +77,23 @@ def render_events(medium: "models.Medium", events) -> dict:
 def serialized_context(event: "models.Event", medium: "models.Medium") -> Any:
     """The JSON-safe form of the context ``event`` renders with on ``medium``."""
     renderer = context_loader.loaded_rendering(event, medium).renderer
+    check_contexts(event, medium)
     context = medium_context(event, medium)
     if renderer is None:
         return DefaultContextSerializer(context).data
     return renderer.get_serialized_context(context)
+
+
+def check_contexts(event: "models.Event", medium: "models.Medium") -> None:
+    """Raise :class:`~entity_event.exceptions.InvalidContextError` naming the event (or the medium)
+    whose context (or additional context) is not an object: 3.x and ``objects.create`` store them."""
+    if not isinstance(event.context, dict):
+        raise InvalidContextError(
+            f"event {event.pk} has the context {event.context!r}, which templates cannot render: "
+            "a context must be an object of names and values"
+        )
+    if not isinstance(medium.additional_context, dict | None):
+        raise InvalidContextError(
+            f"medium '{medium.name}' has the additional context {medium.additional_context!r}, "
+            "which must be an object of names and values"
+        )

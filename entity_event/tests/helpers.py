@@ -1,10 +1,13 @@
 """Small builders for test data: entities, groups, sources, mediums and events."""
 
 import threading
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from itertools import count
 
 import pytest
+from django.apps import apps
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection, connections
 from entity.models import Entity, EntityKind, EntityRelationship
@@ -115,3 +118,20 @@ def run_at_once(count, work):
     with ThreadPoolExecutor(max_workers=count) as pool:
         futures = [pool.submit(run) for _ in range(count)]
         return [future.result() for future in futures]
+
+
+def row_counts() -> dict[str, int]:
+    """The number of rows of every table of every installed model (one query per table)."""
+    counts = {}
+    for model in apps.get_models(include_auto_created=True):
+        if model._meta.managed and not model._meta.proxy:
+            counts[model._meta.db_table] = model._base_manager.count()
+    return counts
+
+
+@contextmanager
+def row_counts_unchanged() -> Iterator[None]:
+    """Assert that the block leaves every table with the rows it had (none added, none removed)."""
+    before = row_counts()
+    yield
+    assert row_counts() == before
