@@ -233,3 +233,12 @@ def test_the_announcement_form_saves_only_when_committing(company):
     saved = form.save()
     assert saved.pk == Event.objects.get(context__text="Hello").pk
     assert isinstance(saved, AdminEvent)
+
+
+def test_saving_the_many_to_many_data_of_an_announcement_stores_nothing(company):
+    """3.x's form had ``save_m2m`` as a public method that does nothing; code may still call it."""
+    events_before = Event.objects.count()
+    form = AdminEventForm(announcement(company["source"], text="Hello"))
+
+    assert form.save_m2m() is None
+    assert Event.objects.count() == events_before
