@@ -18,3 +18,9 @@ def request_entity_resolver() -> Callable:
     """``ENTITY_EVENT_REQUEST_ENTITY``: the callable ``request -> Entity | None`` of the web views."""
     path = getattr(settings, "ENTITY_EVENT_REQUEST_ENTITY", None) or "entity_event.web.entity.entity_of_user"
     return import_string(path)
+
+
+def serializer_exclude() -> list[str]:
+    """``ENTITY_EVENT_SERIALIZER_EXCLUDE``: field names (``"token"``) or ``"app_label.model.field"``
+    left out of serialized contexts, on top of password fields."""
+    return list(getattr(settings, "ENTITY_EVENT_SERIALIZER_EXCLUDE", None) or [])

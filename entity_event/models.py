@@ -341,5 +341,6 @@ class ContextRenderer(models.Model):
         )
 
     def get_serialized_context(self, context: dict):
-        """``context`` as data ``json.dumps`` accepts (see :mod:`entity_event.context_serializer`)."""
-        return DefaultContextSerializer(context).data
+        """``context`` as data ``json.dumps`` accepts (see :mod:`entity_event.context_serializer`);
+        a hint's ``"fields"`` list chooses the fields of the instances under its key."""
+        return DefaultContextSerializer(context, context_hints=self.context_hints).data
