@@ -5,7 +5,7 @@ from django.contrib.auth.models import Group, User
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from entity_event.context_loader import load_contexts_and_renderers
+from entity_event.context_loader import load_contexts_and_renderers, rendering_context
 from entity_event.exceptions import ContextHintError
 from entity_event.models import Event
 from entity_event.tests import helpers
@@ -145,16 +145,47 @@ def test_a_hinted_primary_key_becomes_the_model_instance(login, short, newsfeed,
 
     load_contexts_and_renderers([event], [newsfeed])
 
-    assert loaded(event, newsfeed).context == {"user": jeff, "login_time": "noon"}
+    assert rendering_context(event, newsfeed) == {"user": jeff, "login_time": "noon"}
 
 
-def test_the_stored_context_is_left_as_it_was(login, short, newsfeed, jeff):
+def test_loading_puts_the_rows_into_the_event_context_itself(login, short, newsfeed, jeff, wes):
+    """As in 3.x: code that reads ``event.context`` after loading sees model instances."""
     helpers.renderer("login-short", short, source=login, context_hints=helpers.USER_HINT)
-    event = helpers.event(login, context={"user": jeff.pk})
+    event = helpers.event(login, context={"user": jeff.pk, "friends": {"user": [wes.pk, 10**9]}})
 
     load_contexts_and_renderers([event], [newsfeed])
 
-    assert event.context == {"user": jeff.pk}
+    assert event.context == {"user": jeff, "friends": {"user": [wes]}}
+    assert Event.objects.get(pk=event.pk).context == {"user": jeff.pk, "friends": {"user": [wes.pk, 10**9]}}
+
+
+def test_rendering_reads_the_event_context_as_it_is_when_rendering(login, short, newsfeed, jeff):
+    """django-entity-emailer adds a key between loading and rendering (its "view in browser" link)."""
+    helpers.renderer(
+        "login-short",
+        short,
+        source=login,
+        context_hints=helpers.USER_HINT,
+        text_template="{{ user.username }} {{ link }}",
+    )
+    (event,) = load_contexts_and_renderers([helpers.event(login, context={"user": jeff.pk})], [newsfeed])
+
+    event.context["link"] = "https://example.com/e/7"
+
+    assert event.render(newsfeed)[0] == "jeff https://example.com/e/7"
+    assert event.get_serialized_context(newsfeed)["link"] == "https://example.com/e/7"
+
+
+def test_loading_again_keeps_the_rows_in_place(login, short, newsfeed, jeff):
+    helpers.renderer("login-short", short, source=login, context_hints=helpers.USER_HINT)
+    event = helpers.event(login, context={"user": jeff.pk})
+    load_contexts_and_renderers([event], [newsfeed])
+    placed = event.context["user"]
+
+    load_contexts_and_renderers([event], [newsfeed])
+
+    assert event.context["user"] is placed
+    assert rendering_context(event, newsfeed) == {"user": jeff}
 
 
 def test_every_occurrence_of_a_hinted_key_is_replaced_at_any_depth(login, short, newsfeed, jeff, wes):
@@ -169,7 +200,7 @@ def test_every_occurrence_of_a_hinted_key_is_replaced_at_any_depth(login, short,
 
     load_contexts_and_renderers([event], [newsfeed])
 
-    assert loaded(event, newsfeed).context == {
+    assert rendering_context(event, newsfeed) == {
         "user": jeff,
         "session": {"user": wes, "device": {"user": jeff}},
         "attempts": [{"user": wes, "ok": False}, {"user": jeff, "ok": True}, "plain"],
@@ -184,7 +215,7 @@ def test_values_that_cannot_be_primary_keys_are_walked_not_replaced(login, short
 
     load_contexts_and_renderers([event], [newsfeed])
 
-    assert loaded(event, newsfeed).context == {
+    assert rendering_context(event, newsfeed) == {
         "user": {"user": jeff},
         "other": {"user": None},
         "flag": {"user": True},
@@ -200,7 +231,7 @@ def test_a_hinted_key_whose_row_is_gone_holds_none_and_lists_leave_it_out(login,
 
     load_contexts_and_renderers([event], [newsfeed])
 
-    assert loaded(event, newsfeed).context == {
+    assert rendering_context(event, newsfeed) == {
         "user": None,
         "friends": {"user": [jeff]},
         "typo": {"user": None},
@@ -215,7 +246,7 @@ def test_a_fractional_number_is_no_primary_key_but_a_whole_one_written_as_float_
 
     load_contexts_and_renderers([event], [newsfeed])
 
-    assert loaded(event, newsfeed).context == {"user": None, "author": {"user": jeff}}
+    assert rendering_context(event, newsfeed) == {"user": None, "author": {"user": jeff}}
 
 
 def test_keys_are_only_replaced_with_the_hints_of_the_medium_renderer(login, short, newsfeed, jeff):
@@ -226,8 +257,23 @@ def test_keys_are_only_replaced_with_the_hints_of_the_medium_renderer(login, sho
 
     load_contexts_and_renderers([event], [newsfeed, email])
 
-    assert loaded(event, newsfeed).context == {"user": jeff}
-    assert loaded(event, email).context == {"user": jeff.pk}
+    assert rendering_context(event, newsfeed) == {"user": jeff}
+    assert rendering_context(event, email) == {"user": jeff.pk}
+    assert event.get_serialized_context(email) == {"user": jeff.pk}
+
+
+def test_a_row_a_caller_puts_into_the_context_reaches_every_renderer(login, short, newsfeed, jeff, wes):
+    helpers.renderer("login-short", short, source=login, context_hints=helpers.USER_HINT)
+    email = helpers.medium("email", rendering_style=helpers.style("email"))
+    helpers.renderer("login-email", email.rendering_style, source=login)
+    event = helpers.event(login, context={"user": jeff.pk})
+    load_contexts_and_renderers([event], [newsfeed, email])
+
+    event.context["reviewer"] = wes
+    event.context["user"] = wes
+
+    assert rendering_context(event, newsfeed) == {"user": wes, "reviewer": wes}
+    assert rendering_context(event, email) == {"user": wes, "reviewer": wes}
 
 
 def test_an_event_without_renderer_keeps_a_copy_of_its_context(login, newsfeed):
@@ -235,10 +281,16 @@ def test_an_event_without_renderer_keeps_a_copy_of_its_context(login, newsfeed):
 
     load_contexts_and_renderers([event], [newsfeed])
 
-    context = loaded(event, newsfeed).context
+    context = rendering_context(event, newsfeed)
     assert context == event.context
     context["nested"]["list"].append(3)
     assert event.context == {"user": 1, "nested": {"list": [1, 2]}}
+
+
+def load_then_render(event, medium):
+    """Loading never raises for bad hints; rendering the event does."""
+    load_contexts_and_renderers([event], [medium])
+    return event.render(medium)
 
 
 def test_an_unknown_model_in_a_hint_names_the_renderer_and_the_model(login, short, newsfeed):
@@ -248,7 +300,7 @@ def test_an_unknown_model_in_a_hint_names_the_renderer_and_the_model(login, shor
     event = helpers.event(login, context={"user": 1})
 
     with pytest.raises(ContextHintError, match=r"'login-short'.*'user'.*Usr"):
-        load_contexts_and_renderers([event], [newsfeed])
+        load_then_render(event, newsfeed)
 
 
 def test_an_unknown_app_in_a_hint_names_the_renderer_and_the_app(login, short, newsfeed):
@@ -258,7 +310,7 @@ def test_an_unknown_app_in_a_hint_names_the_renderer_and_the_app(login, short, n
     event = helpers.event(login, context={"user": 1})
 
     with pytest.raises(ContextHintError, match=r"'login-short'.*nope"):
-        load_contexts_and_renderers([event], [newsfeed])
+        load_then_render(event, newsfeed)
 
 
 def test_a_hint_without_model_name_is_refused(login, short, newsfeed):
@@ -266,7 +318,7 @@ def test_a_hint_without_model_name_is_refused(login, short, newsfeed):
     event = helpers.event(login, context={"user": 1})
 
     with pytest.raises(ContextHintError, match="'login-short'"):
-        load_contexts_and_renderers([event], [newsfeed])
+        load_then_render(event, newsfeed)
 
 
 @pytest.mark.parametrize("hints", [["user"], "auth.User"])
@@ -275,7 +327,7 @@ def test_hints_that_are_not_an_object_are_refused(login, short, newsfeed, hints)
     event = helpers.event(login, context={"user": 1})
 
     with pytest.raises(ContextHintError, match="'login-short'.*must map context keys"):
-        load_contexts_and_renderers([event], [newsfeed])
+        load_then_render(event, newsfeed)
 
 
 # Cost.
@@ -328,7 +380,7 @@ def test_loading_runs_the_same_queries_for_few_and_many_events(login, newsfeed, 
     with CaptureQueriesContext(connection) as captured:
         for event in events:
             for medium in (newsfeed, email):
-                context = loaded(event, medium).context
+                context = rendering_context(event, medium)
                 assert [group.name for group in context["user"].groups.all()]
                 assert context["details"]["actor"].entity_kind.name == "user"
                 assert context["details"]["friends"]["user"] == [context["user"]]
@@ -367,7 +419,7 @@ def test_a_hinted_model_no_context_mentions_is_not_queried(login, short, newsfee
         (event,) = load_contexts_and_renderers(Event.objects.cache_related(), [newsfeed])
 
     assert not any('"auth_user"' in sql for sql in helpers.statements(captured))
-    assert loaded(event, newsfeed).context == {"login_time": "noon"}
+    assert rendering_context(event, newsfeed) == {"login_time": "noon"}
 
 
 def test_a_single_related_lookup_may_be_given_without_a_list(login, short, newsfeed):
@@ -378,5 +430,5 @@ def test_a_single_related_lookup_may_be_given_without_a_list(login, short, newsf
     (event,) = load_contexts_and_renderers(Event.objects.cache_related(), [newsfeed])
 
     with CaptureQueriesContext(connection) as captured:
-        assert loaded(event, newsfeed).context["actor"].entity_kind.name == "user"
+        assert rendering_context(event, newsfeed)["actor"].entity_kind.name == "user"
     assert helpers.statements(captured) == []
