@@ -1,12 +1,13 @@
 """Loading renderers and hinted model instances for many events at once."""
 
 import pytest
+from django.apps import apps
 from django.contrib.auth.models import Group, User
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from entity_event.context_loader import load_contexts_and_renderers, rendering_context
-from entity_event.exceptions import ContextHintError
+from entity_event.exceptions import ContextHintError, EventSourceDeletedError
 from entity_event.models import Event
 from entity_event.tests import helpers
 
@@ -432,3 +433,143 @@ def test_a_single_related_lookup_may_be_given_without_a_list(login, short, newsf
     with CaptureQueriesContext(connection) as captured:
         assert rendering_context(event, newsfeed)["actor"].entity_kind.name == "user"
     assert helpers.statements(captured) == []
+
+
+# Bad hints, hostile keys and vanished rows: a clear error, only for the events concerned.
+
+
+def row_counts() -> dict[str, int]:
+    """The number of rows of every table, to show that nothing was written."""
+    return {model._meta.label: model._default_manager.count() for model in apps.get_models()}
+
+
+@pytest.fixture
+def two_renderers(login, short, newsfeed, jeff):
+    """Login events hinted by a renderer of their source; photo events by a sound renderer."""
+    photo = helpers.source("photo-tag", group="photos")
+    helpers.renderer(
+        "photo-short",
+        short,
+        source=photo,
+        context_hints=helpers.USER_HINT,
+        text_template="{{ user.username }}",
+    )
+    return {
+        "login": helpers.event(login, context={"user": jeff.pk}),
+        "photo": helpers.event(photo, context={"user": jeff.pk}),
+    }
+
+
+@pytest.mark.parametrize(
+    ("lookups", "named"),
+    [
+        ({"select_related": ["nonexistent"]}, "select_related 'nonexistent'"),
+        ({"select_related": "username"}, "select_related 'username'"),
+        ({"prefetch_related": ["groups", "nonexistent"]}, "prefetch_related 'nonexistent'"),
+        ({"prefetch_related": ["username"]}, "prefetch_related 'username'"),
+        ({"prefetch_related": [5]}, "prefetch_related [5]"),
+        ({"select_related": {"a": 1}}, "select_related {'a': 1}"),
+        ({"fields": "username"}, "fields 'username'"),
+    ],
+)
+def test_a_bad_hint_fails_only_its_renderers_events_naming_renderer_and_lookup(
+    login, short, newsfeed, two_renderers, lookups, named
+):
+    helpers.renderer(
+        "login-short", short, source=login, context_hints={"user": {**helpers.USER_HINT["user"], **lookups}}
+    )
+    before = row_counts()
+
+    events = load_contexts_and_renderers(Event.objects.order_by("id"), [newsfeed])
+
+    login_event, photo_event = events
+    with pytest.raises(ContextHintError) as raised:
+        login_event.render(newsfeed)
+    assert "'login-short'" in str(raised.value) and named in str(raised.value)
+    with pytest.raises(ContextHintError):
+        login_event.get_serialized_context(newsfeed)
+    assert photo_event.render(newsfeed) == ("jeff", "")
+    assert row_counts() == before
+
+
+def test_a_bad_select_related_is_found_without_a_context_naming_the_model(login, short, newsfeed):
+    hints = {"user": {**helpers.USER_HINT["user"], "select_related": ["nonexistent"]}}
+    helpers.renderer("login-short", short, source=login, context_hints=hints, text_template="hi")
+
+    (event,) = load_contexts_and_renderers([helpers.event(login, context={})], [newsfeed])
+
+    with pytest.raises(ContextHintError, match="'login-short'.*'user'.*select_related 'nonexistent'"):
+        event.render(newsfeed)
+
+
+def test_each_renderer_gets_only_what_its_own_hints_prefetch(login, short, newsfeed, jeff):
+    """One renderer's prefetch adds nothing to the rows of another renderer hinting the same model."""
+    staff = Group.objects.create(name="staff")
+    jeff.groups.add(staff)
+    prefetching = {"user": {**helpers.USER_HINT["user"], "prefetch_related": ["groups"]}}
+    helpers.renderer("login-short", short, source=login, context_hints=prefetching)
+    email = helpers.medium("email", rendering_style=helpers.style("email"))
+    helpers.renderer("login-email", email.rendering_style, source=login, context_hints=helpers.USER_HINT)
+    (event,) = load_contexts_and_renderers(
+        [helpers.event(login, context={"user": jeff.pk})], [newsfeed, email]
+    )
+
+    assert event.get_serialized_context(newsfeed)["user"]["groups"] == [
+        {"id": staff.pk, "name": "staff", "permissions": []}
+    ]
+    assert event.get_serialized_context(email)["user"]["groups"] == [staff.pk]
+
+
+@pytest.mark.parametrize("count", [2, 8])
+def test_renderers_with_different_lookups_cost_the_same_for_few_and_many_events(
+    login, short, newsfeed, count
+):
+    with_kind = {"actor": {"app_name": "entity", "model_name": "Entity", "select_related": ["entity_kind"]}}
+    helpers.renderer("login-short", short, source=login, context_hints=with_kind)
+    email = helpers.medium("email", rendering_style=helpers.style("email"))
+    plain = {"actor": {"app_name": "entity", "model_name": "Entity"}}
+    helpers.renderer("login-email", email.rendering_style, source=login, context_hints=plain)
+    for number in range(count):
+        helpers.event(login, context={"actor": helpers.entity(f"actor{number}").pk})
+
+    with CaptureQueriesContext(connection) as captured:
+        load_contexts_and_renderers(Event.objects.cache_related(), [newsfeed, email])
+
+    # Events with sources and groups, renderers, then entities once per renderer.
+    assert sum('FROM "entity_entity"' in sql for sql in helpers.statements(captured)) == 2
+    assert len(helpers.statements(captured)) == 4
+
+
+@pytest.mark.parametrize("pk", [10**30, -(10**30), str(10**30), 1e30])
+def test_a_hinted_key_out_of_the_databases_range_finds_no_row(login, short, newsfeed, jeff, pk):
+    helpers.renderer("login-short", short, source=login, context_hints=helpers.USER_HINT)
+    event = helpers.event(login, context={"user": pk, "friends": {"user": [jeff.pk, pk]}})
+    before = row_counts()
+
+    load_contexts_and_renderers([event], [newsfeed])
+
+    assert rendering_context(event, newsfeed) == {"user": None, "friends": {"user": [jeff]}}
+    assert row_counts() == before
+
+
+def test_an_event_whose_source_was_deleted_meanwhile_is_named_and_the_others_render(login, short, newsfeed):
+    helpers.renderer("login-short", short, source=login, text_template="login")
+    photo = helpers.source("photo-tag", group="photos")
+    helpers.renderer("photo-short", short, source=photo, text_template="photo")
+    kept = helpers.event(login)
+    events = list(Event.objects.order_by("id"))
+    orphan = helpers.event(photo)
+    events = [*events, Event.objects.get(pk=orphan.pk)]
+    photo_id = photo.pk
+    photo.delete()
+    before = row_counts()
+
+    rendered = newsfeed.render(events)
+
+    assert rendered == {events[0]: ("login", "")}
+    with pytest.raises(EventSourceDeletedError, match=rf"event {orphan.pk} .*source {photo_id} was deleted"):
+        events[1].render(newsfeed)
+    with pytest.raises(EventSourceDeletedError):
+        events[1].get_serialized_context(newsfeed)
+    assert events[0].pk == kept.pk
+    assert row_counts() == before
