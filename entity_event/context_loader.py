@@ -25,7 +25,6 @@ from typing import Any
 
 from django.apps import apps
 from django.core.exceptions import FieldError, ValidationError
-from django.db import connections, router
 from django.db.models import Model, Q, prefetch_related_objects
 
 from entity_event import app_settings, models
@@ -156,8 +155,6 @@ def _source_deleted(event: "models.Event") -> EventSourceDeletedError:
 
 def _choose_renderers(events: list, mediums: list) -> dict[tuple[int, int], "models.ContextRenderer | None"]:
     """``{(id(event), medium id): renderer or None}`` in the documented order of preference."""
-    if not events:
-        return {}
     choose = _renderer_chooser(events, mediums)
     return {(id(event), medium.pk): choose(event.source, medium) for event in events for medium in mediums}
 
@@ -376,9 +373,7 @@ def _check_select_related(hint: _Hint) -> str | None:
 
 def _fetch_rows(hint: _Hint, pks: set) -> tuple[dict, str | None]:
     """``({pk: row}, None)``, or ``({}, description)`` when a prefetch lookup fails."""
-    in_range = [pk for pk in pks if _pk_in_range(hint.model, pk)]
-    if not in_range:
-        return {}, None
+    in_range = [pk for pk in pks if _pk_in_range(pk)]
     rows = hint.model._default_manager.select_related(*hint.select_related).in_bulk(in_range)
     for lookup in hint.prefetch_related:
         try:
@@ -388,18 +383,10 @@ def _fetch_rows(hint: _Hint, pks: set) -> tuple[dict, str | None]:
     return rows, None
 
 
-def _pk_in_range(model: type[Model], pk: Any) -> bool:
-    """Whether an integer primary key fits its column (SQLite overflows where PostgreSQL finds nothing)."""
-    if not isinstance(pk, int):
-        return True
-    pk_field = model._meta.pk
-    while pk_field.is_relation:
-        pk_field = pk_field.target_field
-    operations = connections[router.db_for_read(model)].ops
-    if pk_field.get_internal_type() not in operations.integer_field_ranges:
-        return True
-    low, high = operations.integer_field_range(pk_field.get_internal_type())
-    return low <= pk <= high
+def _pk_in_range(pk: Any) -> bool:
+    """Whether a key fits a 64-bit integer column, the widest there is: SQLite overflows on a
+    larger one, where PostgreSQL finds no row."""
+    return not isinstance(pk, int) or -(2**63) <= pk < 2**63
 
 
 def _walk_hinted(value: Any, hints: dict[str, type[Model]], note: Callable) -> None:

@@ -207,6 +207,10 @@ def test_many_to_many_fields_hold_the_related_primary_keys():
     assert data["user"]["user_permissions"] == []
 
 
+def test_an_unsaved_row_has_no_related_primary_keys():
+    assert serialize({"user": User(username="new")})["user"]["groups"] == []
+
+
 @pytest.mark.django_db
 def test_a_prefetched_many_to_many_field_holds_the_rows_without_a_query():
     user = User.objects.create(username="jeff")
@@ -272,3 +276,17 @@ def test_related_rows_of_a_hinted_instance_get_the_default_fields():
     data = DefaultContextSerializer({"event": fetched}, context_hints=hints).data
 
     assert data == {"event": {"source": serialize(Source.objects.get(pk=source.pk))}}
+
+
+@pytest.mark.django_db
+def test_relations_in_memory_that_a_hint_does_not_list_are_left_out():
+    source = helpers.source("photo-tag")
+    helpers.event(source)
+    fetched = Source.objects.select_related("group").prefetch_related("event_set").get(pk=source.pk)
+    hints = {"source": {"app_name": "entity_event", "model_name": "Source", "fields": ["name"]}}
+
+    with CaptureQueriesContext(connection) as captured:
+        data = DefaultContextSerializer({"source": fetched}, context_hints=hints).data
+
+    assert data == {"source": {"name": "photo-tag"}}
+    assert helpers.statements(captured) == []
