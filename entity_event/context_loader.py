@@ -97,7 +97,8 @@ def loaded_rendering(event: "models.Event", medium: "models.Medium") -> LoadedRe
             "call Medium.render(events) or Event.objects.load_contexts_and_renderers(medium) first"
         )
     if loaded.error is not None:
-        raise loaded.error
+        # A fresh exception each time, so that tracebacks do not pile up on a stored one.
+        raise type(loaded.error)(*loaded.error.args)
     return loaded
 
 
@@ -105,11 +106,8 @@ def rendering_context(event: "models.Event", medium: "models.Medium") -> Any:
     """A copy of ``event.context`` as it is now, with the rows of the renderer chosen for
     ``medium`` under its hinted keys, and rows placed there for other renderers' keys given
     back as their primary keys."""
-    loaded = loaded_rendering(event, medium)
-    placed = getattr(event, PLACED_ATTRIBUTE, {})
-    if loaded.rows is None:
-        return _view(event.context, {}, _RendererRows.nothing(), placed)
-    return _view(event.context, loaded.rows.models, loaded.rows, placed)
+    rows = loaded_rendering(event, medium).rows
+    return _view(event.context, rows or _RendererRows({}, {}), getattr(event, PLACED_ATTRIBUTE, {}))
 
 
 def source_deleted(event: "models.Event", medium: "models.Medium") -> bool:
@@ -223,10 +221,6 @@ class _RendererRows:
 
     models: dict[str, type[Model]]
     fetches: dict[str, _Fetch]
-
-    @classmethod
-    def nothing(cls) -> "_RendererRows":
-        return cls({}, {})
 
     def row(self, key: str, pk: Any) -> Model | None:
         return self.fetches[key].rows.get(pk)
@@ -431,21 +425,21 @@ def _place(value: Any, hints: dict[str, type[Model]], replace: Callable) -> Any:
     return value
 
 
-def _view(value: Any, hints: dict[str, type[Model]], rows: _RendererRows, placed: dict) -> Any:
+def _view(value: Any, rows: _RendererRows, placed: dict) -> Any:
     """A copy of ``value`` for one renderer: rows under its hinted keys are its own rows (of the
     same primary key), rows placed for other renderers are given back as primary keys, and
     anything else a caller put there stays as it is."""
     if isinstance(value, dict):
         copied = {}
         for key, item in value.items():
-            model = hints.get(key)
+            model = rows.models.get(key)
             if model is not None and (_is_pk_or_row(item, model) or _is_list_of_pks_or_rows(item, model)):
                 copied[key] = _own_rows(key, model, item, rows)
             else:
-                copied[key] = _view(item, hints, rows, placed)
+                copied[key] = _view(item, rows, placed)
         return copied
     if isinstance(value, list):
-        return [_view(item, hints, rows, placed) for item in value]
+        return [_view(item, rows, placed) for item in value]
     if isinstance(value, Model) and placed.get(id(value)) is value:
         return value.pk
     return value
