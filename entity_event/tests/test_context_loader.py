@@ -263,7 +263,9 @@ def test_keys_are_only_replaced_with_the_hints_of_the_medium_renderer(login, sho
     assert event.get_serialized_context(email) == {"user": jeff.pk}
 
 
-def test_a_row_a_caller_puts_into_the_context_reaches_every_renderer(login, short, newsfeed, jeff, wes):
+def test_what_a_caller_puts_into_the_context_reaches_every_renderer_as_it_is(
+    login, short, newsfeed, jeff, wes
+):
     helpers.renderer("login-short", short, source=login, context_hints=helpers.USER_HINT)
     email = helpers.medium("email", rendering_style=helpers.style("email"))
     helpers.renderer("login-email", email.rendering_style, source=login)
@@ -272,9 +274,11 @@ def test_a_row_a_caller_puts_into_the_context_reaches_every_renderer(login, shor
 
     event.context["reviewer"] = wes
     event.context["user"] = wes
+    event.context["author"] = {"user": wes.pk}
 
-    assert rendering_context(event, newsfeed) == {"user": wes, "reviewer": wes}
-    assert rendering_context(event, email) == {"user": wes, "reviewer": wes}
+    expected = {"user": wes, "reviewer": wes, "author": {"user": wes.pk}}
+    assert rendering_context(event, newsfeed) == expected
+    assert rendering_context(event, email) == expected
 
 
 def test_an_event_without_renderer_keeps_a_copy_of_its_context(login, newsfeed):
