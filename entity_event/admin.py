@@ -242,6 +242,9 @@ class AdminEventForm(forms.ModelForm):
         self.instance._state.db = event._state.db
         return self.instance
 
+    def save_m2m(self) -> None:
+        """Does nothing: an announcement has no many-to-many fields. Kept because 3.x had it."""
+
 
 @admin.register(AdminEvent)
 class AdminEventAdmin(admin.ModelAdmin):

@@ -28,3 +28,9 @@ def base_url() -> str | None:
 def base_template() -> str:
     """``ENTITY_EVENT_BASE_TEMPLATE``: the template that the pages of ``entity_event.urls`` extend."""
     return getattr(settings, "ENTITY_EVENT_BASE_TEMPLATE", None) or "entity_event/base.html"
+
+
+def serializer_exclude() -> list[str]:
+    """``ENTITY_EVENT_SERIALIZER_EXCLUDE``: field names (``"token"``) or ``"app_label.model.field"``
+    left out of serialized contexts, on top of password fields."""
+    return list(getattr(settings, "ENTITY_EVENT_SERIALIZER_EXCLUDE", None) or [])

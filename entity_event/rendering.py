@@ -42,9 +42,9 @@ def render_template(renderer: "models.ContextRenderer", context: dict, is_text: 
 
 
 def medium_context(event: "models.Event", medium: "models.Medium") -> dict:
-    """The loaded context of ``event`` for ``medium``, the medium's additional context merged over it."""
-    loaded = context_loader.loaded_rendering(event, medium)
-    return {**loaded.context, **(medium.additional_context or {})}
+    """The context ``event`` renders with on ``medium``, read from ``event.context`` now: the
+    hinted rows of the medium's renderer in place, the medium's additional context merged over it."""
+    return {**context_loader.rendering_context(event, medium), **(medium.additional_context or {})}
 
 
 def render_event(
@@ -69,9 +69,16 @@ def render_event(
 
 
 def render_events(medium: "models.Medium", events) -> dict:
-    """``{event: (text, html)}`` for ``events`` on ``medium``, loading them first."""
+    """``{event: (text, html)}`` for ``events`` on ``medium``, loading them first.
+
+    Events whose source was deleted meanwhile (and so the events themselves) are left out.
+    """
     loaded = context_loader.load_contexts_and_renderers(events, [medium])
-    return {event: render_event(event, medium) for event in loaded}
+    return {
+        event: render_event(event, medium)
+        for event in loaded
+        if not context_loader.source_deleted(event, medium)
+    }
 
 
 def serialized_context(event: "models.Event", medium: "models.Medium") -> Any:

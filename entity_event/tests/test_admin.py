@@ -357,3 +357,12 @@ def test_events_whose_context_is_not_an_announcement_are_listed_and_shown(
     for model in (AdminEvent, Event):
         opened = admin_client.get(admin_url(model, "change", stored.pk))
         assert escape(json.dumps(context, indent=2)) in opened.content.decode()
+
+
+def test_saving_the_many_to_many_data_of_an_announcement_stores_nothing(company):
+    """3.x's form had ``save_m2m`` as a public method that does nothing; code may still call it."""
+    events_before = Event.objects.count()
+    form = AdminEventForm(announcement(company["source"], text="Hello"))
+
+    assert form.save_m2m() is None
+    assert Event.objects.count() == events_before
