@@ -147,8 +147,16 @@ class Medium(models.Model):
         self, start_time=None, end_time=None, seen=None, mark_seen=False, include_expired=False, actor=None
     ) -> "models.QuerySet[Event]":
         """All events passing the common filters, marked seen here if asked (no subscription logic)."""
-        events = self.get_filtered_events_queryset(start_time, end_time, seen, include_expired, actor)
-        return routing.mark_returned_events_seen(self, events, mark_seen=mark_seen)
+        return routing.hand_out(
+            self,
+            Event.objects.all(),
+            start_time=start_time,
+            end_time=end_time,
+            seen=seen,
+            mark_seen=mark_seen,
+            include_expired=include_expired,
+            actor=actor,
+        )
 
     def subset_subscriptions(self, subscriptions, entity: Entity | None = None):
         """Narrow ``subscriptions`` to those that reach ``entity`` (all of them without one)."""
@@ -156,7 +164,8 @@ class Medium(models.Model):
 
     @property
     def unsubscriptions(self) -> dict[int, list[int]]:
-        """Source id -> ids of the entities unsubscribed from it on this medium."""
+        """Source id -> ids of the entities unsubscribed from it on this medium (a ``defaultdict``:
+        ``[]`` for a source without unsubscriptions, as in 3.x)."""
         return routing.unsubscribed_entity_ids(self)
 
     def filter_source_targets_by_unsubscription(self, source_id: int, targets):

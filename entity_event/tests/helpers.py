@@ -1,8 +1,11 @@
-"""Small builders for test data: entities, groups, sources, mediums and events."""
+"""Small builders for test data: entities, groups, sources, mediums and events; threads at once."""
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from itertools import count
 
 from django.contrib.contenttypes.models import ContentType
+from django.db import connections
 from entity.models import Entity, EntityKind, EntityRelationship
 
 from entity_event.models import (
@@ -90,3 +93,25 @@ def event(source, actors=(), **fields) -> Event:
 def statements(captured) -> list[str]:
     """The SQL statements a ``CaptureQueriesContext`` saw, savepoints of nested transactions left out."""
     return [query["sql"] for query in captured.captured_queries if "SAVEPOINT" not in query["sql"]]
+
+
+def run_together(*works) -> list:
+    """Run each of ``works`` in a thread of its own, released together; return their results
+    (errors propagate). Each thread closes its database connection when done."""
+    barrier = threading.Barrier(len(works))
+
+    def run(work):
+        barrier.wait()
+        try:
+            return work()
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=len(works)) as pool:
+        futures = [pool.submit(run, work) for work in works]
+        return [future.result() for future in futures]
+
+
+def run_at_once(count: int, work) -> list:
+    """Run ``work`` in ``count`` threads released together; return their results."""
+    return run_together(*[work] * count)

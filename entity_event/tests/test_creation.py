@@ -1,14 +1,11 @@
 """Storing events: actors, uuids, duplicates, validation and the cost of a batch."""
 
-import sqlite3
-import threading
-from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from uuid import UUID
 
 import pytest
 from django.contrib.contenttypes.models import ContentType
-from django.db import IntegrityError, connection, connections
+from django.db import IntegrityError, connection
 from django.db.models import QuerySet
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -240,18 +237,6 @@ def test_mark_seen_is_idempotent_and_counts_new_marks(photo_source):
     }
 
 
-@pytest.fixture
-def sqlite_at_999_parameters():
-    """Hold SQLite to the 999 parameters per statement that Django plans for (stock builds take
-    32766, some 250000), so that a test sees what a very large batch meets; other databases are
-    left alone."""
-    connection.ensure_connection()
-    set_limit = getattr(connection.connection, "setlimit", lambda _category, limit: limit)
-    previous = set_limit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 999)
-    yield
-    set_limit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, previous)
-
-
 def test_a_batch_with_more_actors_than_a_statement_takes_is_stored(photo_source, sqlite_at_999_parameters):
     user, entity_type = helpers.kind("user"), ContentType.objects.get_for_model(Entity)
     people = Entity.all_objects.bulk_create(
@@ -314,22 +299,6 @@ needs_postgresql = pytest.mark.skipif(
 )
 
 
-def _run_at_once(count, work):
-    """Run ``work`` in ``count`` threads released together; return their results (errors propagate)."""
-    barrier = threading.Barrier(count)
-
-    def run():
-        barrier.wait()
-        try:
-            return work()
-        finally:
-            connections.close_all()
-
-    with ThreadPoolExecutor(max_workers=count) as pool:
-        futures = [pool.submit(run) for _ in range(count)]
-        return [future.result() for future in futures]
-
-
 @needs_postgresql
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_creation_of_one_uuid_stores_one_event_without_errors(photo_source):
@@ -340,7 +309,7 @@ def test_concurrent_creation_of_one_uuid_stores_one_event_without_errors(photo_s
             source=photo_source, actors=[alice], context={}, uuid="race", ignore_duplicates=True
         )
 
-    results = _run_at_once(8, create)
+    results = helpers.run_at_once(8, create)
 
     assert len([event for event in results if event is not None]) == 1
     assert Event.objects.filter(uuid="race").count() == 1
@@ -353,7 +322,7 @@ def test_concurrent_mark_seen_records_each_event_once(photo_source):
     newsfeed = helpers.medium()
     Event.objects.create_events(_batch(photo_source, [], 50))
 
-    results = _run_at_once(6, lambda: Event.objects.all().mark_seen(newsfeed))
+    results = helpers.run_at_once(6, lambda: Event.objects.all().mark_seen(newsfeed))
 
     assert sum(results) == 50
     assert EventSeen.objects.count() == 50
