@@ -101,8 +101,9 @@ class Medium(models.Model):
     ) -> Iterator[tuple]:
         """The pairs of :meth:`events_targets`, in the same order, read ``chunk_size`` events at a time.
 
-        Memory stays bounded by one chunk. With ``mark_seen=True`` a chunk is marked seen once the
-        caller asks past its last pair (see :func:`entity_event.routing.iter_events_targets`).
+        Memory stays bounded by one chunk. With ``mark_seen=True`` a chunk is marked seen before it
+        is handed out, and the marks of pairs not taken are removed if the caller stops early
+        (see :func:`entity_event.routing.iter_events_targets`).
         """
         return routing.iter_events_targets(
             self, entity_kind=entity_kind, chunk_size=chunk_size, **event_filters
