@@ -328,7 +328,8 @@ def _stream(routes: "_Routes", chunk_size: int | None, mark_seen: bool, claim: b
                 yield pair
         except GeneratorExit:
             left = [event.id for event, _targets in pairs[handed:] if event.id in marked]
-            models.EventSeen.objects.filter(medium=medium, event_id__in=left).delete()
+            seen_marks = models.EventSeen.objects.filter(medium=medium)
+            seen_marks.filter(event_id__in=ids_subquery(left, seen_marks.db)).delete()
             raise
 
 
