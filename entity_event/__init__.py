@@ -12,6 +12,8 @@ _MODELS = (
     "Event",
     "EventActor",
     "EventSeen",
+    "InboxMark",
+    "InboxWatermark",
     "Medium",
     "RenderingStyle",
     "Source",
