@@ -4,15 +4,23 @@ from datetime import timedelta
 
 import pytest
 from django.contrib import admin
+from django.test import RequestFactory
 from django.urls import reverse
 from django.utils import timezone
 from entity.models import Entity, EntityKind
 
-from entity_event.admin import AdminEventForm, EntityAdmin, register_entity_admins
+from entity_event.admin import (
+    ANNOUNCEMENT_UUID_PREFIX,
+    AdminEventForm,
+    EntityAdmin,
+    EventAdmin,
+    register_entity_admins,
+)
 from entity_event.models import (
     AdminEvent,
     ContextRenderer,
     Event,
+    EventActor,
     EventSeen,
     RenderingStyle,
     Subscription,
@@ -54,6 +62,7 @@ def test_every_entity_event_model_is_registered():
         "AdminEvent",
         "ContextRenderer",
         "Event",
+        "EventActor",
         "EventSeen",
         "Medium",
         "RenderingStyle",
@@ -78,8 +87,9 @@ def test_a_project_can_keep_its_own_entity_admin():
 
 @pytest.mark.parametrize("model", ENTITY_EVENT_MODELS + READ_ONLY_MODELS, ids=lambda model: model.__name__)
 def test_staff_sees_every_changelist_and_change_page(admin_client, company, model):
+    helpers.event(company["source"], context={"text": "Office closed"}, uuid=f"{ANNOUNCEMENT_UUID_PREFIX}1")
     assert admin_client.get(admin_url(model, "changelist")).status_code == 200
-    row = model._default_manager.first() if model is not Entity else Entity.all_objects.first()
+    row = admin.site.get_model_admin(model).get_queryset(RequestFactory().get("/")).first()
     assert admin_client.get(admin_url(model, "change", row.pk)).status_code == 200
 
 
@@ -127,6 +137,31 @@ def test_event_list_counts_actors_and_filters_by_source(admin_client, company):
     response = admin_client.get(admin_url(Event, "changelist"), {"source__id__exact": company["source"].pk})
     rows = list(response.context["cl"].result_list)
     assert [(row.source, row.actor_count) for row in rows] == [(company["source"], 1)]
+
+
+def test_event_list_shows_a_short_text_never_for_no_expiry_and_searches_the_context(admin_client, company):
+    expiring = helpers.event(
+        company["source"], context={"text": "Lunch " * 30}, time_expires=timezone.now() + timedelta(days=1)
+    )
+
+    response = admin_client.get(admin_url(Event, "changelist"))
+    page = response.content.decode()
+    rows = {row.pk: row for row in response.context["cl"].result_list}
+    assert EventAdmin.summary(None, rows[expiring.pk]) == ("Lunch " * 14)[:79] + "…"
+    assert (
+        EventAdmin.summary(None, rows[company["event"].pk]) == '{"photo": {"caption": "Lake"}, "tags": ["x"]}'
+    )
+    assert '<td class="field-expires">never</td>' in page and "9999" not in page
+    assert EventAdmin.expires(None, rows[expiring.pk]) == rows[expiring.pk].time_expires
+    found = admin_client.get(admin_url(Event, "changelist"), {"q": "lake"}).context["cl"].result_list
+    assert list(found) == [company["event"]]
+
+
+def test_event_actors_have_their_own_list_searching_entities(admin_client, company):
+    response = admin_client.get(admin_url(EventActor, "changelist"), {"q": "alice"})
+    assert [(actor.event, actor.entity) for actor in response.context["cl"].result_list] == [
+        (company["event"], company["alice"])
+    ]
 
 
 def test_subscription_list_shows_who_gets_what_and_searches_entities(admin_client, company):
@@ -222,6 +257,14 @@ def test_announcements_are_listed_with_their_text_and_shown_read_only(admin_clie
     shown = admin_client.get(admin_url(AdminEvent, "change", created.pk))
     assert "&quot;text&quot;: &quot;Pizza at noon&quot;" in shown.content.decode()
     assert admin_client.post(admin_url(AdminEvent, "change", created.pk), {"text": "x"}).status_code == 403
+
+
+def test_the_announcement_list_shows_announcements_only(admin_client, company):
+    admin_client.post(admin_url(AdminEvent, "add"), announcement(company["source"], text="Pizza at noon"))
+    response = admin_client.get(admin_url(AdminEvent, "changelist"))
+    listed = [event.context for event in response.context["cl"].result_list]
+    assert listed == [{"text": "Pizza at noon"}]
+    assert '<td class="field-expires">never</td>' in response.content.decode()
 
 
 def test_the_announcement_form_saves_only_when_committing(company):
