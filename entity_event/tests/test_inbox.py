@@ -284,3 +284,19 @@ def test_concurrent_single_marks_and_unmarks_count_each_change_once(world):
     # Every change is counted once: 20 unseen at first, plus those unmarked, minus those marked.
     assert 20 + unseen - seen == final_unseen
     assert unseen <= 5 * 3 and InboxWatermark.objects.count() == 1
+
+
+@pytest.mark.parametrize("size", [2, 50])
+def test_marking_given_events_takes_the_same_statements_whatever_their_number(world, size):
+    inbox = world["newsfeed"].inbox(world["alice"])
+    photos(world, size)
+    inbox.mark_seen()
+    events = list(Event.objects.all()) + photos(world, size)  # half below the watermark, half above
+
+    with CaptureQueriesContext(connection) as seen:
+        assert inbox.mark_seen(events) == size
+    with CaptureQueriesContext(connection) as unseen:
+        assert inbox.mark_unseen(Event.objects.all()) == size * 2
+
+    # Watermark ensured and locked, the events to change read, their marks deleted and inserted.
+    assert len(helpers.statements(seen)) == len(helpers.statements(unseen)) == 5
