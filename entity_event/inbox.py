@@ -74,7 +74,7 @@ class Inbox:
         once per query, rather than a lookup per event (whose estimated cost grows with the
         events and switches on JIT compilation, which costs more than the query).
         """
-        marks = InboxMark.objects.filter(entity=self.entity, medium=self.medium)
+        marks = self._own_marks()
         below_watermark = Q(pk__lte=Coalesce(self._watermark(), Value(0)))
         marked_seen = Q(pk__in=marks.filter(seen=True).values("event_id"))
         marked_unseen = Q(pk__in=marks.filter(seen=False).values("event_id"))
