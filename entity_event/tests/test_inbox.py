@@ -78,6 +78,19 @@ def test_marking_single_events_seen_by_event_id_iterable_or_queryset(world):
     assert [event.is_seen for event in inbox.events()] == [True] * 5
 
 
+def test_watermarks_and_marks_say_what_they_record(world):
+    events = photos(world, 2)
+    inbox = world["newsfeed"].inbox(world["alice"])
+    inbox.mark_seen(events[0])
+    inbox.mark_seen()
+    inbox.mark_unseen(events[1])
+
+    assert str(InboxWatermark.objects.get()) == f"alice has seen events up to #{events[1].pk} on Newsfeed"
+    assert str(InboxMark.objects.get()) == f"{events[1]} marked unseen by alice on Newsfeed"
+    InboxMark.objects.update(seen=True)
+    assert str(InboxMark.objects.get()).endswith("marked seen by alice on Newsfeed")
+
+
 def test_marking_seen_is_idempotent_and_counts_only_changes(world):
     events = photos(world, 3)
     inbox = world["newsfeed"].inbox(world["alice"])
