@@ -10,6 +10,7 @@ import base64
 import binascii
 import json
 from datetime import datetime
+from functools import wraps
 
 from django.conf import settings
 from django.db.models import Q, QuerySet
@@ -35,6 +36,7 @@ class BadParameter(ValueError):
 def inbox_view(view):
     """Resolve the request's entity and the medium named in the URL, and turn errors into JSON."""
 
+    @wraps(view)
     def wrapped(request: HttpRequest, medium_name: str) -> JsonResponse:
         entity = request_entity(request)
         if entity is None:
@@ -47,8 +49,6 @@ def inbox_view(view):
         except BadParameter as error:
             return JsonResponse({"error": str(error), "parameter": error.parameter}, status=400)
 
-    wrapped.__name__ = wrapped.__qualname__ = view.__name__
-    wrapped.__doc__ = view.__doc__
     return wrapped
 
 
