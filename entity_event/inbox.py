@@ -54,18 +54,23 @@ class Inbox:
         :meth:`Medium.entity_events <entity_event.models.Medium.entity_events>` is not available
         under that name, and neither is its ``mark_seen`` (use :meth:`mark_seen`).
         """
-        check_flag("seen", seen, allow_none=True)
-        if "mark_seen" in event_filters:
-            raise TypeError("Inbox.events() takes no mark_seen argument; call Inbox.mark_seen() instead.")
         is_seen = self._is_seen()
-        events = self.medium.entity_events(self.entity, **event_filters)
-        if seen is not None:
-            events = events.filter(is_seen if seen else ~is_seen)
+        events = self._filtered(seen, is_seen, event_filters)
         return events.annotate(is_seen=ExpressionWrapper(is_seen, BooleanField()))
 
     def unseen_count(self, **event_filters) -> int:
         """How many of the events this entity receives it has not seen, in one query."""
-        return self.events(seen=False, **event_filters).count()
+        return self._filtered(False, self._is_seen(), event_filters).count()
+
+    def _filtered(self, seen: bool | None, is_seen: Q, event_filters: dict) -> QuerySet:
+        """``entity_events`` narrowed to the read state ``seen`` (all events for ``None``)."""
+        check_flag("seen", seen, allow_none=True)
+        if "mark_seen" in event_filters:
+            raise TypeError("Inbox.events() takes no mark_seen argument; call Inbox.mark_seen() instead.")
+        events = self.medium.entity_events(self.entity, **event_filters)
+        if seen is None:
+            return events
+        return events.filter(is_seen if seen else ~is_seen)
 
     def _is_seen(self) -> Q:
         """The read state of an event: marked seen, or below the watermark and not marked unseen.
@@ -139,7 +144,7 @@ class Inbox:
         return list(self._ids_query(seen=seen).filter(id__in=ids).values_list("id", flat=True))
 
     def _ids_query(self, *, seen: bool) -> QuerySet:
-        return self.events(seen=seen, include_expired=True).order_by()
+        return self._filtered(seen, self._is_seen(), {"include_expired": True}).order_by()
 
     def _own_marks(self) -> QuerySet:
         return InboxMark.objects.filter(entity=self.entity, medium=self.medium)
