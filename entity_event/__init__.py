@@ -13,6 +13,8 @@ _MODELS = (
     "Event",
     "EventActor",
     "EventSeen",
+    "InboxMark",
+    "InboxWatermark",
     "Medium",
     "RenderingStyle",
     "Source",

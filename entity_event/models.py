@@ -7,6 +7,7 @@ in :mod:`entity_event.creation`, rendering in :mod:`entity_event.rendering` (wit
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -41,6 +42,9 @@ __all__ = [
     "Unsubscription",
     "never_expires",
 ]
+
+if TYPE_CHECKING:
+    from entity_event.inbox import Inbox
 
 #: The moment used for "never expires". Far enough to never pass, near enough that no time
 #: zone conversion of it overflows (the old package used ``datetime.max`` and crashed).
@@ -155,6 +159,14 @@ class Medium(models.Model):
         return routing.default_followers_of(entities)
 
     # Rendering.
+
+    # Read state of one entity.
+
+    def inbox(self, entity: Entity) -> "Inbox":
+        """What ``entity`` receives here, with its own seen marks (see :mod:`entity_event.inbox`)."""
+        from entity_event.inbox import Inbox
+
+        return Inbox(self, entity)
 
     def render(self, events) -> dict:
         """``{event: (text, html)}``: ``events`` rendered in this medium's style.
@@ -323,6 +335,51 @@ class EventSeen(models.Model):
 def _unseen_event_ids(medium: Medium) -> "models.QuerySet":
     """Ids of the events not marked seen on ``medium`` (a private helper of 3.x; old code imports it)."""
     return Event.objects.exclude(eventseen__medium=medium).values_list("id", flat=True)
+
+
+class InboxWatermark(models.Model):
+    """One entity's "everything seen" on a medium: the events up to ``seen_up_to`` (an event id).
+
+    Marking everything seen moves this one row, whatever the number of events; the
+    :class:`InboxMark` rows record the exceptions on either side of it.
+    """
+
+    entity = models.ForeignKey(Entity, on_delete=models.CASCADE, related_name="+")
+    medium = models.ForeignKey(Medium, on_delete=models.CASCADE)
+    seen_up_to = models.BigIntegerField(default=0)
+    time_marked = models.DateTimeField(null=True, blank=True, default=None)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["entity", "medium"], name="inbox_watermark_entity_medium")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.entity} has seen events up to #{self.seen_up_to} on {self.medium}"
+
+
+class InboxMark(models.Model):
+    """One entity's mark on one event of a medium, overriding the watermark for that event.
+
+    ``seen=True`` above the watermark (marked seen on its own), ``seen=False`` below it (marked
+    unseen again after everything was marked seen).
+    """
+
+    entity = models.ForeignKey(Entity, on_delete=models.CASCADE, related_name="+")
+    medium = models.ForeignKey(Medium, on_delete=models.CASCADE)
+    event = models.ForeignKey(Event, on_delete=models.CASCADE)
+    seen = models.BooleanField()
+    time_marked = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["entity", "medium", "event"], name="inbox_mark_entity_medium_event"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event} marked {'seen' if self.seen else 'unseen'} by {self.entity} on {self.medium}"
 
 
 class ContextRenderer(models.Model):

@@ -20,11 +20,16 @@ def test_an_unknown_model_is_an_attribute_error():
     assert not hasattr(models, "__wrapped__")
 
 
+#: Capabilities built on the core; the core reaches them only through the thin entry points
+#: the contracts put on ``Medium`` (``inbox``, ``deliver``), which import them when called.
+CAPABILITIES = ("inbox", "preferences", "channels", "delivery", "web", "urls")
+
+
 def imported_modules(module: str) -> set[str]:
-    """The modules (and module attributes) that ``entity_event/<module>.py`` imports, anywhere in it."""
+    """The modules (and module attributes) that ``entity_event/<module>.py`` imports when it is loaded."""
     source = Path(entity_event_models.__file__).with_name(f"{module}.py").read_text()
     imported = set()
-    for node in ast.walk(ast.parse(source)):
+    for node in ast.parse(source).body:
         if isinstance(node, ast.ImportFrom):
             imported |= {f"{node.module}.{alias.name}" for alias in node.names} | {node.module}
         elif isinstance(node, ast.Import):
@@ -33,7 +38,7 @@ def imported_modules(module: str) -> set[str]:
 
 
 def modules_models_imports() -> set[str]:
-    """The entity_event modules that ``models.py`` needs, directly or through each other."""
+    """The entity_event modules that loading ``models.py`` loads, directly or through each other."""
     found, todo = set(), ["models"]
     while todo:
         for name in imported_modules(todo.pop()):
@@ -52,3 +57,10 @@ def test_models_needs_the_working_modules():
 @pytest.mark.parametrize("module", sorted(modules_models_imports()))
 def test_modules_that_models_imports_do_not_import_models(module):
     assert "entity_event.models" not in imported_modules(module)
+
+
+@pytest.mark.parametrize("module", sorted(modules_models_imports() | {"models", "admin"}))
+def test_the_core_loads_no_capability(module):
+    capabilities = tuple(f"entity_event.{capability}." for capability in CAPABILITIES)
+    loaded = {name for name in imported_modules(module) if f"{name}.".startswith(capabilities)}
+    assert not loaded
