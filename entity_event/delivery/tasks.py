@@ -8,12 +8,13 @@ digests wait for the next ``deliver_events`` run, which enqueues whatever is due
 
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from itertools import islice
 
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from entity_event import app_settings
 from entity_event.delivery import digests, sending
 from entity_event.models import Delivery, Medium
 
@@ -82,18 +83,24 @@ def enqueue_pending(deliveries: QuerySet, run_after: datetime | None = None) -> 
                 covered += len(batch)
         else:
             send = send_digests.using(run_after=run_after) if run_after else send_digests
+            covered += pending.count()  # before the tasks run: the immediate backend runs them here
             entity_ids = pending.order_by("entity_id").values_list("entity_id", flat=True).distinct()
             for batch in batches(entity_ids.iterator()):
                 send.enqueue(medium.pk, batch)
-            covered += pending.count()
     return covered
 
 
 def enqueue_due(mediums: Iterable[Medium]) -> int:
-    """Enqueue the pending deliveries of ``mediums`` whose next attempt is due; returns how many."""
-    return enqueue_pending(
-        Delivery.objects.filter(medium__in=list(mediums), time_next_attempt__lte=timezone.now())
-    )
+    """Enqueue the pending deliveries of ``mediums`` whose next attempt is due; returns how many.
+
+    A backend that defers tasks got each retry and digest enqueued for its time already: then
+    only deliveries overdue by more than a lease are taken, those whose task was lost (a worker
+    killed, an enqueue that failed), so that a queue with a backlog is not filled twice.
+    """
+    due = timezone.now()
+    if send_deliveries.get_backend().supports_defer:
+        due -= timedelta(seconds=app_settings.delivery_lease_seconds())
+    return enqueue_pending(Delivery.objects.filter(medium__in=list(mediums), time_next_attempt__lte=due))
 
 
 def batches(items: Iterable, size: int = BATCH_SIZE) -> Iterator[list]:

@@ -12,6 +12,7 @@ from entity_event.admin import AdminEventForm, EntityAdmin, register_entity_admi
 from entity_event.models import (
     AdminEvent,
     ContextRenderer,
+    Delivery,
     Event,
     EventSeen,
     RenderingStyle,
@@ -41,6 +42,7 @@ def company():
     helpers.unsubscribe(medium, source, alice)
     event = helpers.event(source, actors=[alice], context={"photo": {"caption": "Lake"}, "tags": ["x"]})
     EventSeen.objects.create(event=event, medium=medium)
+    Delivery.objects.create(event=event, medium=medium, entity=alice)
     return {"alice": alice, "source": source, "medium": medium, "event": event}
 
 
@@ -53,6 +55,7 @@ def test_every_entity_event_model_is_registered():
     assert names == {
         "AdminEvent",
         "ContextRenderer",
+        "Delivery",
         "Event",
         "EventSeen",
         "Medium",
@@ -84,13 +87,13 @@ def test_staff_sees_every_changelist_and_change_page(admin_client, company, mode
 
 
 @pytest.mark.parametrize(
-    "model", [m for m in ENTITY_EVENT_MODELS if m is not Event], ids=lambda model: model.__name__
+    "model", [m for m in ENTITY_EVENT_MODELS if m not in (Event, Delivery)], ids=lambda model: model.__name__
 )
 def test_staff_sees_every_add_page(admin_client, model):
     assert admin_client.get(admin_url(model, "add")).status_code == 200
 
 
-@pytest.mark.parametrize("model", [Event, *READ_ONLY_MODELS], ids=lambda model: model.__name__)
+@pytest.mark.parametrize("model", [Event, Delivery, *READ_ONLY_MODELS], ids=lambda model: model.__name__)
 def test_events_and_entities_cannot_be_added_by_hand(admin_client, model):
     assert admin_client.get(admin_url(model, "add")).status_code == 403
 

@@ -1,5 +1,7 @@
 """The world of the delivery tests: a club whose members receive its news by email."""
 
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import SimpleNamespace
 
 import pytest
@@ -48,3 +50,37 @@ def dummy_tasks():
 
     with override_settings(TASKS=DUMMY_TASKS):
         yield send_deliveries.get_backend()
+
+
+class Receiver(BaseHTTPRequestHandler):
+    """Records each POST; answers 500 while the body mentions a name in ``failing``."""
+
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        self.server.received.append((dict(self.headers), body))
+        failing = any(name.encode() in body for name in self.server.failing)
+        self.send_response(500 if failing else 204)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def receiver():
+    """An HTTP server on 127.0.0.1 receiving the webhook of a medium named "hooks"."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+    server.received, server.failing = [], set()
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    webhooks = {"hooks": {"url": f"http://127.0.0.1:{server.server_port}/events", "secret": "s3cret"}}
+    channels = {"hooks": "entity_event.channels.WebhookChannel"}
+    with override_settings(ENTITY_EVENT_WEBHOOKS=webhooks, ENTITY_EVENT_CHANNELS=channels):
+        yield server
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def hooked(db, receiver):
+    return build_club(medium_name="hooks")

@@ -3,8 +3,6 @@
 import hashlib
 import hmac
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from django.core import mail
@@ -93,42 +91,6 @@ def test_a_channel_without_send_fails_its_deliveries(club):
 
 
 # Webhooks.
-
-
-class Receiver(BaseHTTPRequestHandler):
-    """Records each POST; answers 500 while the body mentions a name in ``failing``."""
-
-    def do_POST(self):
-        body = self.rfile.read(int(self.headers["Content-Length"]))
-        self.server.received.append((dict(self.headers), body))
-        failing = any(name.encode() in body for name in self.server.failing)
-        self.send_response(500 if failing else 204)
-        self.end_headers()
-
-    def log_message(self, *args):
-        pass
-
-
-@pytest.fixture
-def receiver():
-    """An HTTP server on 127.0.0.1 receiving the webhook of a medium named "hooks"."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
-    server.received, server.failing = [], set()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    webhooks = {"hooks": {"url": f"http://127.0.0.1:{server.server_port}/events", "secret": "s3cret"}}
-    channels = {"hooks": "entity_event.channels.WebhookChannel"}
-    with override_settings(ENTITY_EVENT_WEBHOOKS=webhooks, ENTITY_EVENT_CHANNELS=channels):
-        yield server
-    server.shutdown()
-    server.server_close()
-
-
-@pytest.fixture
-def hooked(db, receiver):
-    from entity_event.tests.delivery.conftest import build_club
-
-    return build_club(medium_name="hooks")
 
 
 def test_a_webhook_posts_signed_json_with_the_context_and_renderings(hooked, receiver):
