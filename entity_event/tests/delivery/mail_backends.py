@@ -2,7 +2,6 @@
 
 import smtplib
 
-from django.core import mail
 from django.core.mail.backends import locmem
 
 
@@ -29,7 +28,3 @@ class SilentBackend(locmem.EmailBackend):
 
     def send_messages(self, messages):
         return 0
-
-
-def outbox_ids() -> list[str]:
-    return [message.extra_headers["Message-ID"] for message in mail.outbox]

@@ -94,18 +94,16 @@ def test_planning_costs_a_constant_number_of_queries_per_chunk(dummy_tasks):
     small, planned_small = count_planning_queries(members=2, events=3, chunk_size=3)
     large, planned_large = count_planning_queries(members=8, events=3, chunk_size=3)
     assert (planned_small, planned_large) == (6, 24)
-    if connection.vendor == "postgresql":  # SQLite splits long inserts at its parameter limit
-        assert small == large
+    assert small == large
     two_chunks, planned = count_planning_queries(members=2, events=6, chunk_size=3)
     three_chunks, planned = count_planning_queries(members=2, events=9, chunk_size=3)
     assert three_chunks - two_chunks == two_chunks - small
     assert len(dummy_tasks.results) > 0
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="concurrent writers need PostgreSQL")
 @pytest.mark.django_db(transaction=True)
 def test_overlapping_runs_never_take_the_same_event():
-    if connection.vendor != "postgresql":
-        pytest.skip("concurrent writers need PostgreSQL")
     with override_settings(ENTITY_EVENT_CHANNELS=EMAIL_CHANNEL):
         mail.outbox = []
         world = build_club(members=5)
