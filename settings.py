@@ -111,4 +111,4 @@ else:
     TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 
 # Delivery of the demo's events: the medium named "email" goes out through the email channel.
-ENTITY_EVENT_CHANNELS = {"email": "entity_event.channels.EmailChannel"}
+ENTITY_EVENT_CHANNELS = {"email": "demo.emails.DemoEmailChannel"}
