@@ -33,7 +33,7 @@ def daily(club):
 
 
 def let_the_period_pass() -> None:
-    Delivery.objects.update(time_next_attempt=timezone.now() - timedelta(seconds=1))
+    Delivery.objects.update(time_next_attempt=timezone.now() - timedelta(days=1))
 
 
 def run_cron() -> None:

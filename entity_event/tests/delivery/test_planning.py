@@ -9,10 +9,10 @@ from django.db import connection
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 
-from entity_event.delivery import planning
+from entity_event.delivery import planning, tasks
 from entity_event.models import Delivery, EventSeen
 from entity_event.tests import helpers
-from entity_event.tests.delivery.conftest import EMAIL_CHANNEL, build_club, post
+from entity_event.tests.delivery.conftest import DUMMY_TASKS, EMAIL_CHANNEL, build_club, post
 
 
 def test_each_target_gets_one_delivery_sent_through_the_channel(club):
@@ -104,18 +104,20 @@ def test_planning_costs_a_constant_number_of_queries_per_chunk(dummy_tasks):
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="concurrent writers need PostgreSQL")
 @pytest.mark.django_db(transaction=True)
 def test_overlapping_runs_never_take_the_same_event():
-    with override_settings(ENTITY_EVENT_CHANNELS=EMAIL_CHANNEL):
+    with override_settings(ENTITY_EVENT_CHANNELS=EMAIL_CHANNEL, TASKS=DUMMY_TASKS):
         mail.outbox = []
         world = build_club(members=5)
         for number in range(60):
             post(world, f"News {number}")
         barrier = threading.Barrier(3)
-        planned = []
+        planned, enqueued = [], []
 
         def run():
             try:
                 barrier.wait()
                 planned.append(planning.deliver(world.medium, chunk_size=7))
+                # Each thread has its own dummy backend, which recorded the thread's tasks.
+                enqueued.extend(result.args[0] for result in tasks.send_deliveries.get_backend().results)
             finally:
                 connection.close()
 
@@ -125,6 +127,11 @@ def test_overlapping_runs_never_take_the_same_event():
         for thread in threads:
             thread.join()
 
-        assert len(planned) == 3 and sum(planned) == 300
-        assert Delivery.objects.count() == 300 and len(mail.outbox) == 300
-        assert len({message.extra_headers["Message-ID"] for message in mail.outbox}) == 300
+        assert len(planned) == 3 and sum(planned) == 300 and Delivery.objects.count() == 300
+        delivery_ids = [delivery_id for batch in enqueued for delivery_id in batch]
+        assert sorted(delivery_ids) == sorted(Delivery.objects.values_list("id", flat=True))
+        for batch in enqueued:
+            tasks.send_deliveries.call(batch)
+        assert (
+            len({message.extra_headers["Message-ID"] for message in mail.outbox}) == len(mail.outbox) == 300
+        )
