@@ -70,9 +70,9 @@ def start_worker(name: str, outbox: Path, logs: Path) -> subprocess.Popen:
 def wait_for(condition, timeout: float = 90):
     """Poll ``condition`` until it returns something true; returns that."""
     deadline = time.monotonic() + timeout
-    while not (result := condition()):
-        assert time.monotonic() < deadline, f"timed out waiting for {condition.__doc__}"
+    while not (result := condition()) and time.monotonic() < deadline:
         time.sleep(0.05)
+    assert result, f"timed out waiting for {condition.__doc__}"
     return result
 
 
@@ -113,20 +113,28 @@ def test_a_worker_killed_mid_batch_loses_no_delivery(tmp_path):
 
         assert world.medium.deliver() == MEMBERS * EVENTS
 
-        def victim_mid_batch():
-            """a worker in the middle of a batch, once a fifth of the deliveries are sent"""
-            if Delivery.objects.filter(status="sent").count() < MEMBERS * EVENTS // 5:
-                return None
-            for task in DBTaskResult.objects.filter(status="RUNNING"):
-                [delivery_ids] = task.args_kwargs["args"]
-                taken = Delivery.objects.filter(id__in=delivery_ids, status="pending", attempts=1)
-                if taken.count() == len(delivery_ids):
-                    return task.worker_ids[-1]
-            return None
+        def held_batches() -> list[tuple[str, list[int]]]:
+            """(worker, delivery ids) of the batches being sent, once a fifth of the deliveries are"""
+            enough = Delivery.objects.filter(status="sent").count() >= MEMBERS * EVENTS // 5
+            running = DBTaskResult.objects.filter(status="RUNNING") if enough else DBTaskResult.objects.none()
+            batches = [(task.worker_ids[-1], task.args_kwargs["args"][0]) for task in running]
+            return [(worker, ids) for worker, ids in batches if taken(ids).count() == len(ids)]
 
-        victim = wait_for(victim_mid_batch)
-        workers[victim].send_signal(signal.SIGKILL)
-        workers[victim].wait()
+        def taken(delivery_ids: list[int]):
+            return Delivery.objects.filter(id__in=delivery_ids, status="pending", attempts=1)
+
+        dead = []
+
+        def kill_mid_batch() -> bool:
+            """a SIGKILL to land in the middle of a batch (a worker done with its batch dies in vain)"""
+            assert len(dead) < 3, "three kills missed their batch"
+            worker, delivery_ids = wait_for(held_batches)[0]
+            workers[worker].send_signal(signal.SIGKILL)
+            workers[worker].wait()
+            dead.append(worker)
+            return taken(delivery_ids).exists()
+
+        wait_for(kill_mid_batch)
         in_flight = set(
             Delivery.objects.filter(status="pending", attempts__gte=1).values_list("id", flat=True)
         )
@@ -136,7 +144,7 @@ def test_a_worker_killed_mid_batch_loses_no_delivery(tmp_path):
             running = DBTaskResult.objects.filter(status__in=["READY", "RUNNING"]).values_list(
                 "worker_ids", flat=True
             )
-            return all(worker_ids and worker_ids[-1] == victim for worker_ids in running)
+            return all(worker_ids and worker_ids[-1] in dead for worker_ids in running)
 
         wait_for(settled)
         stuck = Delivery.objects.filter(status="pending")
