@@ -328,4 +328,5 @@ class DeliveryAdmin(admin.ModelAdmin):
             status=Delivery.Status.PENDING, attempts=0, time_next_attempt=timezone.now()
         )
         tasks.enqueue_pending(Delivery.objects.filter(id__in=ids))
-        self.message_user(request, f"{len(ids)} deliveries will be tried again.")
+        count = len(ids)
+        self.message_user(request, f"{count} deliver{'y' if count == 1 else 'ies'} will be tried again.")

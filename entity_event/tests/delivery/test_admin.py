@@ -38,6 +38,20 @@ def test_retry_sends_failed_deliveries_again_and_leaves_sent_ones(admin_client, 
         follow=True,
     )
 
-    assert "1 deliveries will be tried again." in response.text
+    assert "1 delivery will be tried again." in response.text
     assert [m.to for m in mail.outbox] == [["member0@example.com"]]
     assert set(Delivery.objects.values_list("status", "attempts")) == {("sent", 1)}
+
+
+def test_retrying_sent_deliveries_sends_nothing(admin_client, club):
+    post(club)
+    club.medium.deliver()
+    mail.outbox = []
+
+    response = admin_client.post(
+        CHANGELIST,
+        {"action": "retry", "_selected_action": list(Delivery.objects.values_list("pk", flat=True))},
+        follow=True,
+    )
+
+    assert "0 deliveries will be tried again." in response.text and mail.outbox == []
