@@ -12,7 +12,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 
 from entity_event import app_settings
-from entity_event.models import Medium
+from entity_event.models import Delivery, Medium
 
 PERIODS = {"hourly": timedelta(hours=1), "daily": timedelta(days=1)}
 
@@ -35,3 +35,12 @@ def period_end(period: str, now: datetime) -> datetime:
     if period == "daily":
         start = start.replace(hour=0)
     return start + PERIODS[period]
+
+
+def entities_waiting(medium: Medium, period_end: datetime, entity_ids: set[int]) -> set[int]:
+    """Those of ``entity_ids`` that already have deliveries waiting for the digest ending at
+    ``period_end``, and so a digest task enqueued for it."""
+    waiting = Delivery.objects.filter(
+        medium=medium, status=Delivery.Status.PENDING, time_next_attempt=period_end, entity_id__in=entity_ids
+    )
+    return set(waiting.values_list("entity_id", flat=True).distinct())

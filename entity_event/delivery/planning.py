@@ -3,7 +3,8 @@
 The events and their targets are streamed with ``Medium.iter_events_targets(seen=False)``, so
 memory stays bounded by one chunk. Each chunk costs a constant number of queries in one
 transaction: the claim of its events (their seen marks, inserted first so that an overlapping
-run skips them) and the insert of its deliveries. Its send tasks are enqueued afterwards, one
+run skips them), for a digest medium the look-up of the entities whose digest task is enqueued
+already, and the insert of its deliveries. Its send tasks are enqueued afterwards, one
 per batch of deliveries; should that fail, the deliveries stay pending and ``deliver_events``
 enqueues them later.
 """
@@ -44,8 +45,11 @@ def deliver(medium: Medium, *, chunk_size: int = CHUNK_SIZE, **event_filters) ->
             rows = [
                 (event.pk, target.pk) for event, targets in chunk if event.pk in claimed for target in targets
             ]
+            entity_ids = {entity_id for _event_id, entity_id in rows}
+            if period is not None:  # a digest task is enqueued once per entity and period
+                entity_ids -= digests.entities_waiting(medium, due, entity_ids)
             delivery_ids = insert_deliveries(medium, rows, now, due)
-        tasks.enqueue_planned(medium, delivery_ids, {entity_id for _event_id, entity_id in rows})
+        tasks.enqueue_planned(medium, delivery_ids, entity_ids)
         planned += len(delivery_ids)
     return planned
 

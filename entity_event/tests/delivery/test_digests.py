@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from entity_event.delivery import digests, tasks
 from entity_event.models import Delivery
+from entity_event.tests import helpers
 from entity_event.tests.delivery.conftest import post
 
 
@@ -88,13 +89,18 @@ def test_a_digest_fails_as_a_whole_for_an_entity_without_address(daily):
 def test_a_digest_medium_enqueues_its_digests_for_the_end_of_the_period(daily, dummy_tasks):
     post(daily)
     daily.medium.deliver()
+    newcomer = helpers.entity("newcomer", supers=[daily.club])
+    post(daily, "Quiz")
+    daily.medium.deliver()  # only the newcomer waits for a first digest of the period
 
-    [digest] = dummy_tasks.results
+    first, second = dummy_tasks.results
+    assert second.args == [daily.medium.pk, [newcomer.pk]]
+    digest = first
     assert digest.task.run_after == digests.period_end("daily", timezone.now())
     assert digest.args == [daily.medium.pk, sorted(user.pk for user in daily.users)]
     assert tasks.send_digests.call(*digest.args) == 0  # not due yet
     let_the_period_pass()
-    assert tasks.send_digests.call(*digest.args) == 3
+    assert tasks.send_digests.call(*digest.args) == 6
 
 
 def test_a_failed_digest_is_enqueued_again_as_a_digest(daily, dummy_tasks):
