@@ -131,14 +131,14 @@ class EmailChannel(Channel):
             for delivery in deliveries
             for text, html in [self.rendering(delivery)]
         ]
-        context = {"entity": entity, "medium": self.medium, "items": items}
+        context = {**self.digest_context(entity, deliveries), "items": items}
         self.send_message(
             subject=self.digest_subject(entity, deliveries),
             address=address,
             context=context,
             templates=(self.digest_text_template, self.digest_html_template),
             message_id=self.message_id(f"digest-{deliveries[0].pk}"),
-            headers={},
+            headers=self.digest_headers(entity, deliveries),
         )
 
     def address(self, entity: Entity) -> str:
@@ -159,6 +159,14 @@ class EmailChannel(Channel):
 
     def headers(self, delivery: Delivery) -> dict[str, str]:
         """Extra headers of the message of ``delivery`` (none by default)."""
+        return {}
+
+    def digest_context(self, entity: Entity, deliveries: list[Delivery]) -> dict:
+        """Variables of the digest templates besides ``items`` (one per delivery)."""
+        return {"entity": entity, "medium": self.medium}
+
+    def digest_headers(self, entity: Entity, deliveries: list[Delivery]) -> dict[str, str]:
+        """Extra headers of a digest message (none by default)."""
         return {}
 
     def subject(self, text: str, delivery: Delivery) -> str:

@@ -43,14 +43,16 @@ def send_digests(medium_id: int, entity_ids: list[int]) -> int:
     return sent
 
 
-def enqueue_planned(medium: Medium, delivery_ids: list[int], entity_ids: Iterable[int]) -> None:
-    """Enqueue the sending of new deliveries: now, or at the end of the period for a digest medium."""
-    period = digests.digest_period(medium)
-    if period is None:
+def enqueue_planned(
+    medium: Medium, delivery_ids: list[int], entity_ids: Iterable[int], due: datetime
+) -> None:
+    """Enqueue the sending of new deliveries: now, or when they are ``due`` for a digest medium
+    (the digests of ``entity_ids``)."""
+    if digests.digest_period(medium) is None:
         for batch in batches(delivery_ids):
             send_deliveries.enqueue(batch)
     elif send_digests.get_backend().supports_defer:
-        deferred = send_digests.using(run_after=digests.period_end(period, timezone.now()))
+        deferred = send_digests.using(run_after=due)
         for batch in batches(sorted(entity_ids)):
             deferred.enqueue(medium.pk, batch)
 
