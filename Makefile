@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: test lint coverage demo docs bench load clean stop
+.PHONY: test lint coverage demo docs bench bench-delivery load clean stop
 
 $(INSTALLED): pyproject.toml requirements/*.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,6 +24,9 @@ test: lint
 demo: $(INSTALLED)
 	$(BIN)/python manage.py migrate --verbosity 0
 	$(BIN)/python manage.py seed_demo
+	# A task worker sends the emails beside the server; Ctrl-C stops both.
+	$(BIN)/python manage.py db_worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
 	$(BIN)/python manage.py runserver 127.0.0.1:8000
 
 # Stop the embedded PostgreSQL that `make demo` and `make test` leave running in .pgdata/ (its
@@ -48,6 +51,12 @@ $(BENCH_INSTALLED): $(INSTALLED) requirements/benchmarks.txt
 # BENCH_ARGS=--quick runs small sizes and writes nothing.
 bench: $(BENCH_INSTALLED)
 	$(BIN)/python benchmarks/routing.py $(BENCH_ARGS)
+	$(MAKE) bench-delivery
+
+# Delivery benchmark in a throwaway PostgreSQL database: 50,000 deliveries planned, then sent by
+# 4 db_worker processes. BENCH_ARGS=--quick runs a small size.
+bench-delivery: $(INSTALLED)
+	$(BIN)/python benchmarks/delivery.py $(BENCH_ARGS)
 
 # Concurrent writers and readers against PostgreSQL in a throwaway database; LOAD_ARGS=--seconds 60
 load: $(INSTALLED)

@@ -10,6 +10,7 @@ from entity_event.version import __version__
 _MODELS = (
     "AdminEvent",
     "ContextRenderer",
+    "Delivery",
     "Event",
     "EventActor",
     "EventSeen",

@@ -24,6 +24,7 @@ from entity_event.models import (
     NEVER_EXPIRES,
     AdminEvent,
     ContextRenderer,
+    Delivery,
     Event,
     EventActor,
     EventSeen,
@@ -334,3 +335,51 @@ class AdminEventAdmin(ExpiryColumn, admin.ModelAdmin):
     @admin.display(description="context")
     def formatted_context(self, event: AdminEvent) -> str:
         return pretty_json(event.context)
+
+
+# Delivery.
+
+
+@admin.register(Delivery)
+class DeliveryAdmin(admin.ModelAdmin):
+    """What was sent to whom, what failed and why; failed deliveries can be retried."""
+
+    list_display = (
+        "event",
+        "medium",
+        "entity",
+        "status",
+        "attempts",
+        "time_next_attempt",
+        "time_sent",
+        "error",
+    )
+    list_filter = ("status", "medium")
+    list_select_related = ("event__source", "medium", "entity")
+    ordering = ("-id",)
+    search_fields = ("entity__display_name", "last_error")
+    readonly_fields = [field.name for field in Delivery._meta.fields]
+    actions = ("retry",)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    @admin.display(description="error")
+    def error(self, delivery: Delivery) -> str:
+        return delivery.last_error.splitlines()[0] if delivery.last_error else ""
+
+    @admin.action(description="Retry the selected deliveries now")
+    def retry(self, request: HttpRequest, queryset) -> None:
+        """Make the selected deliveries that were not sent pending and due, with fresh attempts."""
+        from entity_event.delivery import tasks
+
+        ids = list(queryset.exclude(status=Delivery.Status.SENT).values_list("id", flat=True))
+        Delivery.objects.filter(id__in=ids).update(
+            status=Delivery.Status.PENDING, attempts=0, time_next_attempt=timezone.now()
+        )
+        tasks.enqueue_pending(Delivery.objects.filter(id__in=ids))
+        count = len(ids)
+        self.message_user(request, f"{count} deliver{'y' if count == 1 else 'ies'} will be tried again.")

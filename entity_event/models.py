@@ -150,6 +150,20 @@ class Medium(models.Model):
             self, entity_kind=entity_kind, chunk_size=chunk_size, **event_filters
         )
 
+    # Delivery.
+
+    def deliver(self, **event_filters) -> int:
+        """Plan the delivery of this medium's unseen events; returns how many deliveries it planned.
+
+        The events are claimed (marked seen) first, so two overlapping runs never take the same
+        event; each target gets one :class:`Delivery`, sent by background tasks through the
+        medium's channel (see :mod:`entity_event.delivery`). ``event_filters`` narrow the events
+        as for :meth:`events`.
+        """
+        from entity_event.delivery import planning
+
+        return planning.deliver(self, **event_filters)
+
     def followed_by(self, entities) -> "models.QuerySet[Entity]":
         """The entities that ``entities`` follow: by default themselves and their super entities."""
         return routing.default_followed_by(entities)
@@ -429,3 +443,39 @@ class ContextRenderer(models.Model):
         """``context`` as data ``json.dumps`` accepts (see :mod:`entity_event.context_serializer`);
         a hint's ``"fields"`` list chooses the fields of the instances under its key."""
         return DefaultContextSerializer(context, context_hints=self.context_hints).data
+
+
+class Delivery(models.Model):
+    """One event sent, or to be sent, to one entity through one medium, with the outcome."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        SENT = "sent"
+        FAILED = "failed"
+
+    event = models.ForeignKey(Event, on_delete=models.CASCADE)
+    medium = models.ForeignKey(Medium, on_delete=models.CASCADE)
+    entity = models.ForeignKey(Entity, related_name="+", on_delete=models.CASCADE)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(default="", blank=True)
+    time_created = models.DateTimeField(default=timezone.now)
+    time_next_attempt = models.DateTimeField(default=timezone.now)
+    time_sent = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name_plural = "deliveries"
+        constraints = [
+            models.UniqueConstraint(fields=["event", "medium", "entity"], name="delivery_event_medium_entity")
+        ]
+        # Workers look for the pending deliveries of a medium whose next attempt is due.
+        indexes = [
+            models.Index(
+                fields=["medium", "time_next_attempt"],
+                condition=models.Q(status="pending"),
+                name="delivery_pending_due",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event} to {self.entity} by {self.medium} ({self.status})"

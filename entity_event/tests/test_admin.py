@@ -22,6 +22,7 @@ from entity_event.admin import (
 from entity_event.models import (
     AdminEvent,
     ContextRenderer,
+    Delivery,
     Event,
     EventActor,
     EventSeen,
@@ -53,6 +54,7 @@ def company():
     helpers.unsubscribe(medium, source, alice)
     event = helpers.event(source, actors=[alice], context={"photo": {"caption": "Lake"}, "tags": ["x"]})
     EventSeen.objects.create(event=event, medium=medium)
+    Delivery.objects.create(event=event, medium=medium, entity=alice)
     return {"alice": alice, "source": source, "medium": medium, "event": event}
 
 
@@ -65,6 +67,7 @@ def test_every_entity_event_model_is_registered():
     assert names == {
         "AdminEvent",
         "ContextRenderer",
+        "Delivery",
         "Event",
         "EventActor",
         "EventSeen",
@@ -130,7 +133,7 @@ ADD_FORM_FIELDS = {
 
 
 @pytest.mark.parametrize(
-    "model", [m for m in ENTITY_EVENT_MODELS if m is not Event], ids=lambda model: model.__name__
+    "model", [m for m in ENTITY_EVENT_MODELS if m not in (Event, Delivery)], ids=lambda model: model.__name__
 )
 def test_staff_gets_a_form_to_add_a_row(admin_client, model):
     response = admin_client.get(admin_url(model, "add"))
@@ -143,7 +146,7 @@ def test_staff_gets_a_form_to_add_a_row(admin_client, model):
     assert '<input type="submit" value="Save"' in page
 
 
-@pytest.mark.parametrize("model", [Event, *READ_ONLY_MODELS], ids=lambda model: model.__name__)
+@pytest.mark.parametrize("model", [Event, Delivery, *READ_ONLY_MODELS], ids=lambda model: model.__name__)
 def test_events_and_entities_cannot_be_added_by_hand(admin_client, model):
     assert admin_client.get(admin_url(model, "add")).status_code == 403
 
