@@ -13,8 +13,8 @@ from django.db import connections, router, transaction
 from django.utils import timezone
 
 from entity_event.channels import channel_for
+from entity_event.creation import claim_seen
 from entity_event.delivery import digests, tasks
-from entity_event.delivery.claiming import claim_events
 from entity_event.models import Delivery, Medium
 
 #: Events per chunk.
@@ -41,7 +41,7 @@ def deliver(medium: Medium, *, chunk_size: int = CHUNK_SIZE, **event_filters) ->
         now = timezone.now()
         due = now if period is None else digests.period_end(period, now)
         with transaction.atomic(using=router.db_for_write(Delivery)):
-            claimed = claim_events(medium, [event.pk for event, _targets in chunk])
+            claimed = set(claim_seen([event.pk for event, _targets in chunk], medium))
             rows = [
                 (event.pk, target.pk) for event, targets in chunk if event.pk in claimed for target in targets
             ]
