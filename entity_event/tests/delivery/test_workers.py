@@ -9,28 +9,22 @@ worker held may have been sent twice, with the same Message-ID.
 import os
 import signal
 import subprocess
-import sys
-import time
 from collections import Counter
 from contextlib import ExitStack
 from datetime import timedelta
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
-from django.conf import settings
-from django.contrib.contenttypes.models import ContentType
 from django.core.management import call_command
 from django.db import connection
 from django.test import override_settings
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
-from entity.models import Entity, EntityKind, EntityRelationship
 
 from demo.outbox import read_messages
 from entity_event.models import Delivery
-from entity_event.tests import helpers
 from entity_event.tests.delivery.conftest import EMAIL_CHANNEL, build_club, post
+from entity_event.tests.delivery.workers import add_members, manage, message_id, stop, wait_for
 
 pytestmark = [
     pytest.mark.workers,
@@ -41,62 +35,9 @@ DATABASE_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUE
 MEMBERS, EVENTS = 1000, 5
 
 
-def database_url() -> str:
-    """The test database as a DATABASE_URL for the worker processes."""
-    db = connection.settings_dict
-    credentials = quote(db["USER"] or "") + (f":{quote(db['PASSWORD'])}" if db["PASSWORD"] else "")
-    port = f":{db['PORT']}" if db["PORT"] else ""
-    return f"postgres://{credentials}@{quote(db['HOST'] or '', safe='')}{port}/{db['NAME']}"
-
-
 def start_worker(name: str, outbox: Path, logs: Path) -> subprocess.Popen:
-    environment = {
-        **os.environ,
-        "DATABASE_URL": database_url(),
-        "TASKS_BACKEND": "database",
-        "EMAIL_FILE_PATH": str(outbox),
-        "DJANGO_DEBUG": "0",
-    }
-    command = ["manage.py", "db_worker", "--worker-id", name, "--interval", "0.05", "--no-startup-delay"]
-    return subprocess.Popen(
-        [sys.executable, *command, "--no-reload"],
-        cwd=settings.BASE_DIR,
-        env=environment,
-        stdout=subprocess.DEVNULL,
-        stderr=(logs / f"{name}.log").open("w"),
-    )
-
-
-def wait_for(condition, timeout: float = 90):
-    """Poll ``condition`` until it returns something true; returns that."""
-    deadline = time.monotonic() + timeout
-    while not (result := condition()) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert result, f"timed out waiting for {condition.__doc__}"
-    return result
-
-
-def add_members(club: Entity, count: int) -> None:
-    """``count`` users of ``club``, written in bulk."""
-    user = helpers.kind("user")
-    kind_type = ContentType.objects.get_for_model(EntityKind)
-    members = Entity.all_objects.bulk_create(
-        Entity(
-            display_name=f"crowd{number}",
-            entity_id=1_000_000 + number,
-            entity_type=kind_type,
-            entity_kind=user,
-            entity_meta={"email": f"crowd{number}@example.com"},
-        )
-        for number in range(count)
-    )
-    EntityRelationship.objects.bulk_create(
-        EntityRelationship(sub_entity=m, super_entity=club) for m in members
-    )
-
-
-def message_id(delivery_id: int) -> str:
-    return f"<entity-event.delivery-{delivery_id}@example.com>"
+    command = ["db_worker", "--worker-id", name, "--interval", "0.05", "--no-startup-delay", "--no-reload"]
+    return manage(command, outbox, logs / f"{name}.log", TASKS_BACKEND="database")
 
 
 @pytest.mark.django_db(transaction=True)
@@ -159,11 +100,3 @@ def test_a_worker_killed_mid_batch_loses_no_delivery(tmp_path):
     assert set(sent) == {message_id(pk) for pk in Delivery.objects.values_list("id", flat=True)}
     twice = {mid for mid, count in sent.items() if count > 1}
     assert twice <= {message_id(pk) for pk in in_flight} and max(sent.values()) <= 2
-
-
-def stop(workers: dict[str, subprocess.Popen]) -> None:
-    for worker in workers.values():
-        if worker.poll() is None:
-            worker.terminate()
-    for worker in workers.values():
-        worker.wait(timeout=30)

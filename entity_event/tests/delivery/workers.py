@@ -1,0 +1,90 @@
+"""Helpers of the tests with real worker processes: ``manage.py`` commands run on the test
+database, a crowd of recipients written in bulk, and waiting for the workers."""
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import quote
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.db import connection
+from entity.models import Entity, EntityKind, EntityRelationship
+
+from entity_event.tests import helpers
+
+
+def database_url() -> str:
+    """The test database as a DATABASE_URL for the worker processes."""
+    db = connection.settings_dict
+    credentials = quote(db["USER"] or "") + (f":{quote(db['PASSWORD'])}" if db["PASSWORD"] else "")
+    port = f":{db['PORT']}" if db["PORT"] else ""
+    return f"postgres://{credentials}@{quote(db['HOST'] or '', safe='')}{port}/{db['NAME']}"
+
+
+def manage(arguments: list[str], outbox: Path, log: Path, **environment: str) -> subprocess.Popen:
+    """Start ``manage.py`` with ``arguments`` on the test database, in a process of its own.
+
+    The project's settings apply, with ``environment`` added to the variables they read; mail is
+    written into ``outbox`` by Django's file-based backend (the in-memory one does not cross
+    processes), and what the process prints goes to ``log``.
+    """
+    environment = {
+        **os.environ,
+        "DATABASE_URL": database_url(),
+        "EMAIL_FILE_PATH": str(outbox),
+        "DJANGO_DEBUG": "0",
+        **environment,
+    }
+    return subprocess.Popen(
+        [sys.executable, "manage.py", *arguments],
+        cwd=settings.BASE_DIR,
+        env=environment,
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+    )
+
+
+def wait_for(condition, timeout: float = 90):
+    """Poll ``condition`` until it returns something true; returns that."""
+    deadline = time.monotonic() + timeout
+    while not (result := condition()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert result, f"timed out waiting for {condition.__doc__}"
+    return result
+
+
+def add_members(club: Entity, count: int) -> list[Entity]:
+    """``count`` users of ``club``, written in bulk; returns them."""
+    user = helpers.kind("user")
+    kind_type = ContentType.objects.get_for_model(EntityKind)
+    members = Entity.all_objects.bulk_create(
+        Entity(
+            display_name=f"crowd{number}",
+            entity_id=1_000_000 + number,
+            entity_type=kind_type,
+            entity_kind=user,
+            entity_meta={"email": f"crowd{number}@example.com"},
+        )
+        for number in range(count)
+    )
+    EntityRelationship.objects.bulk_create(
+        EntityRelationship(sub_entity=m, super_entity=club) for m in members
+    )
+    return members
+
+
+def message_id(delivery_id: int) -> str:
+    """The Message-ID of the email of a delivery."""
+    return f"<entity-event.delivery-{delivery_id}@example.com>"
+
+
+def stop(workers: dict[str, subprocess.Popen]) -> None:
+    """Terminate the workers still running, and wait for all of them."""
+    for worker in workers.values():
+        if worker.poll() is None:
+            worker.terminate()
+    for worker in workers.values():
+        worker.wait(timeout=30)
