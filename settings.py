@@ -96,7 +96,7 @@ DEFAULT_FROM_EMAIL = "notifications@example.com"
 
 # Background tasks: stored in the database and run by `manage.py db_worker` by default (the test
 # suite runs them inline, see conftest.py). TASKS_BACKEND=rq puts them on the Redis server at
-# REDIS_URL instead, run by `manage.py rqworker --job-class django_tasks_rq.Job`.
+# REDIS_URL instead, run by `manage.py rqworker --with-scheduler --job-class django_tasks_rq.Job`.
 TASKS_BACKEND = os.environ.get("TASKS_BACKEND", "database")
 if TASKS_BACKEND == "rq":
     INSTALLED_APPS += ["django_rq", "django_tasks_rq"]
