@@ -21,7 +21,7 @@ def test_an_email_has_the_text_and_html_renderings_and_a_message_id_of_the_deliv
     message = next(m for m in mail.outbox if m.to == ["member0@example.com"])
     delivery = Delivery.objects.get(entity=club.users[0])
     assert message.subject == "News: Tom & Jerry"
-    assert message.body == "News: Tom & Jerry\nRead on, Tom & Jerry & more.\n"
+    assert message.body.startswith("News: Tom & Jerry\nRead on, Tom & Jerry & more.\n\n-- \n")
     [(html, mimetype)] = message.alternatives
     assert mimetype == "text/html" and "<p>News: <b>Tom &amp; Jerry</b></p>" in html
     assert message.from_email == "notifications@example.com"
