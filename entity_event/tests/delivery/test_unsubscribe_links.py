@@ -123,33 +123,17 @@ def test_without_the_urls_of_the_app_the_batch_fails_saying_to_include_them(club
     assert "include entity_event.urls" in error
 
 
-class NoFooterChannel(EmailChannel):
-    """A project's channel whose templates drop the footer (and so the links in the body)."""
-
-    text_template = "entity_event_tests/delivery_email.txt"
-
-    def template_context(self, delivery):
-        return {**super().template_context(delivery), "footer": "Sent by the club."}
-
-
-@override_settings(ENTITY_EVENT_CHANNELS={"email": f"{__name__}.NoFooterChannel"})
-def test_a_template_overriding_the_footer_keeps_the_headers(club):
-    post(club)
-    club.medium.deliver()
-
-    message = message_to(club.users[0])
-    assert message.body == "News: Picnic\nRead on, Picnic & more.\n-- \nSent by the club.\n"
-    assert message.extra_headers["List-Unsubscribe"] == (
-        f"<{unsubscribe_url(club.users[0], club.medium, club.news)}>"
-    )
+def grow_and_post(world, sources: list, members: int) -> None:
+    """Bring the club to ``members`` members, post an event of each of ``sources`` and plan it."""
+    for number in range(members - len(world.users)):
+        world.users.append(helpers.entity(f"new-member{number}", supers=[world.club]))
+    for source in sources:
+        helpers.event(source, context={"title": f"From {source}"})
+    world.medium.deliver()
 
 
 def count_sending_queries(club, sources: list, members: int) -> int:
-    for number in range(members - len(club.users)):
-        club.users.append(helpers.entity(f"new-member{number}", supers=[club.club]))
-    for source in sources:
-        helpers.event(source, context={"title": f"From {source}"})
-    club.medium.deliver()
+    grow_and_post(club, sources, members)
     ids = list(Delivery.objects.filter(attempts=0).values_list("id", flat=True))
     with CaptureQueriesContext(connection) as captured:
         tasks.send_deliveries.call(ids)
@@ -243,11 +227,7 @@ def test_each_item_of_a_digest_has_the_unsubscribe_url_of_its_source(digest_club
 
 
 def count_digest_queries(world, sources: list, members: int) -> int:
-    for number in range(members - len(world.users)):
-        world.users.append(helpers.entity(f"new-member{number}", supers=[world.club]))
-    for source in sources:
-        helpers.event(source, context={"title": f"From {source}"})
-    world.medium.deliver()
+    grow_and_post(world, sources, members)
     Delivery.objects.update(time_next_attempt=timezone.now() - timedelta(days=1))
     entity_ids = [user.pk for user in world.users]
     with CaptureQueriesContext(connection) as captured:
