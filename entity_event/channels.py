@@ -20,11 +20,18 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.core.serializers.json import DjangoJSONEncoder
 from django.template.loader import render_to_string
+from django.urls import NoReverseMatch
 from django.utils.module_loading import import_string
 from entity.models import Entity
 
 from entity_event import app_settings
-from entity_event.models import Delivery, Event, Medium
+from entity_event.models import Delivery, Event, Medium, Source
+from entity_event.web.unsubscribe import (
+    preferences_url,
+    unsubscribe_headers,
+    unsubscribe_links,
+    unsubscribe_url,
+)
 
 #: Longest subject line, as RFC 5322 recommends for a header line.
 SUBJECT_LENGTH = 78
@@ -94,8 +101,11 @@ class EmailChannel(Channel):
 
     The recipient comes from ``ENTITY_EVENT_EMAIL_RECIPIENT`` (``entity_meta["email"]`` by default).
     The ``Message-ID`` is derived from the delivery, so a retried message carries the same one and
-    receivers can drop the duplicate. Subclasses add headers with :meth:`headers` and template
-    variables with :meth:`template_context`.
+    receivers can drop the duplicate. Every message carries the one-click ``List-Unsubscribe``
+    headers of RFC 8058 (a digest's unsubscribes from all its sources), and its templates get
+    ``unsubscribe_url`` and ``preferences_url``; the links need ``ENTITY_EVENT_BASE_URL`` and
+    ``entity_event.urls`` in the project's URLs. Subclasses add headers with :meth:`headers` and
+    template variables with :meth:`template_context`.
     """
 
     text_template = "entity_event/delivery/email.txt"
@@ -104,8 +114,16 @@ class EmailChannel(Channel):
     digest_html_template = "entity_event/delivery/digest.html"
 
     def prepare(self, deliveries: list[Delivery]) -> None:
+        """Also checks that links can be made: without them the whole batch fails, and is retried."""
         super().prepare(deliveries)
         self.recipient: Callable = app_settings.email_recipient()
+        try:
+            preferences_url()  # raises ImproperlyConfigured naming ENTITY_EVENT_BASE_URL without it
+        except NoReverseMatch as error:
+            raise ImproperlyConfigured(
+                "the email channel links every message to its unsubscribe page: include "
+                "entity_event.urls in the project's URLs with the namespace 'entity_event'"
+            ) from error
         self.connection = get_connection()
 
     def close(self) -> None:
@@ -126,9 +144,19 @@ class EmailChannel(Channel):
 
     def send_digest(self, entity: Entity, deliveries: list[Delivery]) -> None:
         address = self.address(entity)
+        unsubscribe_urls = {
+            source: unsubscribe_url(entity, self.medium, source) for source in self.sources(deliveries)
+        }
         items = [
-            {"delivery": delivery, "event": self.events[delivery.event_id], "text": text, "html": html}
+            {
+                "delivery": delivery,
+                "event": event,
+                "text": text,
+                "html": html,
+                "unsubscribe_url": unsubscribe_urls[event.source],
+            }
             for delivery in deliveries
+            for event in [self.events[delivery.event_id]]
             for text, html in [self.rendering(delivery)]
         ]
         context = {**self.digest_context(entity, deliveries), "items": items}
@@ -148,26 +176,46 @@ class EmailChannel(Channel):
             raise DeliveryRefused(f"entity {entity.pk} ({entity}) has no email address")
         return address
 
+    def sources(self, deliveries: list[Delivery]) -> list[Source]:
+        """The sources of the events of ``deliveries``, each once, in order of first appearance."""
+        return list(dict.fromkeys(self.events[delivery.event_id].source for delivery in deliveries))
+
     def template_context(self, delivery: Delivery) -> dict:
-        """Variables of the message templates besides ``text`` and ``html`` (the event's renderings)."""
+        """Variables of the message templates besides ``text`` and ``html`` (the event's renderings).
+
+        ``unsubscribe_url`` stops the event's source for the recipient on this medium;
+        ``preferences_url`` opens the preferences page.
+        """
+        event = self.events[delivery.event_id]
         return {
             "delivery": delivery,
             "entity": delivery.entity,
-            "event": self.events[delivery.event_id],
+            "event": event,
             "medium": self.medium,
+            **unsubscribe_links(delivery.entity, self.medium, event.source),
         }
 
     def headers(self, delivery: Delivery) -> dict[str, str]:
-        """Extra headers of the message of ``delivery`` (none by default)."""
-        return {}
+        """Extra headers of the message of ``delivery``: the one-click ``List-Unsubscribe`` headers."""
+        return unsubscribe_headers(delivery.entity, self.medium, self.events[delivery.event_id].source)
 
     def digest_context(self, entity: Entity, deliveries: list[Delivery]) -> dict:
-        """Variables of the digest templates besides ``items`` (one per delivery)."""
-        return {"entity": entity, "medium": self.medium}
+        """Variables of the digest templates besides ``items`` (one per delivery, each with the
+        ``unsubscribe_url`` of its source).
+
+        ``sources`` are the digest's sources and ``unsubscribe_url`` stops them all.
+        """
+        sources = self.sources(deliveries)
+        return {
+            "entity": entity,
+            "medium": self.medium,
+            "sources": sources,
+            **unsubscribe_links(entity, self.medium, sources),
+        }
 
     def digest_headers(self, entity: Entity, deliveries: list[Delivery]) -> dict[str, str]:
-        """Extra headers of a digest message (none by default)."""
-        return {}
+        """Extra headers of a digest message: ``List-Unsubscribe`` stops every source of the digest."""
+        return unsubscribe_headers(entity, self.medium, self.sources(deliveries))
 
     def subject(self, text: str, delivery: Delivery) -> str:
         """The first line of the event's text rendering, cut to :data:`SUBJECT_LENGTH`."""

@@ -5,13 +5,16 @@ from datetime import timedelta
 from io import StringIO
 
 import pytest
+from django.contrib.auth.models import User
 from django.core import mail
 from django.core.mail.backends.locmem import EmailBackend
 from django.core.management import call_command
 from django.utils import timezone
 
+from demo.seeding import entity_for
 from demo.tests import events
 from entity_event.models import Delivery
+from entity_event.web.unsubscribe import unsubscribe_url
 
 pytestmark = [pytest.mark.django_db, pytest.mark.entity_sync]
 
@@ -40,15 +43,40 @@ def addresses() -> list[str]:
 
 
 def test_each_target_gets_the_event_rendered_in_the_email_style(company):
-    events.announcement(company, "Office closed on Friday")
+    event = events.announcement(company, "Office closed on Friday")
     assert send() == f"Planned {len(EMPLOYEE_ADDRESSES)} email(s); the task workers send them.\n"
     assert addresses() == EMPLOYEE_ADDRESSES
-    message = mail.outbox[0]
+    message = next(message for message in mail.outbox if message.to == ["alice@example.com"])
+    unsubscribe = unsubscribe_url(
+        entity_for(company["users"]["alice"]), company["mediums"]["email"], event.source
+    )
+    preferences = "http://127.0.0.1:8000/notifications/preferences/"
     assert message.subject == "[Announcements] Hello,"
-    assert message.body == "Hello,\n\nOffice closed on Friday\n\nThe demo company\n"
+    assert message.body == (
+        "Hello,\n\nOffice closed on Friday\n\nThe demo company\n\n-- \n"
+        f"Stop these emails: {unsubscribe}\nAll your notification settings: {preferences}\n"
+    )
     html, mimetype = message.alternatives[0]
     assert mimetype == "text/html"
     assert "<p>Hello,</p><p>Office closed on Friday</p><p>The demo company</p>" in html
+    assert (
+        f'<p><a href="{unsubscribe}">Unsubscribe</a> · <a href="{preferences}">Notification settings</a></p>'
+        in html
+    )
+
+
+def test_each_message_carries_the_one_click_unsubscribe_headers_of_its_reader(company):
+    event = events.new_product(company, company["users"]["alice"], "Desk lamp")
+    send()
+    email = company["mediums"]["email"]
+    for message in mail.outbox:
+        [address] = message.to
+        reader = entity_for(User.objects.get(email=address))
+        url = unsubscribe_url(reader, email, event.source)
+        assert message.extra_headers["List-Unsubscribe"] == f"<{url}>"
+        assert message.extra_headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+        assert f"Stop these emails: {url}" in message.body
+    assert len({message.extra_headers["List-Unsubscribe"] for message in mail.outbox}) == len(SALES_ADDRESSES)
 
 
 def test_events_are_mailed_once(company):

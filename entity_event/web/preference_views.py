@@ -6,6 +6,7 @@ whom it unsubscribes from what.
 """
 
 from django import forms
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseForbidden
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -64,23 +65,27 @@ def preferences_page(request: HttpRequest) -> HttpResponse:
 def unsubscribe_page(request: HttpRequest, token: str) -> HttpResponse:
     """GET: what the link unsubscribes from, and a button. POST with ``List-Unsubscribe=One-Click``: do it.
 
+    A link of several sources (a digest's) stops all of them, in one transaction.
+
     Exempt from CSRF checks, as RFC 8058 asks of one-click POSTs, which come without cookies: the
     signed token is what authorizes the change, and a forger who has it needs no victim's browser.
     Answers 200 rather than a redirect, which mail programs may not follow.
     """
     context = {"base_template": app_settings.base_template()}
     try:
-        entity, medium, source = read_unsubscribe_token(token)
+        entity, medium, sources = read_unsubscribe_token(token)
     except BadUnsubscribeToken:
         return HttpResponseBadRequest(
             render_to_string("entity_event/unsubscribe_invalid.html", context, request)
         )
-    context.update(entity=entity, medium=medium, source=source, token=token)
+    context.update(entity=entity, medium=medium, sources=sources, token=token)
     if request.method == "POST":
         if request.POST.get("List-Unsubscribe") != "One-Click":
             return HttpResponseBadRequest(
                 f"The body of the POST must be {ONE_CLICK}.", content_type="text/plain"
             )
-        unsubscribe_pair(entity, medium.pk, source.pk)
+        with transaction.atomic():
+            for source in sources:
+                unsubscribe_pair(entity, medium.pk, source.pk)
         return render(request, "entity_event/unsubscribed.html", context)
     return render(request, "entity_event/unsubscribe.html", context)

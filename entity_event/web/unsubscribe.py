@@ -1,10 +1,13 @@
-"""Unsubscribe links: signed tokens naming an (entity, medium, source), their absolute URLs and the
-``List-Unsubscribe`` headers of RFC 8058 that email senders put on their messages.
+"""Unsubscribe links: signed tokens naming an entity, a medium and one or more sources, their
+absolute URLs and the ``List-Unsubscribe`` headers of RFC 8058 that email senders put on their messages.
 
 A token is signed with ``django.core.signing`` under its own salt, so it proves that this site
-made it for exactly that entity, medium and source; it holds ids only and never expires.
+made it for exactly that entity, medium and those sources; it holds ids only and never expires.
+A token of one source signs ``[entity, medium, source]``; a token of several (the sources of a
+digest) signs ``[entity, medium, [source, ...]]``.
 """
 
+from collections.abc import Iterable
 from urllib.parse import urlsplit
 
 from django.core import signing
@@ -25,29 +28,56 @@ class BadUnsubscribeToken(ValueError):
     """A token this site did not sign for an unsubscribe link, or whose rows are gone."""
 
 
-def unsubscribe_token(entity: Entity, medium: Medium, source: Source) -> str:
-    """A URL-safe token that lets its holder unsubscribe ``entity`` from ``source`` on ``medium``."""
-    return signing.Signer(salt=SALT).sign_object([entity.pk, medium.pk, source.pk])
+#: One source, or several (those of a digest): what an unsubscribe link stops.
+Sources = Source | Iterable[Source]
 
 
-def read_unsubscribe_token(token: str) -> tuple[Entity, Medium, Source]:
-    """The entity, medium and source a token names; :class:`BadUnsubscribeToken` if it is not valid."""
+def _source_ids(sources: Sources) -> int | list[int]:
+    """The id of one source, or the sorted ids of several (the id alone when there is only one)."""
+    if isinstance(sources, Source):
+        return sources.pk
+    ids = sorted({source.pk for source in sources})
+    if not ids:
+        raise ValueError("an unsubscribe link needs at least one source")
+    return ids[0] if len(ids) == 1 else ids
+
+
+def unsubscribe_token(entity: Entity, medium: Medium, sources: Sources) -> str:
+    """A URL-safe token that lets its holder unsubscribe ``entity`` from ``sources`` on ``medium``.
+
+    ``sources`` is one source, or several (such as the sources of a digest), all stopped at once.
+    """
+    return signing.Signer(salt=SALT).sign_object([entity.pk, medium.pk, _source_ids(sources)])
+
+
+def _is_id(value) -> bool:
+    return type(value) is int
+
+
+def read_unsubscribe_token(token: str) -> tuple[Entity, Medium, list[Source]]:
+    """The entity, medium and sources (by name) a token names; :class:`BadUnsubscribeToken` if it is
+    not valid or names rows that are gone."""
     try:
         ids = signing.Signer(salt=SALT).unsign_object(token)
     except signing.BadSignature as error:
         raise BadUnsubscribeToken(f"unsubscribe token {token!r} has no valid signature") from error
-    if not (isinstance(ids, list) and len(ids) == 3 and all(type(pk) is int for pk in ids)):
-        raise BadUnsubscribeToken(f"unsubscribe token {token!r} does not hold three ids")
-    entity_id, medium_id, source_id = ids
+    if not (isinstance(ids, list) and len(ids) == 3 and _is_id(ids[0]) and _is_id(ids[1])):
+        raise BadUnsubscribeToken(f"unsubscribe token {token!r} does not hold an entity, medium and sources")
+    entity_id, medium_id, wanted = ids
+    wanted = wanted if isinstance(wanted, list) else [wanted]
+    if not (wanted and all(map(_is_id, wanted))):
+        raise BadUnsubscribeToken(f"unsubscribe token {token!r} does not hold source ids")
     entity = Entity.all_objects.filter(pk=entity_id).first()
     medium = Medium.objects.filter(pk=medium_id).first()
-    source = Source.objects.select_related("group").filter(pk=source_id).first()
-    if entity is None or medium is None or source is None:
+    sources = list(
+        Source.objects.select_related("group").filter(pk__in=wanted).order_by("display_name", "pk")
+    )
+    if entity is None or medium is None or len(sources) != len(set(wanted)):
         raise BadUnsubscribeToken(
-            f"unsubscribe token {token!r} names entity {entity_id}, medium {medium_id} and source "
-            f"{source_id}, which no longer all exist"
+            f"unsubscribe token {token!r} names entity {entity_id}, medium {medium_id} and sources "
+            f"{', '.join(map(str, wanted))}, which no longer all exist"
         )
-    return entity, medium, source
+    return entity, medium, sources
 
 
 def absolute_url(path: str, base_url: str | None = None) -> str:
@@ -66,9 +96,9 @@ def absolute_url(path: str, base_url: str | None = None) -> str:
     return base.rstrip("/") + path
 
 
-def unsubscribe_url(entity: Entity, medium: Medium, source: Source, base_url: str | None = None) -> str:
-    """The absolute URL of the page that unsubscribes ``entity`` from ``source`` on ``medium``."""
-    path = reverse("entity_event:unsubscribe", kwargs={"token": unsubscribe_token(entity, medium, source)})
+def unsubscribe_url(entity: Entity, medium: Medium, sources: Sources, base_url: str | None = None) -> str:
+    """The absolute URL of the page that unsubscribes ``entity`` from ``sources`` on ``medium``."""
+    path = reverse("entity_event:unsubscribe", kwargs={"token": unsubscribe_token(entity, medium, sources)})
     return absolute_url(path, base_url)
 
 
@@ -77,21 +107,23 @@ def preferences_url(base_url: str | None = None) -> str:
     return absolute_url(reverse("entity_event:preferences"), base_url)
 
 
-def unsubscribe_links(entity: Entity, medium: Medium, source: Source, base_url: str | None = None) -> dict:
+def unsubscribe_links(entity: Entity, medium: Medium, sources: Sources, base_url: str | None = None) -> dict:
     """``unsubscribe_url`` and ``preferences_url``: the context an email template needs for its links."""
     return {
-        "unsubscribe_url": unsubscribe_url(entity, medium, source, base_url),
+        "unsubscribe_url": unsubscribe_url(entity, medium, sources, base_url),
         "preferences_url": preferences_url(base_url),
     }
 
 
-def unsubscribe_headers(entity: Entity, medium: Medium, source: Source, base_url: str | None = None) -> dict:
+def unsubscribe_headers(
+    entity: Entity, medium: Medium, sources: Sources, base_url: str | None = None
+) -> dict:
     """The ``List-Unsubscribe`` and ``List-Unsubscribe-Post`` headers of an email to ``entity``.
 
     Mail programs that honour RFC 8058 offer an unsubscribe button that POSTs ``ONE_CLICK`` to the
-    URL, which unsubscribes at once.
+    URL, which unsubscribes at once from every one of ``sources``.
     """
     return {
-        "List-Unsubscribe": f"<{unsubscribe_url(entity, medium, source, base_url)}>",
+        "List-Unsubscribe": f"<{unsubscribe_url(entity, medium, sources, base_url)}>",
         "List-Unsubscribe-Post": ONE_CLICK,
     }

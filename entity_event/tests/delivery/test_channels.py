@@ -21,7 +21,7 @@ def test_an_email_has_the_text_and_html_renderings_and_a_message_id_of_the_deliv
     message = next(m for m in mail.outbox if m.to == ["member0@example.com"])
     delivery = Delivery.objects.get(entity=club.users[0])
     assert message.subject == "News: Tom & Jerry"
-    assert message.body == "News: Tom & Jerry\nRead on, Tom & Jerry & more.\n"
+    assert message.body.startswith("News: Tom & Jerry\nRead on, Tom & Jerry & more.\n\n-- \n")
     [(html, mimetype)] = message.alternatives
     assert mimetype == "text/html" and "<p>News: <b>Tom &amp; Jerry</b></p>" in html
     assert message.from_email == "notifications@example.com"
@@ -49,12 +49,12 @@ def test_the_recipient_comes_from_the_callable_a_setting_names(club):
 
 
 class ListEmailChannel(EmailChannel):
-    """The extension points that one-click unsubscription uses: headers and template variables."""
+    """A project's channel: a header and a template variable more, and its own footer."""
 
     text_template = "entity_event_tests/delivery_email.txt"
 
     def headers(self, delivery):
-        return {"List-Id": f"<{self.medium.name}.club.example>"}
+        return {**super().headers(delivery), "List-Id": f"<{self.medium.name}.club.example>"}
 
     def template_context(self, delivery):
         return {**super().template_context(delivery), "footer": f"You are {delivery.entity}."}
@@ -67,6 +67,7 @@ def test_a_subclass_adds_headers_and_template_variables(club):
 
     message = next(m for m in mail.outbox if m.to == ["member1@example.com"])
     assert message.extra_headers["List-Id"] == "<email.club.example>"
+    assert message.extra_headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert message.body == "News: Picnic\nRead on, Picnic & more.\n-- \nYou are member1.\n"
 
 

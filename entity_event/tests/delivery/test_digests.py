@@ -65,7 +65,9 @@ def test_each_entity_gets_one_message_with_everything_of_the_period(daily):
     first = Delivery.objects.filter(entity=daily.users[0]).order_by("id").first()
     assert message.subject == "2 new notifications from Email"
     assert message.extra_headers["Message-ID"] == f"<entity-event.digest-{first.pk}@example.com>"
-    assert message.body == ("News: Picnic\nRead on, Picnic & more.\n\nNews: Quiz\nRead on, Quiz & more.\n")
+    assert message.body.startswith(
+        "News: Picnic\nRead on, Picnic & more.\n\nNews: Quiz\nRead on, Quiz & more.\n\n-- \n"
+    )
     [(html, _mimetype)] = message.alternatives
     assert html.index("<b>Picnic</b>") < html.index("<b>Quiz</b>")
     assert set(Delivery.objects.values_list("status", flat=True)) == {"sent"}

@@ -47,8 +47,9 @@ def unsubscribed() -> list[tuple[str, str, str]]:
 def test_the_token_is_exported_from_the_package_and_reads_back(pair):
     assert entity_event.unsubscribe_token is unsubscribe_token
     assert "unsubscribe_token" in entity_event.__all__
+    alice, email, photo = pair
     token = entity_event.unsubscribe_token(*pair)
-    assert read_unsubscribe_token(token) == pair
+    assert read_unsubscribe_token(token) == (alice, email, [photo])
     assert "/" not in token
 
 
@@ -92,7 +93,7 @@ def test_a_token_not_made_here_for_existing_rows_is_refused_naming_it(pair):
 def test_a_token_signed_with_an_old_secret_key_still_works(pair, settings):
     token = unsubscribe_token(*pair)
     settings.SECRET_KEY, settings.SECRET_KEY_FALLBACKS = "a new secret key", [settings.SECRET_KEY]
-    assert read_unsubscribe_token(token) == pair
+    assert read_unsubscribe_token(token) == (pair[0], pair[1], [pair[2]])
 
 
 # Links and headers.
@@ -183,3 +184,81 @@ def test_a_bad_token_gets_400_and_changes_nothing(pair):
 
 def test_other_methods_are_not_allowed(pair):
     assert Client().put(page(unsubscribe_token(*pair))).status_code == 405
+
+
+# Links of several sources (those of a digest).
+
+
+@pytest.fixture
+def digest(pair):
+    """alice's pair, and a second source she receives by email: sign-ins."""
+    alice, email, photo = pair
+    login = helpers.source("login")
+    helpers.subscribe(email, login, alice)
+    return alice, email, [photo, login]
+
+
+def test_a_token_of_several_sources_reads_them_back_by_name(digest):
+    alice, email, (photo, login) = digest
+    token = unsubscribe_token(alice, email, [photo, login, photo])
+    assert read_unsubscribe_token(token) == (alice, email, [login, photo])
+    assert token == unsubscribe_token(alice, email, [login, photo])  # one token whatever the order
+
+
+def test_a_token_of_one_source_in_a_list_is_the_single_source_token(pair):
+    alice, email, photo = pair
+    assert unsubscribe_token(alice, email, [photo]) == unsubscribe_token(alice, email, photo)
+
+
+def test_a_link_needs_at_least_one_source(pair):
+    alice, email, _photo = pair
+    with pytest.raises(ValueError, match="at least one source"):
+        unsubscribe_url(alice, email, [])
+
+
+def test_get_lists_every_source_of_the_link_and_changes_nothing(digest):
+    response = Client().get(page(unsubscribe_token(*digest)))
+    assert response.status_code == 200
+    assert "Stop sending Login, Photo-Tag to alice by Email?" in response.content.decode()
+    assert unsubscribed() == []
+
+
+def test_a_one_click_post_unsubscribes_from_every_source_of_the_link_idempotently(digest):
+    client = Client(enforce_csrf_checks=True)
+    for _ in range(2):
+        response = client.post(page(unsubscribe_token(*digest)), ONE_CLICK)
+        assert response.status_code == 200
+        assert "alice no longer gets Login, Photo-Tag by Email." in response.content.decode()
+        assert sorted(unsubscribed()) == [("alice", "email", "login"), ("alice", "email", "photo-tag")]
+
+
+def test_a_single_source_token_issued_before_digests_still_unsubscribes(pair):
+    alice, email, photo = pair
+    token = signing.Signer(salt=links.SALT).sign_object([alice.pk, email.pk, photo.pk])
+    assert Client().post(page(token), ONE_CLICK).status_code == 200
+    assert unsubscribed() == [("alice", "email", "photo-tag")]
+
+
+def several_sources_tokens(digest) -> dict[str, str]:
+    """Tokens of several sources this site must refuse for ``digest``."""
+    alice, email, (photo, login) = digest
+    token = unsubscribe_token(*digest)
+    sign = signing.Signer(salt=links.SALT).sign_object
+    other = sign([alice.pk, email.pk, [photo.pk, login.pk + 1]])
+    return {
+        "tampered": f"{other.rsplit(':', 1)[0]}:{token.rsplit(':', 1)[1]}",
+        "truncated": token[:-3],
+        "no sources": sign([alice.pk, email.pk, []]),
+        "source ids as text": sign([alice.pk, email.pk, [str(photo.pk), login.pk]]),
+        "nested lists": sign([alice.pk, email.pk, [[photo.pk], login.pk]]),
+        "a deleted source": other,
+    }
+
+
+def test_a_bad_token_of_several_sources_gets_400_and_changes_nothing(digest):
+    for token in several_sources_tokens(digest).values():
+        with helpers.row_counts_unchanged():
+            for response in (Client().get(page(token)), Client().post(page(token), ONE_CLICK)):
+                assert response.status_code == 400
+                assert "Invalid unsubscribe link" in response.content.decode()
+    assert unsubscribed() == []
