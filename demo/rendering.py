@@ -12,10 +12,9 @@ def render(medium: Medium, events: list[Event]) -> dict[Event, tuple[str, str]]:
     return {event: render_loaded(medium, event) for event in load_contexts_and_renderers(events, [medium])}
 
 
-def render_loaded(medium: Medium, event: Event, extra_context: dict | None = None) -> tuple[str, str]:
-    """``(text, html)`` of an event loaded for ``medium``, ``extra_context`` merged over its context.
+def render_loaded(medium: Medium, event: Event) -> tuple[str, str]:
+    """``(text, html)`` of an event loaded for ``medium``.
 
-    The extra context carries what differs per reader, such as the unsubscribe link of an email.
     An event whose source has no renderer in that style (say, a source just added in the admin)
     gets a plain line naming its source, so that it cannot break a whole page or mail run.
     """
@@ -23,6 +22,4 @@ def render_loaded(medium: Medium, event: Event, extra_context: dict | None = Non
     if renderer is None:
         text = f"{event.source}: an event with no renderer for the {medium} medium."
         return text, escape(text)
-    return renderer.render_context_to_text_html_templates(
-        {**medium_context(event, medium), **(extra_context or {})}
-    )
+    return renderer.render_context_to_text_html_templates(medium_context(event, medium))
