@@ -18,8 +18,13 @@ lint: $(INSTALLED)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# The coverage gate of pyproject.toml (100%, branches, tests and migrations not counted) applies to
+# the package and the demo on PostgreSQL; on SQLite, where the demo's tests are skipped (its users
+# and groups need django-entity's syncing), to the package only. The run ends by saying which.
+COVERAGE := $(if $(filter sqlite%,$(DATABASE_URL)),--cov=entity_event,--cov)
+
 test: lint
-	$(BIN)/python -m pytest --cov --cov-report=term-missing $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(COVERAGE) --cov-report=term-missing $(PYTEST_ARGS)
 
 demo: $(INSTALLED)
 	$(BIN)/python manage.py migrate --verbosity 0

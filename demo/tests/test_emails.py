@@ -6,9 +6,10 @@ import pytest
 from django.core import mail
 from django.core.mail.backends.locmem import EmailBackend
 from django.core.management import call_command
+from entity.models import Entity
 
 from demo.tests import events
-from entity_event.models import EventSeen
+from entity_event.models import ContextRenderer, EventSeen
 
 pytestmark = [pytest.mark.django_db, pytest.mark.entity_sync]
 
@@ -111,3 +112,19 @@ def test_targets_without_an_address_are_skipped(company):
     addresses = sorted(address for message in mail.outbox for address in message.to)
     assert addresses == [address for address in EMPLOYEE_ADDRESSES if address != "alice@example.com"]
     assert emailed(company) == {event.pk}
+
+
+def test_an_event_none_of_whose_targets_has_an_address_is_handed_over_without_mail(company):
+    Entity.all_objects.update(entity_meta={})
+    event = events.announcement(company, "Nobody to write to")
+    assert send() == "Sent 0 message(s) for 1 event(s).\n"
+    assert mail.outbox == []
+    assert emailed(company) == {event.pk}
+
+
+def test_a_renderer_without_html_sends_plain_text_mail(company):
+    ContextRenderer.objects.update(html_template="", html_template_path="")
+    events.announcement(company, "Plain words")
+    send()
+    assert mail.outbox[0].body == "Hello,\n\nPlain words\n\nThe demo company"
+    assert mail.outbox[0].alternatives == []
