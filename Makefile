@@ -37,12 +37,15 @@ $(BENCH_INSTALLED): $(INSTALLED) requirements/benchmarks.txt
 	$(BIN)/python -m pip install --quiet -r requirements/benchmarks.txt
 	touch $(BENCH_INSTALLED)
 
-# Routing benchmark in a throwaway database; writes docs/performance-figures.inc and the plot.
-# BENCH_ARGS=--quick runs small sizes and writes nothing.
+# Routing benchmark in throwaway databases, on the server of DATABASE_URL (else the embedded one);
+# writes docs/performance-figures.inc and the plot. BENCH_ARGS=--quick runs small sizes and writes
+# nothing; BENCH_ARGS="--server embedded --server postgres:///bench?host=/var/run/postgresql"
+# measures both servers in one run; --explain prints each method's plans.
 bench: $(BENCH_INSTALLED)
 	$(BIN)/python benchmarks/routing.py $(BENCH_ARGS)
 
-# Concurrent writers and readers against PostgreSQL in a throwaway database; LOAD_ARGS=--seconds 60
+# Writers, consumers, markers and deleters at once against PostgreSQL, in a throwaway database;
+# LOAD_ARGS="--seconds 60"
 load: $(INSTALLED)
 	$(BIN)/python benchmarks/load.py $(LOAD_ARGS)
 
