@@ -220,6 +220,7 @@ def server_info() -> dict:
     short_version = version.split(" on ")[0].split(" (")[0]
     return {
         "label": f"{short_version}, {where}, jit {jit}",
+        "short": f"{short_version}{'' if url.scheme else ' (embedded)'}, jit {jit.split(',')[0]}",
         "version": version,
         "where": where,
         "jit": jit,
@@ -686,6 +687,7 @@ def plot(run: dict, path: Path) -> None:
 
     matplotlib.use("Agg")
     from matplotlib import pyplot
+    from matplotlib.ticker import NullFormatter
 
     servers = run["servers"]
     figure, axes = pyplot.subplots(
@@ -702,7 +704,8 @@ def plot(run: dict, path: Path) -> None:
             axis.set_xscale("log")
             axis.set_yscale("log")
             axis.set_xticks(scales, [f"{s}x" for s in scales])
-            axis.set_title(f"{method}\n{results['server']['label'][:60]}", fontsize=8)
+            axis.xaxis.set_minor_formatter(NullFormatter())
+            axis.set_title(f"{method}\n{results['server']['short']}", fontsize=8)
             axis.grid(True, which="both", alpha=0.3)
         line[0].set_ylabel("seconds (median); dashed: floor")
     axes[0][0].legend(fontsize=7)
