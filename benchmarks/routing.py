@@ -475,7 +475,7 @@ def shape_rows(spec: dict) -> dict:
     shape = build_shape(spec["name"], spec["scale"])
     create_planned_events(shape.requests)
     analyze()
-    medium, user = shape.newsfeed, shape.users[len(shape.users) // 2]
+    medium, user = shape.newsfeed, shape.reader
     queries = {
         "events()": lambda: medium.events(),
         "entity_events(user)": lambda: medium.entity_events(user),

@@ -27,8 +27,9 @@ from itertools import count
 
 from django.contrib.contenttypes.models import ContentType
 from entity.models import Entity, EntityKind, EntityRelationship
+from world import sources_and_mediums
 
-from entity_event.models import Medium, Source, SourceGroup, Subscription, Unsubscription
+from entity_event.models import Medium, Source, Subscription, Unsubscription
 
 #: Users and events of each shape at 1x.
 BASE_USERS = 60
@@ -41,6 +42,7 @@ class Shape:
     sources: list[Source]
     newsfeed: Medium
     requests: list[dict]
+    reader: Entity  # whose entity_events are measured: the hot actor, else a user in the middle
 
 
 class _Population:
@@ -101,15 +103,7 @@ def build_shape(name: str, scale: int, seed: int = 7) -> Shape:
             people.relate(user, teams[n % 20], org)
     people.save()
 
-    group = SourceGroup.objects.create(name=f"{name} site", display_name="Site", description="")
-    source_objects = Source.objects.bulk_create(
-        Source(name=f"{name} source {n}", display_name=f"Source {n}", description="", group=group)
-        for n in range(sources)
-    )
-    newsfeed, email = (
-        Medium.objects.create(name=f"{name} {medium}", display_name=medium, description="")
-        for medium in ("newsfeed", "email")
-    )
+    source_objects, newsfeed, email = sources_and_mediums(f"{name} ", sources)
 
     def group_subscription(source, entity, only_following):
         return Subscription(
@@ -166,4 +160,5 @@ def build_shape(name: str, scale: int, seed: int = 7) -> Shape:
                 "uuid": f"{name}-{seed}-{n}",
             }
         )
-    return Shape(user_entities, source_objects, newsfeed, requests)
+    reader = hot if name == "hot_actor" else user_entities[len(user_entities) // 2]
+    return Shape(user_entities, source_objects, newsfeed, requests, reader)
