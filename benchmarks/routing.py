@@ -61,6 +61,11 @@ def main() -> None:
     parser.add_argument(
         "--shape", action="append", choices=SHAPES, help="only these shapes (a partial run writes no docs)"
     )
+    parser.add_argument(
+        "--compare-3x",
+        action="store_true",
+        help="also run the shapes with django-entity-event 3.1.0, in a throwaway virtual environment",
+    )
     parser.add_argument("--world", help=argparse.SUPPRESS)  # run one world in this process, print JSON
     arguments = parser.parse_args()
     if arguments.world:
@@ -69,6 +74,7 @@ def main() -> None:
         return
     servers = arguments.server or [os.environ.get("DATABASE_URL") or "embedded"]
     chosen_shapes = arguments.shape or list(SHAPES)
+    legacy_python = legacy_environment() if arguments.compare_3x else None
     run = {"machine": machine(), "commit": commit(), "command": " ".join(sys.argv[1:]), "servers": []}
     for server in servers:
         results = {"server": in_child({"kind": "server"}, server)}
@@ -88,7 +94,13 @@ def main() -> None:
             ]
             for name in chosen_shapes
         }
-        print_shapes(results["shapes"], arguments.explain)
+        if legacy_python:
+            url = results["server"]["url"]
+            results["legacy"] = {
+                name: [in_child(LEGACY_SPEC | {"name": name}, url, python=legacy_python)]
+                for name in chosen_shapes
+            }
+        print_shapes(results, arguments.explain)
         results["large"] = in_child(world_spec("large", LARGE, divisor, 2, large=True), server)
         print_table("Large world (streamed with iter_events_targets)", results["large"])
         run["servers"].append(results)
@@ -114,15 +126,22 @@ def world_spec(name: str, sizes: tuple, divisor: int, runs: int, **flags) -> dic
     }
 
 
-def in_child(spec: dict, server: str) -> dict:
-    """Run one world in a fresh Python process, on ``server``, and return its figures."""
-    print(f"... {spec.get('name', spec['kind'])} {spec.get('scale', '')}", file=sys.stderr, flush=True)
+def in_child(spec: dict, server: str, python: str = sys.executable) -> dict:
+    """Run one world in a fresh Python process, on ``server``, and return its figures.
+
+    A ``python`` other than this one is 3.1.0's throwaway environment, run with settings_3x.py.
+    """
+    legacy = python != sys.executable
+    label = f"{spec.get('name', spec['kind'])} {spec.get('scale', '')}{' (3.1.0)' if legacy else ''}"
+    print(f"... {label}", file=sys.stderr, flush=True)
     environment = dict(os.environ)
     environment.pop("DATABASE_URL", None)
     if server != "embedded":
         environment["DATABASE_URL"] = server
+    if legacy:
+        environment["DJANGO_SETTINGS_MODULE"] = "settings_3x"
     done = subprocess.run(
-        [sys.executable, __file__, "--world", json.dumps(spec)],
+        [python, __file__, "--world", json.dumps(spec)],
         capture_output=True,
         text=True,
         env=environment,
@@ -130,6 +149,32 @@ def in_child(spec: dict, server: str) -> dict:
     if done.returncode:
         sys.exit(f"{spec} failed on {server}:\n{done.stderr}")
     return json.loads(done.stdout)
+
+
+#: django-entity-event 3.1.0's throwaway environment (the directory is not versioned).
+LEGACY_VENV = ROOT / "benchmarks" / "output" / "venv-3.1.0"
+LEGACY_REQUIREMENTS = [
+    "django-entity-event==3.1.0",
+    "Django>=5.2,<5.3",
+    "django-entity>=6.2.3",
+    "psycopg2-binary>=2.9",
+    "dj-database-url>=2.2",
+]
+
+
+#: What 3.1.0 is measured on: the smallest scale, without events_targets (at that scale it
+#: already runs thousands of queries, so that larger scales would not finish in a bounded run).
+LEGACY_SPEC = {"kind": "shape", "scale": 1, "methods": ["events()", "entity_events(user)"], "runs": 3}
+
+
+def legacy_environment() -> str:
+    """The Python of a virtual environment with django-entity-event 3.1.0, made on first use."""
+    python = LEGACY_VENV / "bin" / "python"
+    if not python.exists():
+        print(f"... creating {LEGACY_VENV.relative_to(ROOT)}", file=sys.stderr, flush=True)
+        subprocess.run([sys.executable, "-m", "venv", str(LEGACY_VENV)], check=True)
+        subprocess.run([str(python), "-m", "pip", "install", "--quiet", *LEGACY_REQUIREMENTS], check=True)
+    return str(python)
 
 
 # Where the figures come from.
@@ -219,6 +264,7 @@ def server_info() -> dict:
     )
     short_version = version.split(" on ")[0].split(" (")[0]
     return {
+        "url": os.environ.get("DATABASE_URL") or embedded_url(),
         "label": f"{short_version}, {where}, jit {jit}",
         "short": f"{short_version}{'' if url.scheme else ' (embedded)'}, jit {jit.split(',')[0]}",
         "version": version,
@@ -226,6 +272,14 @@ def server_info() -> dict:
         "jit": jit,
         "jit_above_cost": jit_above_cost,
     }
+
+
+def embedded_url() -> str:
+    """A URL of the embedded server, for the children that do not run the project's settings."""
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    return f"postgres://{database['USER']}@/postgres?host={database['HOST']}"
 
 
 def analyze() -> None:
@@ -482,7 +536,8 @@ def shape_rows(spec: dict) -> dict:
         "events_targets()": lambda: medium.events_targets(),
     }
     rows, plans = {}, {}
-    for name, query in queries.items():
+    for name in spec.get("methods", METHODS):
+        query = queries[name]
         answer = list(query())
         if name == "events_targets()":
             floor, _ids = targets_floor(answer)
@@ -493,7 +548,8 @@ def shape_rows(spec: dict) -> dict:
             floor = lambda ids=ids, related=related: fetch_events(ids, related)  # noqa: E731
             mine = lambda query=query: len(list(query()))  # noqa: E731
             size = len(answer)
-        rows[name] = compare(mine, floor, 3, min_seconds=0.5, max_runs=10)
+        runs = spec.get("runs", 3)
+        rows[name] = compare(mine, floor, runs, min_seconds=0.5 if runs > 1 else 0, max_runs=max(runs, 10))
         rows[name]["answer"] = size
         if spec.get("explain"):
             plans[name] = explain(mine)
@@ -581,27 +637,34 @@ def print_table(title: str, result: dict) -> None:
     print(plain_table(COLUMNS, table_lines(result)), flush=True)
 
 
-def shape_columns(results: dict) -> tuple:
-    scales = [r["spec"]["scale"] for r in next(iter(results.values()))]
+def shape_columns(shapes: dict) -> tuple:
+    scales = [r["spec"]["scale"] for r in next(iter(shapes.values()))]
     return ("shape", "method", *(f"{s}x: time / floor = ratio" for s in scales), "rows", "queries")
 
 
 def shape_lines(results: dict) -> list[tuple]:
+    """One line per shape and method, followed by 3.1.0's line when it was measured too."""
     lines = []
-    for name, by_scale in results.items():
-        for method in METHODS:
-            rows = [r["rows"][method] for r in by_scale]
+    for name, by_scale in results["shapes"].items():
+        versions = [("", by_scale)]
+        if "legacy" in results:
+            versions.append((" 3.1.0", results["legacy"][name]))
+        for method, (version, measured) in ((m, v) for m in METHODS for v in versions):
+            at_scale = {r["spec"]["scale"]: r["rows"].get(method) for r in measured}
+            rows = [at_scale.get(r["spec"]["scale"]) for r in by_scale]
             lines.append(
                 (
                     name,
-                    method,
+                    method + version,
                     *(
                         f"{seconds(row['mine']['seconds'])} / {seconds(row['floor']['seconds'])} = "
                         f"{row['mine']['seconds'] / row['floor']['seconds']:.1f}"
+                        if row
+                        else "not measured"
                         for row in rows
                     ),
-                    " / ".join(f"{row['answer']:,}" for row in rows),
-                    " / ".join(str(row["mine"]["queries"]) for row in rows),
+                    " / ".join(f"{row['answer']:,}" if row else "-" for row in rows),
+                    " / ".join(str(row["mine"]["queries"]) if row else "-" for row in rows),
                 )
             )
     return lines
@@ -615,12 +678,12 @@ def shape_caption(results: dict) -> str:
 
 
 def print_shapes(results: dict, explain_plans: bool) -> None:
-    if not results:
+    if not results["shapes"]:
         return
-    print(f"\nShapes ({shape_caption(results)})")
-    print(plain_table(shape_columns(results), shape_lines(results)), flush=True)
+    print(f"\nShapes ({shape_caption(results['shapes'])})")
+    print(plain_table(shape_columns(results["shapes"]), shape_lines(results)), flush=True)
     if explain_plans:
-        for name, by_scale in results.items():
+        for name, by_scale in results["shapes"].items():
             for result in by_scale:
                 for method, plans in result["plans"].items():
                     for number, plan in enumerate(plans, 1):
@@ -668,7 +731,7 @@ def write_docs(run: dict) -> None:
             "(median), their ratio, the rows returned (events, or (event, target) pairs) and the "
             "queries run, at each scale.",
             "",
-            plain_table(shape_columns(results["shapes"]), shape_lines(results["shapes"])),
+            plain_table(shape_columns(results["shapes"]), shape_lines(results)),
             "",
             f"**Large world, streamed**: {caption(results['large'])}.",
             "",
