@@ -88,3 +88,7 @@ LANGUAGE_CODE = "en-us"
 STATIC_URL = "/static/"
 LOGIN_URL = "/accounts/login/"
 EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+
+# entity_event's pages extend the demo's layout, and email links point at `make demo`'s server.
+ENTITY_EVENT_BASE_TEMPLATE = "demo/base.html"
+ENTITY_EVENT_BASE_URL = "http://127.0.0.1:8000"

@@ -68,6 +68,10 @@ SIGN_IN_HTML = (
     "{% if device %} from {{ device }}{% endif %}.{% if text %} {{ text }}{% endif %}"
 )
 
+#: The footer of the demo's emails, with the reader's unsubscribe and preferences links.
+EMAIL_FOOTER_TEXT = '{% include "demo/events/email_footer.txt" %}'
+EMAIL_FOOTER_HTML = '{% include "demo/events/email_footer.html" %}'
+
 #: renderer name -> (source, style, template fields). Files live in demo/templates/demo/events/.
 RENDERERS = {
     "photo tag, short": (
@@ -116,8 +120,8 @@ RENDERERS = {
         "announcement",
         "email",
         {
-            "text_template": "Hello,\n\n{{ text }}\n\nThe demo company",
-            "html_template": "<p>Hello,</p><p>{{ text }}</p><p>The demo company</p>",
+            "text_template": "Hello,\n\n{{ text }}\n\nThe demo company" + EMAIL_FOOTER_TEXT,
+            "html_template": "<p>Hello,</p><p>{{ text }}</p><p>The demo company</p>" + EMAIL_FOOTER_HTML,
         },
     ),
 }

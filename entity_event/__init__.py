@@ -1,7 +1,8 @@
 """entity_event: events, mediums and entity subscriptions for Django.
 
 The models can be imported from the package itself (``from entity_event import Event``). They
-are looked up on first use, so importing the package never needs a ready app registry.
+are looked up on first use, so importing the package never needs a ready app registry; so is
+``unsubscribe_token`` (see :mod:`entity_event.web.unsubscribe`).
 """
 
 from entity_event.version import __version__
@@ -20,7 +21,10 @@ _MODELS = (
     "Unsubscription",
 )
 
-__all__ = ["__version__", *_MODELS]
+#: Functions of optional modules, imported on first use too: name -> module.
+_FUNCTIONS = {"unsubscribe_token": "entity_event.web.unsubscribe"}
+
+__all__ = ["__version__", *_MODELS, *_FUNCTIONS]
 
 
 def __getattr__(name: str):
@@ -28,4 +32,8 @@ def __getattr__(name: str):
         from entity_event import models
 
         return getattr(models, name)
+    if name in _FUNCTIONS:
+        from importlib import import_module
+
+        return getattr(import_module(_FUNCTIONS[name]), name)
     raise AttributeError(f"module 'entity_event' has no attribute {name!r}")

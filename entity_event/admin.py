@@ -242,6 +242,9 @@ class AdminEventForm(forms.ModelForm):
         self.instance._state.db = event._state.db
         return self.instance
 
+    def save_m2m(self) -> None:
+        """Does nothing: an announcement has no many-to-many fields. Kept because 3.x had it."""
+
 
 @admin.register(AdminEvent)
 class AdminEventAdmin(admin.ModelAdmin):
@@ -276,7 +279,10 @@ class AdminEventAdmin(admin.ModelAdmin):
 
     @admin.display(description="text")
     def text(self, event: AdminEvent) -> str:
-        return event.context.get("text", "")
+        """The announcement's text; a context that is not an object (stored by other code) as its JSON."""
+        if isinstance(event.context, dict):
+            return event.context.get("text", "")
+        return json.dumps(event.context, cls=DjangoJSONEncoder, ensure_ascii=False)
 
     @admin.display(description="context")
     def formatted_context(self, event: AdminEvent) -> str:

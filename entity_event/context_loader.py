@@ -1,4 +1,4 @@
-"""Preparing events for rendering: the renderer of each (event, medium) and its loaded context.
+"""Preparing events for rendering: the renderer of each (event, medium) and the hinted rows.
 
 :func:`load_contexts_and_renderers` works on all the events at once, in steps:
 
@@ -6,14 +6,16 @@
 2. fetch the context renderers that could apply (one query) and choose one per event and
    medium: source group with the medium's style, source with the medium's style, then the same
    two with the style named by ``DEFAULT_ENTITY_EVENT_RENDERING_STYLE``;
-3. gather the primary keys that the chosen renderers' context hints point at, all events
-   together, and fetch them with one query per hinted model (plus the queries of the hints'
-   ``prefetch_related`` lookups);
-4. give each event, per medium, a copy of its context in which every hinted key holds model
-   instances instead of primary keys, and the chosen renderer.
+3. gather the primary keys that each chosen renderer's context hints point at, all events
+   together, and fetch them with one query per hinted model and set of related lookups (plus
+   the queries of the ``prefetch_related`` lookups); renderers never share lookups, so each
+   gets exactly the rows its own hints ask for;
+4. put the fetched rows into each ``event.context`` in place of the primary keys, as 3.x did,
+   and remember, per medium, the chosen renderer and its rows.
 
-The number of queries therefore depends on the renderers and hinted models involved, never on
-the number of events. ``Event.context`` itself is left as stored.
+Rendering (:func:`rendering_context`) reads ``event.context`` when it runs, so values a caller
+adds after loading reach the templates, and gives each renderer its own rows. The number of
+queries depends on the renderers and hinted models involved, never on the number of events.
 """
 
 from collections import defaultdict
@@ -22,23 +24,30 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.apps import apps
-from django.core.exceptions import ValidationError
-from django.db.models import Model, Q
+from django.core.exceptions import FieldError, ValidationError
+from django.db.models import Model, Q, prefetch_related_objects
 
 from entity_event import app_settings, models
-from entity_event.exceptions import ContextHintError, ContextNotLoadedError
+from entity_event.exceptions import ContextHintError, ContextNotLoadedError, EventSourceDeletedError
 
 #: Name of the attribute that holds, on each loaded event, a ``{medium id: LoadedRendering}`` dict.
 LOADED_ATTRIBUTE = "loaded_renderings"
+#: Name of the attribute that holds, on each loaded event, ``{id(row): row}`` of the rows that
+#: loading put into ``event.context``.
+PLACED_ATTRIBUTE = "loaded_rows_placed"
+
+#: What a bad lookup raises, depending on the lookup and the Django version.
+_LOOKUP_ERRORS = (FieldError, ValueError, AttributeError, TypeError)
 
 
 @dataclass(frozen=True)
 class LoadedRendering:
-    """What rendering an event on one medium needs: its renderer (``None`` if none applies)
-    and its context with the renderer's hinted keys holding model instances."""
+    """What rendering an event on one medium needs: its renderer (``None`` if none applies),
+    the rows that renderer's hints fetched, and the error to raise instead of rendering."""
 
     renderer: "models.ContextRenderer | None"
-    context: dict
+    rows: "_RendererRows | None" = None
+    error: Exception | None = None
 
 
 def load_contexts_and_renderers(
@@ -46,62 +55,106 @@ def load_contexts_and_renderers(
 ) -> list["models.Event"]:
     """Make every event renderable on every medium; returns the events as a list.
 
-    Each event gets, per medium, the chosen renderer and its loaded context (see the module
-    docstring). A hinted primary key whose row no longer exists becomes ``None``; inside a list
-    of primary keys it is left out. Raises :class:`~entity_event.exceptions.ContextHintError` if a
-    chosen renderer's hint names an unknown model.
+    The hinted primary keys of each ``event.context`` are replaced by the rows, in place (see
+    the module docstring and ``docs/rendering.rst``). A hinted primary key whose row no longer
+    exists becomes ``None``; inside a list of primary keys it is left out. A renderer with bad
+    hints, and an event whose source was deleted meanwhile, do not stop the loading: rendering
+    those events raises :class:`~entity_event.exceptions.ContextHintError` or
+    :class:`~entity_event.exceptions.EventSourceDeletedError`.
     """
     events = list(events)
     mediums = list(mediums)
     if not events or not mediums:
         return events
-    _cache_sources(events)
-    chosen = _choose_renderers(events, mediums)
-    hinted = _fetch_hinted_rows(events, chosen)
+    orphans = _cache_sources(events)
+    live = [event for event in events if id(event) not in orphans]
+    chosen = _choose_renderers(live, mediums)
+    fetched = _fetch_hinted_rows(live, chosen)
     for event in events:
         loaded = getattr(event, LOADED_ATTRIBUTE, {})
         for medium in mediums:
-            renderer = chosen[event.pk, medium.pk]
-            loaded[medium.pk] = LoadedRendering(renderer, hinted.substitute(event.context, renderer))
+            loaded[medium.pk] = (
+                LoadedRendering(None, error=_source_deleted(event))
+                if id(event) in orphans
+                else fetched.loaded(chosen[id(event), medium.pk])
+            )
         setattr(event, LOADED_ATTRIBUTE, loaded)
+        placed = getattr(event, PLACED_ATTRIBUTE, {})
+        for medium in mediums:
+            rows = loaded[medium.pk].rows
+            if rows is not None:
+                event.context = rows.place(event.context, placed)
+        setattr(event, PLACED_ATTRIBUTE, placed)
     return events
 
 
 def loaded_rendering(event: "models.Event", medium: "models.Medium") -> LoadedRendering:
-    """What was loaded for ``event`` on ``medium``; raises if nothing was."""
+    """What was loaded for ``event`` on ``medium``; raises if nothing was, or if it cannot render."""
     loaded = getattr(event, LOADED_ATTRIBUTE, {}).get(medium.pk)
     if loaded is None:
         raise ContextNotLoadedError(
             f"contexts and renderers of event {event.pk} were not loaded for medium '{medium.name}': "
             "call Medium.render(events) or Event.objects.load_contexts_and_renderers(medium) first"
         )
+    if loaded.error is not None:
+        # A fresh exception each time, so that tracebacks do not pile up on a stored one.
+        raise type(loaded.error)(*loaded.error.args)
     return loaded
+
+
+def rendering_context(event: "models.Event", medium: "models.Medium") -> Any:
+    """A copy of ``event.context`` as it is now, with the rows of the renderer chosen for
+    ``medium`` under its hinted keys, and rows placed there for other renderers' keys given
+    back as their primary keys."""
+    rows = loaded_rendering(event, medium).rows
+    return _view(event.context, rows or _RendererRows({}, {}), getattr(event, PLACED_ATTRIBUTE, {}))
+
+
+def source_deleted(event: "models.Event", medium: "models.Medium") -> bool:
+    """Whether loading found ``event``'s source (and so the event itself) deleted."""
+    loaded = getattr(event, LOADED_ATTRIBUTE, {}).get(medium.pk)
+    return loaded is not None and isinstance(loaded.error, EventSourceDeletedError)
 
 
 # Step 1: sources.
 
 
-def _cache_sources(events: list) -> None:
-    """Give every event its source with the source's group, in one query for those lacking them."""
+def _cache_sources(events: list) -> set[int]:
+    """Give every event its source with the source's group, in one query for those lacking them.
+
+    Returns the ``id()`` of the events whose source no longer exists.
+    """
     missing = [event for event in events if not _source_cached(event)]
     if not missing:
-        return
+        return set()
     sources = models.Source.objects.select_related("group").in_bulk({event.source_id for event in missing})
+    orphans = set()
     for event in missing:
-        event.source = sources[event.source_id]
+        if event.source_id in sources:
+            event.source = sources[event.source_id]
+        else:
+            orphans.add(id(event))
+    return orphans
 
 
 def _source_cached(event: "models.Event") -> bool:
     return models.Event.source.is_cached(event) and models.Source.group.is_cached(event.source)
 
 
+def _source_deleted(event: "models.Event") -> EventSourceDeletedError:
+    return EventSourceDeletedError(
+        f"event {event.pk} cannot be rendered: its source {event.source_id} was deleted, and the "
+        "event with it, after the event was read"
+    )
+
+
 # Step 2: renderers.
 
 
 def _choose_renderers(events: list, mediums: list) -> dict[tuple[int, int], "models.ContextRenderer | None"]:
-    """``{(event id, medium id): renderer or None}`` in the documented order of preference."""
+    """``{(id(event), medium id): renderer or None}`` in the documented order of preference."""
     choose = _renderer_chooser(events, mediums)
-    return {(event.pk, medium.pk): choose(event.source, medium) for event in events for medium in mediums}
+    return {(id(event), medium.pk): choose(event.source, medium) for event in events for medium in mediums}
 
 
 def _renderer_chooser(events: list, mediums: list) -> Callable:
@@ -143,121 +196,275 @@ def _renderer_chooser(events: list, mediums: list) -> Callable:
 # Steps 3 and 4: context hints.
 
 
-def _fetch_hinted_rows(events: list, chosen: dict) -> "_HintedModels":
+@dataclass(frozen=True)
+class _Hint:
+    """One hinted key: its model and the related lookups to fetch with it."""
+
+    model: type[Model]
+    select_related: tuple[str, ...]
+    prefetch_related: tuple[str, ...]
+
+
+@dataclass
+class _Fetch:
+    """The rows of one model fetched with one set of lookups, for the renderers asking for them."""
+
+    hint: _Hint
+    pks: set = field(default_factory=set)
+    rows: dict = field(default_factory=dict)
+    error: str | None = None
+
+
+@dataclass
+class _RendererRows:
+    """The rows one renderer's hints fetched, by hinted key."""
+
+    models: dict[str, type[Model]]
+    fetches: dict[str, _Fetch]
+
+    def row(self, key: str, pk: Any) -> Model | None:
+        return self.fetches[key].rows.get(pk)
+
+    def place(self, context: Any, placed: dict) -> Any:
+        """Put this renderer's rows into ``context`` in place of hinted primary keys."""
+
+        def replace(key: str, model: type[Model], pk: Any) -> Model | None:
+            row = self.row(key, _to_pk(model, pk))
+            if row is not None:
+                placed[id(row)] = row
+            return row
+
+        return _place(context, self.models, replace)
+
+
+class _HintedRows:
+    """Every chosen renderer's hints, the primary keys they find, then the fetched rows."""
+
+    def __init__(self, renderers: Iterable) -> None:
+        self.fetches: dict[_Hint, _Fetch] = {}
+        self.by_renderer: dict[int, _RendererRows | ContextHintError] = {}
+        for renderer in renderers:
+            try:
+                hints = _resolve(renderer)
+            except ContextHintError as error:
+                self.by_renderer[renderer.pk] = error
+                continue
+            fetches = {key: self.fetches.setdefault(hint, _Fetch(hint)) for key, hint in hints.items()}
+            models_by_key = {key: hint.model for key, hint in hints.items()}
+            self.by_renderer[renderer.pk] = _RendererRows(models_by_key, fetches)
+
+    def collect(self, context: Any, renderer: "models.ContextRenderer") -> None:
+        """Note the primary keys that ``renderer``'s hints find in ``context``."""
+        rows = self.by_renderer[renderer.pk]
+        if isinstance(rows, ContextHintError):
+            return
+
+        def note(key: str, model: type[Model], value: Any) -> None:
+            pk = value.pk if isinstance(value, model) else _to_pk(model, value)
+            if pk is not None:
+                rows.fetches[key].pks.add(pk)
+
+        _walk_hinted(context, rows.models, note)
+
+    def fetch(self) -> None:
+        """Fetch the noted rows: one query per model and lookups (plus the prefetch queries)."""
+        for fetch in self.fetches.values():
+            fetch.error = _check_select_related(fetch.hint)
+            if fetch.error is None and fetch.pks:
+                fetch.rows, fetch.error = _fetch_rows(fetch.hint, fetch.pks)
+
+    def loaded(self, renderer: "models.ContextRenderer | None") -> LoadedRendering:
+        """What rendering with ``renderer`` needs, or the error its hints give."""
+        if renderer is None:
+            return LoadedRendering(None)
+        rows = self.by_renderer[renderer.pk]
+        if isinstance(rows, ContextHintError):
+            return LoadedRendering(renderer, error=rows)
+        for key, fetch in rows.fetches.items():
+            if fetch.error is not None:
+                error = ContextHintError(
+                    f"context renderer '{renderer.name}' hints key '{key}' with the lookup {fetch.error}"
+                )
+                return LoadedRendering(renderer, error=error)
+        return LoadedRendering(renderer, rows)
+
+
+def _fetch_hinted_rows(events: list, chosen: dict) -> _HintedRows:
     """The rows that the chosen renderers' hints point at in the events' contexts, fetched."""
-    hinted = _HintedModels({renderer for renderer in chosen.values() if renderer is not None})
+    hinted = _HintedRows({renderer for renderer in chosen.values() if renderer is not None})
     renderers_by_event = defaultdict(set)
-    for (event_pk, _medium_pk), renderer in chosen.items():
+    for (event_id, _medium_pk), renderer in chosen.items():
         if renderer is not None:
-            renderers_by_event[event_pk].add(renderer)
+            renderers_by_event[event_id].add(renderer)
     for event in events:
-        for renderer in renderers_by_event[event.pk]:
+        for renderer in renderers_by_event[id(event)]:
             hinted.collect(event.context, renderer)
     hinted.fetch()
     return hinted
 
 
-@dataclass
-class _ModelFetch:
-    """The rows to fetch from one hinted model, and how."""
-
-    select_related: set = field(default_factory=set)
-    prefetch_related: set = field(default_factory=set)
-    pks: set = field(default_factory=set)
-    rows: dict = field(default_factory=dict)
-
-
-class _HintedModels:
-    """The models the renderers' hints point at: pks to fetch, then fetched rows to substitute."""
-
-    def __init__(self, renderers: Iterable) -> None:
-        self.fetches: dict[type[Model], _ModelFetch] = defaultdict(_ModelFetch)
-        self.models_by_renderer = {renderer.pk: self._resolve(renderer) for renderer in renderers}
-
-    def _resolve(self, renderer: "models.ContextRenderer") -> dict[str, type[Model]]:
-        """Map each hinted key of ``renderer`` to its model, merging the hint's related lookups."""
-        resolved = {}
-        hints = renderer.context_hints or {}
-        if not isinstance(hints, dict):
+def _resolve(renderer: "models.ContextRenderer") -> dict[str, _Hint]:
+    """Each hinted key of ``renderer`` with its model and lookups; raises ContextHintError."""
+    hints = renderer.context_hints or {}
+    if not isinstance(hints, dict):
+        raise ContextHintError(
+            f"context renderer '{renderer.name}' has context hints {hints!r}, which must map context "
+            "keys to models"
+        )
+    resolved = {}
+    for key, hint in hints.items():
+        try:
+            model = apps.get_model(hint["app_name"], hint["model_name"])
+        except (LookupError, KeyError, TypeError, ValueError) as error:
             raise ContextHintError(
-                f"context renderer '{renderer.name}' has context hints {hints!r}, which must map context "
-                "keys to models"
-            )
-        for key, hint in hints.items():
-            try:
-                model = apps.get_model(hint["app_name"], hint["model_name"])
-            except (LookupError, KeyError, TypeError, ValueError) as error:
-                raise ContextHintError(
-                    f"context renderer '{renderer.name}' hints key '{key}' as {hint!r}, "
-                    f"which names no installed model ({error})"
-                ) from error
-            fetch = self.fetches[model]
-            fetch.select_related.update(_lookups(hint, "select_related"))
-            fetch.prefetch_related.update(_lookups(hint, "prefetch_related"))
-            resolved[key] = model
-        return resolved
-
-    def collect(self, context: Any, renderer: "models.ContextRenderer") -> None:
-        """Note the primary keys that ``renderer``'s hints find in ``context``."""
-
-        def note(model: type[Model], pk: Any) -> None:
-            if pk is not None:
-                self.fetches[model].pks.add(pk)
-
-        _replace_hinted(context, self.models_by_renderer[renderer.pk], note)
-
-    def fetch(self) -> None:
-        """Fetch the noted rows: one query per model (plus its prefetch lookups)."""
-        for model, fetch in self.fetches.items():
-            if not fetch.pks:
-                continue
-            rows = model._default_manager.all()
-            if fetch.select_related:
-                rows = rows.select_related(*sorted(fetch.select_related))
-            if fetch.prefetch_related:
-                rows = rows.prefetch_related(*sorted(fetch.prefetch_related))
-            fetch.rows = rows.in_bulk(fetch.pks)
-
-    def substitute(self, context: Any, renderer: "models.ContextRenderer | None") -> Any:
-        """A copy of ``context`` whose keys hinted by ``renderer`` hold the fetched rows."""
-        hints = self.models_by_renderer[renderer.pk] if renderer is not None else {}
-        return _replace_hinted(context, hints, lambda model, pk: self.fetches[model].rows.get(pk))
+                f"context renderer '{renderer.name}' hints key '{key}' as {hint!r}, "
+                f"which names no installed model ({error})"
+            ) from error
+        resolved[key] = _Hint(
+            model,
+            _lookups(renderer, key, hint, "select_related"),
+            _lookups(renderer, key, hint, "prefetch_related"),
+        )
+        _check_fields(renderer, key, hint)
+    return resolved
 
 
-def _lookups(hint: dict, name: str) -> list[str]:
+def _lookups(renderer: "models.ContextRenderer", key: str, hint: dict, name: str) -> tuple[str, ...]:
     """The ``select_related`` or ``prefetch_related`` lookups of a hint; one name alone is accepted."""
     lookups = hint.get(name) or []
-    return [lookups] if isinstance(lookups, str) else list(lookups)
+    lookups = [lookups] if isinstance(lookups, str) else lookups
+    if not isinstance(lookups, list) or not all(isinstance(lookup, str) for lookup in lookups):
+        raise ContextHintError(
+            f"context renderer '{renderer.name}' hints key '{key}' with {name} {hint.get(name)!r}, "
+            "which must be a lookup or a list of lookups"
+        )
+    return tuple(sorted(set(lookups)))
 
 
-def _replace_hinted(value: Any, hints: dict[str, type[Model]], replace: Callable) -> Any:
-    """A copy of ``value`` where each hinted key's primary key(s) become ``replace(model, pk)``.
+def _check_fields(renderer: "models.ContextRenderer", key: str, hint: dict) -> None:
+    fields = hint.get("fields")
+    if fields is not None and not (
+        isinstance(fields, list) and all(isinstance(name, str) for name in fields)
+    ):
+        raise ContextHintError(
+            f"context renderer '{renderer.name}' hints key '{key}' with fields {fields!r}, "
+            "which must be a list of field names"
+        )
 
-    Dicts and lists are walked at any depth. A hinted key holding one primary key gets the
-    replacement (``None`` if ``replace`` finds no row); one holding a list of primary keys gets
-    the list of replacements, rows not found left out. Other values under a hinted key (a dict,
-    ``None``) are walked like any other value.
+
+def _check_select_related(hint: _Hint) -> str | None:
+    """The first ``select_related`` lookup the model refuses, described; ``None`` if all are good.
+
+    Compiling the query is enough to check them, so no query runs.
+    """
+    for lookup in hint.select_related:
+        try:
+            str(hint.model._default_manager.select_related(lookup).query)
+        except _LOOKUP_ERRORS as error:
+            return f"select_related '{lookup}', which {hint.model._meta.label} refuses ({error})"
+    return None
+
+
+def _fetch_rows(hint: _Hint, pks: set) -> tuple[dict, str | None]:
+    """``({pk: row}, None)``, or ``({}, description)`` when a prefetch lookup fails."""
+    in_range = [pk for pk in pks if _pk_in_range(pk)]
+    rows = hint.model._default_manager.select_related(*hint.select_related).in_bulk(in_range)
+    for lookup in hint.prefetch_related:
+        try:
+            prefetch_related_objects(list(rows.values()), lookup)
+        except _LOOKUP_ERRORS as error:
+            return {}, f"prefetch_related '{lookup}', which {hint.model._meta.label} refuses ({error})"
+    return rows, None
+
+
+def _pk_in_range(pk: Any) -> bool:
+    """Whether a key fits a 64-bit integer column, the widest there is: SQLite overflows on a
+    larger one, where PostgreSQL finds no row."""
+    return not isinstance(pk, int) or -(2**63) <= pk < 2**63
+
+
+def _walk_hinted(value: Any, hints: dict[str, type[Model]], note: Callable) -> None:
+    """Call ``note(key, model, value)`` for each primary key or row under a hinted key, at any depth."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            model = hints.get(key)
+            if model is not None and _is_pk_or_row(item, model):
+                note(key, model, item)
+            elif model is not None and _is_list_of_pks_or_rows(item, model):
+                for element in item:
+                    note(key, model, element)
+            else:
+                _walk_hinted(item, hints, note)
+    elif isinstance(value, list):
+        for item in value:
+            _walk_hinted(item, hints, note)
+
+
+def _place(value: Any, hints: dict[str, type[Model]], replace: Callable) -> Any:
+    """``value`` with each hinted primary key replaced by ``replace(key, model, pk)``, in place.
+
+    A hinted key holding one primary key gets the replacement (``None`` if no row); one holding
+    a list of primary keys gets the list of rows found. Rows already in place stay.
     """
     if isinstance(value, dict):
-        copied = {}
         for key, item in value.items():
             model = hints.get(key)
             if model is not None and _is_pk(item):
-                copied[key] = replace(model, _to_pk(model, item))
-            elif model is not None and isinstance(item, list) and all(map(_is_pk, item)):
-                found = (replace(model, _to_pk(model, pk)) for pk in item)
-                copied[key] = [row for row in found if row is not None]
+                value[key] = replace(key, model, item)
+            elif model is not None and _is_list_of_pks_or_rows(item, model):
+                found = (
+                    element if isinstance(element, Model) else replace(key, model, element)
+                    for element in item
+                )
+                value[key] = [row for row in found if row is not None]
+            elif not (model is not None and isinstance(item, model)):
+                _place(item, hints, replace)
+    elif isinstance(value, list):
+        for item in value:
+            _place(item, hints, replace)
+    return value
+
+
+def _view(value: Any, rows: _RendererRows, placed: dict) -> Any:
+    """A copy of ``value`` for one renderer: rows under its hinted keys are its own rows (of the
+    same primary key), rows placed for other renderers are given back as primary keys, and
+    anything else a caller put there stays as it is."""
+    if isinstance(value, dict):
+        copied = {}
+        for key, item in value.items():
+            model = rows.models.get(key)
+            if model is not None and (_is_pk_or_row(item, model) or _is_list_of_pks_or_rows(item, model)):
+                copied[key] = _own_rows(key, model, item, rows)
             else:
-                copied[key] = _replace_hinted(item, hints, replace)
+                copied[key] = _view(item, rows, placed)
         return copied
     if isinstance(value, list):
-        return [_replace_hinted(item, hints, replace) for item in value]
+        return [_view(item, rows, placed) for item in value]
+    if isinstance(value, Model) and placed.get(id(value)) is value:
+        return value.pk
     return value
+
+
+def _own_rows(key: str, model: type[Model], item: Any, rows: _RendererRows) -> Any:
+    if isinstance(item, list):
+        return [_own_rows(key, model, element, rows) for element in item]
+    if isinstance(item, model):
+        own = rows.row(key, item.pk)
+        return item if own is None else own
+    return item
 
 
 def _is_pk(value: Any) -> bool:
     """Whether a JSON value can be a primary key: a number or a string (not a boolean)."""
     return isinstance(value, int | float | str) and not isinstance(value, bool)
+
+
+def _is_pk_or_row(value: Any, model: type[Model]) -> bool:
+    return _is_pk(value) or isinstance(value, model)
+
+
+def _is_list_of_pks_or_rows(value: Any, model: type[Model]) -> bool:
+    return isinstance(value, list) and all(_is_pk_or_row(element, model) for element in value)
 
 
 def _to_pk(model: type[Model], value: Any) -> Any:

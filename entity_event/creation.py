@@ -5,18 +5,16 @@ PostgreSQL and SQLite share), so that two processes storing the same uuid at onc
 event and no exception, instead of a check-then-insert race.
 """
 
-import json
-import uuid as uuid_module
 from collections.abc import Iterable, Mapping
 
 from django.core.exceptions import EmptyResultSet
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, connections, router, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 from entity.models import Entity
 
-from entity_event import models
+from entity_event import event_input, models
+from entity_event.arguments import check_flag
 from entity_event.exceptions import InvalidEventError
 
 
@@ -92,66 +90,34 @@ class _EventRequest:
 
     def __init__(self, kwargs: Mapping):
         kwargs = dict(kwargs)
-        actors = kwargs.pop("actors", None) or ()
-        self.ignore_duplicates = bool(kwargs.pop("ignore_duplicates", False))
-        unknown = set(kwargs) - _event_field_names()
-        if unknown:
-            raise InvalidEventError(f"Unknown event field(s): {', '.join(sorted(unknown))}.")
-        if kwargs.get("source") is None and kwargs.get("source_id") is None:
-            raise InvalidEventError("An event needs a source (source=... or source_id=...).")
-        kwargs.setdefault("context", {})
-        _check_context(kwargs["context"])
-        if kwargs.get("uuid") is None:
-            kwargs["uuid"] = uuid_module.uuid4().hex
-        # As the text the column stores, so that the uuid RETURNING gives back finds this request.
-        kwargs["uuid"] = models.Event._meta.get_field("uuid").to_python(kwargs["uuid"])
-        kwargs.setdefault("time", timezone.now())
-        self.event = models.Event(**kwargs)
-        self.actor_ids = _actor_ids(actors)
-
-
-def _event_field_names() -> set[str]:
-    fields = models.Event._meta.concrete_fields
-    return {field.name for field in fields} | {field.attname for field in fields}
-
-
-def _check_context(context) -> None:
-    if not isinstance(context, Mapping):
-        raise InvalidEventError(f"An event context must be a dict, not {type(context).__name__}.")
-    try:
-        # NaN and infinities are not JSON: PostgreSQL and SQLite refuse them at the insert.
-        json.dumps(context, cls=DjangoJSONEncoder, allow_nan=False)
-    except (TypeError, ValueError) as error:
-        raise InvalidEventError(f"The event context cannot be stored as JSON: {error}") from error
-
-
-def _actor_ids(actors) -> list[int]:
-    if isinstance(actors, Entity | int):
-        actors = [actors]
-    ids = []
-    for actor in actors:
-        if isinstance(actor, Entity):
-            actor = actor.pk
-        if not isinstance(actor, int) or isinstance(actor, bool):
-            raise InvalidEventError(f"An actor must be an Entity or an entity id, not {actor!r}.")
-        if actor not in ids:
-            ids.append(actor)
-    return ids
+        actors = kwargs.pop("actors", None)
+        self.ignore_duplicates = kwargs.pop("ignore_duplicates", False)
+        check_flag("ignore_duplicates", self.ignore_duplicates)
+        self.event = models.Event(**event_input.event_fields(kwargs))
+        self.actor_ids = event_input.actor_ids(actors)
 
 
 def _check_sources_exist(requests: list[_EventRequest]) -> None:
-    source_ids = {request.event.source_id for request in requests}
-    if None in source_ids:
-        raise InvalidEventError("An event's source has not been saved.")
-    unsaved_check = {
-        request.event.source_id for request in requests if "source" not in request.event._state.fields_cache
-    }
-    if unsaved_check:
-        missing = unsaved_check - set(
-            models.Source.objects.filter(id__in=unsaved_check).values_list("id", flat=True)
-        )
-        if missing:
-            raise InvalidEventError(f"No source has the id(s) {sorted(missing)}.")
+    """One query for the sources of all the events, given by id or as instances (which may have
+    been deleted since they were loaded): a missing one would fail the foreign key at commit."""
+    names = {}
+    for request in requests:
+        source = request.event._state.fields_cache.get("source")
+        names.setdefault(request.event.source_id, None)
+        if source is not None:
+            names[request.event.source_id] = source.name
+    sources = models.Source.objects.using(router.db_for_read(models.Source))
+    found = set()
+    for batch in _parameter_batches(sorted(names), sources.db, reserved=0):
+        found.update(sources.filter(id__in=batch).values_list("id", flat=True))
+    missing = [
+        f"{source_id} (source {names[source_id]!r}, deleted since it was loaded)"
+        if names[source_id]
+        else str(source_id)
+        for source_id in sorted(set(names) - found)
+    ]
+    if missing:
+        raise InvalidEventError(f"No source has the id(s) {', '.join(missing)}; no event was stored.")
 
 
 def _check_actors_exist(requests: list[_EventRequest]) -> None:

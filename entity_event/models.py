@@ -9,14 +9,38 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils import timezone
 from entity.models import Entity, EntityKind
 
-from entity_event import rendering, routing
+from entity_event import rendering, routing, validators
 from entity_event.context_serializer import DefaultContextSerializer
-from entity_event.querysets import EventManager, SubscriptionManager
+from entity_event.querysets import EventManager, EventQuerySet, SubscriptionManager, SubscriptionQuerySet
+
+# Names that code written against 3.x imports from this module.
+__all__ = [
+    "AdminEvent",
+    "ContextRenderer",
+    "DefaultContextSerializer",
+    "Entity",
+    "Event",
+    "EventActor",
+    "EventManager",
+    "EventQuerySet",
+    "EventSeen",
+    "Medium",
+    "NEVER_EXPIRES",
+    "RenderingStyle",
+    "Source",
+    "SourceGroup",
+    "Subscription",
+    "SubscriptionManager",
+    "SubscriptionQuerySet",
+    "Unsubscription",
+    "never_expires",
+]
 
 #: The moment used for "never expires". Far enough to never pass, near enough that no time
 #: zone conversion of it overflows (the old package used ``datetime.max`` and crashed).
@@ -28,6 +52,14 @@ def never_expires() -> datetime:
     if settings.USE_TZ:
         return NEVER_EXPIRES.replace(tzinfo=UTC)
     return NEVER_EXPIRES
+
+
+def _clean_json_field(instance: models.Model, name: str, validate) -> None:
+    """Run ``validate`` on the field ``name``, its error attached to that field (in forms too)."""
+    try:
+        validate(getattr(instance, name))
+    except ValidationError as error:
+        raise ValidationError({name: error}) from error
 
 
 class SourceGroup(models.Model):
@@ -60,7 +92,7 @@ class RenderingStyle(models.Model):
     display_name = models.CharField(max_length=256, default="", blank=True)
 
     def __str__(self) -> str:
-        return self.display_name or self.name
+        return f"{self.display_name} {self.name}" if self.display_name else self.name
 
 
 class Medium(models.Model):
@@ -70,7 +102,8 @@ class Medium(models.Model):
     display_name = models.CharField(max_length=256)
     description = models.TextField()
     time_created = models.DateTimeField(auto_now_add=True)
-    rendering_style = models.ForeignKey(RenderingStyle, null=True, blank=True, on_delete=models.CASCADE)
+    # Deleting a style leaves its mediums (and their subscriptions) in place, on the default style.
+    rendering_style = models.ForeignKey(RenderingStyle, null=True, blank=True, on_delete=models.SET_NULL)
     additional_context = models.JSONField(null=True, blank=True, default=None, encoder=DjangoJSONEncoder)
 
     class Meta:
@@ -78,6 +111,10 @@ class Medium(models.Model):
 
     def __str__(self) -> str:
         return self.display_name or self.name
+
+    def clean(self) -> None:
+        """Refuse an additional context that is not a JSON object, naming the value."""
+        _clean_json_field(self, "additional_context", validators.validate_additional_context)
 
     # Routing: who receives what on this medium.
 
@@ -179,11 +216,7 @@ class Subscription(models.Model):
     objects = SubscriptionManager()
 
     def __str__(self) -> str:
-        who = str(self.entity)
-        if self.sub_entity_kind_id is not None:
-            who = f"{self.sub_entity_kind} of {who}"
-        following = " (only following)" if self.only_following else ""
-        return f"{who} to {self.source} by {self.medium}{following}"
+        return f"{self.entity} to {self.source} by {self.medium}"
 
     def subscribed_entities(self) -> "models.QuerySet[Entity]":
         """The entity itself, or for a group subscription its active sub entities of the kind."""
@@ -218,7 +251,9 @@ class Event(models.Model):
     objects = EventManager()
 
     def __str__(self) -> str:
-        return f"{self.source} event at {self.time:%Y-%m-%d %H:%M}" if self.time else f"{self.source} event"
+        if self.time is None:
+            return f"{self.source} event"
+        return f"{self.source} event at {self.time:%Y-%m-%d::%H:%M:%S}"
 
     def render(self, medium: Medium, observing_entity: Entity | None = None) -> tuple[str, str]:
         """``(text, html)`` of this event on ``medium``.
@@ -257,7 +292,7 @@ class EventActor(models.Model):
     entity = models.ForeignKey(Entity, on_delete=models.CASCADE)
 
     def __str__(self) -> str:
-        return f"{self.entity} in {self.event}"
+        return f"Event {self.event_id} - {self.entity}"
 
 
 class EventSeen(models.Model):
@@ -272,7 +307,12 @@ class EventSeen(models.Model):
         verbose_name_plural = "events seen"
 
     def __str__(self) -> str:
-        return f"{self.event} seen on {self.medium}"
+        return f"Seen on {self.medium} at {self.time_seen:%Y-%m-%d::%H:%M:%S}"
+
+
+def _unseen_event_ids(medium: Medium) -> "models.QuerySet":
+    """Ids of the events not marked seen on ``medium`` (a private helper of 3.x; old code imports it)."""
+    return Event.objects.exclude(eventseen__medium=medium).values_list("id", flat=True)
 
 
 class ContextRenderer(models.Model):
@@ -293,6 +333,10 @@ class ContextRenderer(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        """Refuse context hints that are malformed or name no installed model, naming the value."""
+        _clean_json_field(self, "context_hints", validators.validate_context_hints)
 
     def get_sources(self) -> list[Source]:
         """The sources this renderer renders: its source, or every source of its source group."""
@@ -315,5 +359,6 @@ class ContextRenderer(models.Model):
         )
 
     def get_serialized_context(self, context: dict):
-        """``context`` as data ``json.dumps`` accepts (see :mod:`entity_event.context_serializer`)."""
-        return DefaultContextSerializer(context).data
+        """``context`` as data ``json.dumps`` accepts (see :mod:`entity_event.context_serializer`);
+        a hint's ``"fields"`` list chooses the fields of the instances under its key."""
+        return DefaultContextSerializer(context, context_hints=self.context_hints).data

@@ -11,7 +11,7 @@ from django.template import Context, Engine, TemplateDoesNotExist
 
 from entity_event import context_loader, models
 from entity_event.context_serializer import DefaultContextSerializer
-from entity_event.exceptions import NoRendererError, RendererTemplateNotFound
+from entity_event.exceptions import InvalidContextError, NoRendererError, RendererTemplateNotFound
 
 
 def render_template(renderer: "models.ContextRenderer", context: dict, is_text: bool = True) -> str:
@@ -42,9 +42,9 @@ def render_template(renderer: "models.ContextRenderer", context: dict, is_text: 
 
 
 def medium_context(event: "models.Event", medium: "models.Medium") -> dict:
-    """The loaded context of ``event`` for ``medium``, the medium's additional context merged over it."""
-    loaded = context_loader.loaded_rendering(event, medium)
-    return {**loaded.context, **(medium.additional_context or {})}
+    """The context ``event`` renders with on ``medium``, read from ``event.context`` now: the
+    hinted rows of the medium's renderer in place, the medium's additional context merged over it."""
+    return {**context_loader.rendering_context(event, medium), **(medium.additional_context or {})}
 
 
 def render_event(
@@ -61,6 +61,7 @@ def render_event(
             f"'{medium.name}': add one for the source or its group, in the medium's rendering style "
             "or in the style named by DEFAULT_ENTITY_EVENT_RENDERING_STYLE"
         )
+    check_contexts(event, medium)
     context = medium_context(event, medium)
     if observing_entity is not None:
         context["observing_entity"] = observing_entity
@@ -68,15 +69,38 @@ def render_event(
 
 
 def render_events(medium: "models.Medium", events) -> dict:
-    """``{event: (text, html)}`` for ``events`` on ``medium``, loading them first."""
+    """``{event: (text, html)}`` for ``events`` on ``medium``, loading them first.
+
+    Events whose source was deleted meanwhile (and so the events themselves) are left out.
+    """
     loaded = context_loader.load_contexts_and_renderers(events, [medium])
-    return {event: render_event(event, medium) for event in loaded}
+    return {
+        event: render_event(event, medium)
+        for event in loaded
+        if not context_loader.source_deleted(event, medium)
+    }
 
 
 def serialized_context(event: "models.Event", medium: "models.Medium") -> Any:
     """The JSON-safe form of the context ``event`` renders with on ``medium``."""
     renderer = context_loader.loaded_rendering(event, medium).renderer
+    check_contexts(event, medium)
     context = medium_context(event, medium)
     if renderer is None:
         return DefaultContextSerializer(context).data
     return renderer.get_serialized_context(context)
+
+
+def check_contexts(event: "models.Event", medium: "models.Medium") -> None:
+    """Raise :class:`~entity_event.exceptions.InvalidContextError` naming the event (or the medium)
+    whose context (or additional context) is not an object: 3.x and ``objects.create`` store them."""
+    if not isinstance(event.context, dict):
+        raise InvalidContextError(
+            f"event {event.pk} has the context {event.context!r}, which templates cannot render: "
+            "a context must be an object of names and values"
+        )
+    if not isinstance(medium.additional_context, dict | None):
+        raise InvalidContextError(
+            f"medium '{medium.name}' has the additional context {medium.additional_context!r}, "
+            "which must be an object of names and values"
+        )

@@ -5,6 +5,13 @@ path("notifications/", include("entity_event.urls")),
 
 from django.urls import path  # noqa: F401  (the capabilities add their patterns here)
 
+from entity_event.web import preference_views
+
 app_name = "entity_event"
 
 urlpatterns = []
+
+urlpatterns += [
+    path("preferences/", preference_views.preferences_page, name="preferences"),
+    path("unsubscribe/<str:token>/", preference_views.unsubscribe_page, name="unsubscribe"),
+]

@@ -3,13 +3,16 @@
 from io import StringIO
 
 import pytest
+from django.contrib.auth.models import User
 from django.core import mail
 from django.core.mail.backends.locmem import EmailBackend
 from django.core.management import call_command
 from entity.models import Entity
 
+from demo.seeding import entity_for
 from demo.tests import events
 from entity_event.models import ContextRenderer, EventSeen
+from entity_event.web.unsubscribe import unsubscribe_url
 
 pytestmark = [pytest.mark.django_db, pytest.mark.entity_sync]
 
@@ -56,15 +59,38 @@ def test_each_target_gets_the_event_rendered_in_the_email_style(company):
     event = events.announcement(company, "Office closed on Friday")
     assert send() == f"Sent {len(EMPLOYEE_ADDRESSES)} message(s) for 1 event(s).\n"
     assert sorted(address for message in mail.outbox for address in message.to) == EMPLOYEE_ADDRESSES
-    message = mail.outbox[0]
+    message = next(message for message in mail.outbox if message.to == ["alice@example.com"])
+    unsubscribe = unsubscribe_url(
+        entity_for(company["users"]["alice"]), company["mediums"]["email"], event.source
+    )
+    preferences = "http://127.0.0.1:8000/notifications/preferences/"
     assert message.subject == "[Announcements] Hello,"
-    assert message.body == "Hello,\n\nOffice closed on Friday\n\nThe demo company"
+    assert message.body == (
+        "Hello,\n\nOffice closed on Friday\n\nThe demo company\n\n--\n"
+        f"Stop these emails: {unsubscribe}\nAll your notification settings: {preferences}"
+    )
     html, mimetype = message.alternatives[0]
     assert (mimetype, html) == (
         "text/html",
-        "<p>Hello,</p><p>Office closed on Friday</p><p>The demo company</p>",
+        "<p>Hello,</p><p>Office closed on Friday</p><p>The demo company</p>"
+        f'<p><a href="{unsubscribe}">Unsubscribe</a> · <a href="{preferences}">Notification settings</a></p>',
     )
     assert emailed(company) == {event.pk}
+
+
+def test_each_message_carries_the_one_click_unsubscribe_headers_of_its_reader(company):
+    event = events.new_product(company, company["users"]["alice"], "Desk lamp")
+    send()
+    email = company["mediums"]["email"]
+    for message in mail.outbox:
+        [address] = message.to
+        reader = entity_for(User.objects.get(email=address))
+        assert message.extra_headers == {
+            "List-Unsubscribe": f"<{unsubscribe_url(reader, email, event.source)}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        }
+        assert unsubscribe_url(reader, email, event.source) in message.body
+    assert len({message.extra_headers["List-Unsubscribe"] for message in mail.outbox}) == len(SALES_ADDRESSES)
 
 
 def test_events_are_mailed_once(company):
@@ -126,5 +152,5 @@ def test_a_renderer_without_html_sends_plain_text_mail(company):
     ContextRenderer.objects.update(html_template="", html_template_path="")
     events.announcement(company, "Plain words")
     send()
-    assert mail.outbox[0].body == "Hello,\n\nPlain words\n\nThe demo company"
+    assert mail.outbox[0].body.startswith("Hello,\n\nPlain words\n\nThe demo company")
     assert mail.outbox[0].alternatives == []

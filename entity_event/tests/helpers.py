@@ -1,8 +1,15 @@
 """Small builders for test data: entities, groups, sources, mediums and events."""
 
+import threading
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from itertools import count
 
+import pytest
+from django.apps import apps
 from django.contrib.contenttypes.models import ContentType
+from django.db import connection, connections
 from entity.models import Entity, EntityKind, EntityRelationship
 
 from entity_event.models import (
@@ -90,3 +97,41 @@ def event(source, actors=(), **fields) -> Event:
 def statements(captured) -> list[str]:
     """The SQL statements a ``CaptureQueriesContext`` saw, savepoints of nested transactions left out."""
     return [query["sql"] for query in captured.captured_queries if "SAVEPOINT" not in query["sql"]]
+
+
+needs_postgresql = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="the concurrent writes need a server database (PostgreSQL)"
+)
+
+
+def run_at_once(count, work):
+    """Run ``work`` in ``count`` threads released together; return their results (errors propagate)."""
+    barrier = threading.Barrier(count)
+
+    def run():
+        barrier.wait()
+        try:
+            return work()
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=count) as pool:
+        futures = [pool.submit(run) for _ in range(count)]
+        return [future.result() for future in futures]
+
+
+def row_counts() -> dict[str, int]:
+    """The number of rows of every table of every installed model (one query per table)."""
+    counts = {}
+    for model in apps.get_models(include_auto_created=True):
+        if model._meta.managed and not model._meta.proxy:
+            counts[model._meta.db_table] = model._base_manager.count()
+    return counts
+
+
+@contextmanager
+def row_counts_unchanged() -> Iterator[None]:
+    """Assert that the block leaves every table with the rows it had (none added, none removed)."""
+    before = row_counts()
+    yield
+    assert row_counts() == before

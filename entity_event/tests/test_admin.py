@@ -1,11 +1,14 @@
 """The admin driven through the test client, as a staff member would use it."""
 
+import json
+import re
 from datetime import timedelta
 
 import pytest
 from django.contrib import admin
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
 from entity.models import Entity, EntityKind
 
 from entity_event.admin import AdminEventForm, EntityAdmin, register_entity_admins
@@ -14,6 +17,7 @@ from entity_event.models import (
     ContextRenderer,
     Event,
     EventSeen,
+    Medium,
     RenderingStyle,
     Subscription,
     never_expires,
@@ -77,17 +81,55 @@ def test_a_project_can_keep_its_own_entity_admin():
 
 
 @pytest.mark.parametrize("model", ENTITY_EVENT_MODELS + READ_ONLY_MODELS, ids=lambda model: model.__name__)
-def test_staff_sees_every_changelist_and_change_page(admin_client, company, model):
-    assert admin_client.get(admin_url(model, "changelist")).status_code == 200
-    row = model._default_manager.first() if model is not Entity else Entity.all_objects.first()
-    assert admin_client.get(admin_url(model, "change", row.pk)).status_code == 200
+def test_staff_finds_every_row_listed_and_opens_it(admin_client, company, model):
+    manager = Entity.all_objects if model is Entity else model._default_manager
+    row = manager.first()
+
+    listed = admin_client.get(admin_url(model, "changelist"))
+    assert listed.context["cl"].result_count == manager.count()
+    assert f'href="{admin_url(model, "change", row.pk)}"' in listed.content.decode()
+
+    opened = admin_client.get(admin_url(model, "change", row.pk))
+    assert opened.context["original"] == row
+    assert f"<h2>{escape(row)}</h2>" in opened.content.decode()
+
+
+#: What staff fill in to add a row of each model, in the order the add page shows it.
+ADD_FORM_FIELDS = {
+    "AdminEvent": ["source", "text", "expires"],
+    "ContextRenderer": [
+        "name",
+        "rendering_style",
+        "source",
+        "source_group",
+        "text_template_path",
+        "html_template_path",
+        "text_template",
+        "html_template",
+        "context_hints",
+    ],
+    "EventSeen": ["event", "medium", "time_seen"],
+    "Medium": ["name", "display_name", "description", "rendering_style", "additional_context"],
+    "RenderingStyle": ["name", "display_name"],
+    "Source": ["name", "display_name", "description", "group"],
+    "SourceGroup": ["name", "display_name", "description"],
+    "Subscription": ["medium", "source", "entity", "sub_entity_kind", "only_following"],
+    "Unsubscription": ["entity", "medium", "source"],
+}
 
 
 @pytest.mark.parametrize(
     "model", [m for m in ENTITY_EVENT_MODELS if m is not Event], ids=lambda model: model.__name__
 )
-def test_staff_sees_every_add_page(admin_client, model):
-    assert admin_client.get(admin_url(model, "add")).status_code == 200
+def test_staff_gets_a_form_to_add_a_row(admin_client, model):
+    response = admin_client.get(admin_url(model, "add"))
+    page = response.content.decode()
+    expected = ADD_FORM_FIELDS[model.__name__]
+    assert list(response.context["adminform"].form.fields) == expected
+    # A split date and time field shows two inputs, id_<name>_0 and id_<name>_1.
+    positions = [re.search(f'id="id_{name}(_0)?"', page).start() for name in expected]
+    assert positions == sorted(positions)
+    assert '<input type="submit" value="Save"' in page
 
 
 @pytest.mark.parametrize("model", [Event, *READ_ONLY_MODELS], ids=lambda model: model.__name__)
@@ -152,7 +194,6 @@ def test_autocomplete_finds_entities_and_kinds_by_name(admin_client, company, fi
         reverse("admin:autocomplete"),
         {"app_label": "entity_event", "model_name": "subscription", "field_name": field, "term": term},
     )
-    assert response.status_code == 200
     assert [result["text"] for result in response.json()["results"]] == found
 
 
@@ -207,11 +248,15 @@ def test_an_announcement_can_expire(admin_client, company):
 def test_a_bad_announcement_is_a_form_error_and_stores_nothing(
     admin_client, company, changes, field, message
 ):
-    before = Event.objects.count()
-    response = admin_client.post(admin_url(AdminEvent, "add"), {**announcement(company["source"]), **changes})
-    assert response.status_code == 200
-    assert message in response.context["adminform"].form.errors[field]
-    assert Event.objects.count() == before
+    with helpers.row_counts_unchanged():
+        response = admin_client.post(
+            admin_url(AdminEvent, "add"), {**announcement(company["source"]), **changes}
+        )
+    assert response.context["adminform"].form.errors[field] == [message]
+    assert (
+        f'<ul class="errorlist" id="id_{field}_error"><li>{escape(message)}</li></ul>'
+        in response.content.decode()
+    )
 
 
 def test_announcements_are_listed_with_their_text_and_shown_read_only(admin_client, company):
@@ -233,3 +278,91 @@ def test_the_announcement_form_saves_only_when_committing(company):
     saved = form.save()
     assert saved.pk == Event.objects.get(context__text="Hello").pk
     assert isinstance(saved, AdminEvent)
+
+
+def medium_form(medium, **changes) -> dict:
+    return {
+        "name": medium.name,
+        "display_name": medium.display_name,
+        "description": medium.description,
+        "rendering_style": medium.rendering_style_id or "",
+        "additional_context": "",
+        **changes,
+    }
+
+
+@pytest.mark.parametrize("typed", ["[1, 2]", '"Example Corp"', "7"])
+def test_an_additional_context_that_is_not_an_object_is_a_form_error_naming_it(admin_client, company, typed):
+    newsfeed = company["medium"]
+    with helpers.row_counts_unchanged():
+        added = admin_client.post(
+            admin_url(Medium, "add"), medium_form(newsfeed, name="email", additional_context=typed)
+        )
+        changed = admin_client.post(
+            admin_url(Medium, "change", newsfeed.pk), medium_form(newsfeed, additional_context=typed)
+        )
+
+    message = f"The additional context must be a JSON object of names and values, not {typed}."
+    for response in (added, changed):
+        assert response.context["adminform"].form.errors["additional_context"] == [message]
+        assert escape(message) in response.content.decode()
+    assert Medium.objects.get(pk=newsfeed.pk).additional_context is None
+
+
+def test_an_additional_context_object_is_saved(admin_client, company):
+    newsfeed = company["medium"]
+    form = medium_form(newsfeed, additional_context='{"site": "Example Corp"}')
+    admin_client.post(admin_url(Medium, "change", newsfeed.pk), form)
+    assert Medium.objects.get(pk=newsfeed.pk).additional_context == {"site": "Example Corp"}
+
+
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [
+        ('["user"]', 'The context hints must be a JSON object mapping context keys to hints, not ["user"].'),
+        (
+            '{"user": {"app_name": "auth", "model_name": "Nobody"}}',
+            'The hint of "user", {"app_name": "auth", "model_name": "Nobody"}, names no installed model.',
+        ),
+    ],
+)
+def test_malformed_context_hints_are_a_form_error_naming_them(admin_client, company, typed, message):
+    form = {
+        "name": "email-login",
+        "rendering_style": RenderingStyle.objects.get(name="short").pk,
+        "source": company["source"].pk,
+        "context_hints": typed,
+    }
+    with helpers.row_counts_unchanged():
+        response = admin_client.post(admin_url(ContextRenderer, "add"), form)
+    assert response.context["adminform"].form.errors["context_hints"] == [message]
+    assert escape(message) in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("context", "shown"),
+    [(["a", "list"], '["a", "list"]'), ("just text", '"just text"'), ({"title": "no text"}, "")],
+)
+def test_events_whose_context_is_not_an_announcement_are_listed_and_shown(
+    admin_client, company, context, shown
+):
+    """Contexts that are no object (``Event.objects.create``, 3.x) are listed and shown, not a 500 page."""
+    stored = Event.objects.create(source=company["source"], context=context, uuid="from-3.x")
+
+    listed = admin_client.get(admin_url(AdminEvent, "changelist"))
+    [row] = [row for row in listed.context["cl"].result_list if row.pk == stored.pk]
+    assert listed.context["cl"].model_admin.text(row) == shown
+    assert escape(shown) in listed.content.decode()
+
+    for model in (AdminEvent, Event):
+        opened = admin_client.get(admin_url(model, "change", stored.pk))
+        assert escape(json.dumps(context, indent=2)) in opened.content.decode()
+
+
+def test_saving_the_many_to_many_data_of_an_announcement_stores_nothing(company):
+    """3.x's form had ``save_m2m`` as a public method that does nothing; code may still call it."""
+    events_before = Event.objects.count()
+    form = AdminEventForm(announcement(company["source"], text="Hello"))
+
+    assert form.save_m2m() is None
+    assert Event.objects.count() == events_before

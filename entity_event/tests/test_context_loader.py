@@ -1,12 +1,13 @@
 """Loading renderers and hinted model instances for many events at once."""
 
 import pytest
+from django.apps import apps
 from django.contrib.auth.models import Group, User
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from entity_event.context_loader import load_contexts_and_renderers
-from entity_event.exceptions import ContextHintError
+from entity_event.context_loader import load_contexts_and_renderers, rendering_context
+from entity_event.exceptions import ContextHintError, EventSourceDeletedError
 from entity_event.models import Event
 from entity_event.tests import helpers
 
@@ -145,16 +146,47 @@ def test_a_hinted_primary_key_becomes_the_model_instance(login, short, newsfeed,
 
     load_contexts_and_renderers([event], [newsfeed])
 
-    assert loaded(event, newsfeed).context == {"user": jeff, "login_time": "noon"}
+    assert rendering_context(event, newsfeed) == {"user": jeff, "login_time": "noon"}
 
 
-def test_the_stored_context_is_left_as_it_was(login, short, newsfeed, jeff):
+def test_loading_puts_the_rows_into_the_event_context_itself(login, short, newsfeed, jeff, wes):
+    """As in 3.x: code that reads ``event.context`` after loading sees model instances."""
     helpers.renderer("login-short", short, source=login, context_hints=helpers.USER_HINT)
-    event = helpers.event(login, context={"user": jeff.pk})
+    event = helpers.event(login, context={"user": jeff.pk, "friends": {"user": [wes.pk, 10**9]}})
 
     load_contexts_and_renderers([event], [newsfeed])
 
-    assert event.context == {"user": jeff.pk}
+    assert event.context == {"user": jeff, "friends": {"user": [wes]}}
+    assert Event.objects.get(pk=event.pk).context == {"user": jeff.pk, "friends": {"user": [wes.pk, 10**9]}}
+
+
+def test_rendering_reads_the_event_context_as_it_is_when_rendering(login, short, newsfeed, jeff):
+    """django-entity-emailer adds a key between loading and rendering (its "view in browser" link)."""
+    helpers.renderer(
+        "login-short",
+        short,
+        source=login,
+        context_hints=helpers.USER_HINT,
+        text_template="{{ user.username }} {{ link }}",
+    )
+    (event,) = load_contexts_and_renderers([helpers.event(login, context={"user": jeff.pk})], [newsfeed])
+
+    event.context["link"] = "https://example.com/e/7"
+
+    assert event.render(newsfeed)[0] == "jeff https://example.com/e/7"
+    assert event.get_serialized_context(newsfeed)["link"] == "https://example.com/e/7"
+
+
+def test_loading_again_keeps_the_rows_in_place(login, short, newsfeed, jeff):
+    helpers.renderer("login-short", short, source=login, context_hints=helpers.USER_HINT)
+    event = helpers.event(login, context={"user": jeff.pk})
+    load_contexts_and_renderers([event], [newsfeed])
+    placed = event.context["user"]
+
+    load_contexts_and_renderers([event], [newsfeed])
+
+    assert event.context["user"] is placed
+    assert rendering_context(event, newsfeed) == {"user": jeff}
 
 
 def test_every_occurrence_of_a_hinted_key_is_replaced_at_any_depth(login, short, newsfeed, jeff, wes):
@@ -169,7 +201,7 @@ def test_every_occurrence_of_a_hinted_key_is_replaced_at_any_depth(login, short,
 
     load_contexts_and_renderers([event], [newsfeed])
 
-    assert loaded(event, newsfeed).context == {
+    assert rendering_context(event, newsfeed) == {
         "user": jeff,
         "session": {"user": wes, "device": {"user": jeff}},
         "attempts": [{"user": wes, "ok": False}, {"user": jeff, "ok": True}, "plain"],
@@ -184,7 +216,7 @@ def test_values_that_cannot_be_primary_keys_are_walked_not_replaced(login, short
 
     load_contexts_and_renderers([event], [newsfeed])
 
-    assert loaded(event, newsfeed).context == {
+    assert rendering_context(event, newsfeed) == {
         "user": {"user": jeff},
         "other": {"user": None},
         "flag": {"user": True},
@@ -200,7 +232,7 @@ def test_a_hinted_key_whose_row_is_gone_holds_none_and_lists_leave_it_out(login,
 
     load_contexts_and_renderers([event], [newsfeed])
 
-    assert loaded(event, newsfeed).context == {
+    assert rendering_context(event, newsfeed) == {
         "user": None,
         "friends": {"user": [jeff]},
         "typo": {"user": None},
@@ -215,7 +247,7 @@ def test_a_fractional_number_is_no_primary_key_but_a_whole_one_written_as_float_
 
     load_contexts_and_renderers([event], [newsfeed])
 
-    assert loaded(event, newsfeed).context == {"user": None, "author": {"user": jeff}}
+    assert rendering_context(event, newsfeed) == {"user": None, "author": {"user": jeff}}
 
 
 def test_keys_are_only_replaced_with_the_hints_of_the_medium_renderer(login, short, newsfeed, jeff):
@@ -226,8 +258,27 @@ def test_keys_are_only_replaced_with_the_hints_of_the_medium_renderer(login, sho
 
     load_contexts_and_renderers([event], [newsfeed, email])
 
-    assert loaded(event, newsfeed).context == {"user": jeff}
-    assert loaded(event, email).context == {"user": jeff.pk}
+    assert rendering_context(event, newsfeed) == {"user": jeff}
+    assert rendering_context(event, email) == {"user": jeff.pk}
+    assert event.get_serialized_context(email) == {"user": jeff.pk}
+
+
+def test_what_a_caller_puts_into_the_context_reaches_every_renderer_as_it_is(
+    login, short, newsfeed, jeff, wes
+):
+    helpers.renderer("login-short", short, source=login, context_hints=helpers.USER_HINT)
+    email = helpers.medium("email", rendering_style=helpers.style("email"))
+    helpers.renderer("login-email", email.rendering_style, source=login)
+    event = helpers.event(login, context={"user": jeff.pk})
+    load_contexts_and_renderers([event], [newsfeed, email])
+
+    event.context["reviewer"] = wes
+    event.context["user"] = wes
+    event.context["author"] = {"user": wes.pk}
+
+    expected = {"user": wes, "reviewer": wes, "author": {"user": wes.pk}}
+    assert rendering_context(event, newsfeed) == expected
+    assert rendering_context(event, email) == expected
 
 
 def test_an_event_without_renderer_keeps_a_copy_of_its_context(login, newsfeed):
@@ -235,10 +286,16 @@ def test_an_event_without_renderer_keeps_a_copy_of_its_context(login, newsfeed):
 
     load_contexts_and_renderers([event], [newsfeed])
 
-    context = loaded(event, newsfeed).context
+    context = rendering_context(event, newsfeed)
     assert context == event.context
     context["nested"]["list"].append(3)
     assert event.context == {"user": 1, "nested": {"list": [1, 2]}}
+
+
+def load_then_render(event, medium):
+    """Loading never raises for bad hints; rendering the event does."""
+    load_contexts_and_renderers([event], [medium])
+    return event.render(medium)
 
 
 def test_an_unknown_model_in_a_hint_names_the_renderer_and_the_model(login, short, newsfeed):
@@ -248,7 +305,7 @@ def test_an_unknown_model_in_a_hint_names_the_renderer_and_the_model(login, shor
     event = helpers.event(login, context={"user": 1})
 
     with pytest.raises(ContextHintError, match=r"'login-short'.*'user'.*Usr"):
-        load_contexts_and_renderers([event], [newsfeed])
+        load_then_render(event, newsfeed)
 
 
 def test_an_unknown_app_in_a_hint_names_the_renderer_and_the_app(login, short, newsfeed):
@@ -258,7 +315,7 @@ def test_an_unknown_app_in_a_hint_names_the_renderer_and_the_app(login, short, n
     event = helpers.event(login, context={"user": 1})
 
     with pytest.raises(ContextHintError, match=r"'login-short'.*nope"):
-        load_contexts_and_renderers([event], [newsfeed])
+        load_then_render(event, newsfeed)
 
 
 def test_a_hint_without_model_name_is_refused(login, short, newsfeed):
@@ -266,7 +323,7 @@ def test_a_hint_without_model_name_is_refused(login, short, newsfeed):
     event = helpers.event(login, context={"user": 1})
 
     with pytest.raises(ContextHintError, match="'login-short'"):
-        load_contexts_and_renderers([event], [newsfeed])
+        load_then_render(event, newsfeed)
 
 
 @pytest.mark.parametrize("hints", [["user"], "auth.User"])
@@ -275,7 +332,7 @@ def test_hints_that_are_not_an_object_are_refused(login, short, newsfeed, hints)
     event = helpers.event(login, context={"user": 1})
 
     with pytest.raises(ContextHintError, match="'login-short'.*must map context keys"):
-        load_contexts_and_renderers([event], [newsfeed])
+        load_then_render(event, newsfeed)
 
 
 # Cost.
@@ -328,7 +385,7 @@ def test_loading_runs_the_same_queries_for_few_and_many_events(login, newsfeed, 
     with CaptureQueriesContext(connection) as captured:
         for event in events:
             for medium in (newsfeed, email):
-                context = loaded(event, medium).context
+                context = rendering_context(event, medium)
                 assert [group.name for group in context["user"].groups.all()]
                 assert context["details"]["actor"].entity_kind.name == "user"
                 assert context["details"]["friends"]["user"] == [context["user"]]
@@ -367,7 +424,7 @@ def test_a_hinted_model_no_context_mentions_is_not_queried(login, short, newsfee
         (event,) = load_contexts_and_renderers(Event.objects.cache_related(), [newsfeed])
 
     assert not any('"auth_user"' in sql for sql in helpers.statements(captured))
-    assert loaded(event, newsfeed).context == {"login_time": "noon"}
+    assert rendering_context(event, newsfeed) == {"login_time": "noon"}
 
 
 def test_a_single_related_lookup_may_be_given_without_a_list(login, short, newsfeed):
@@ -378,5 +435,145 @@ def test_a_single_related_lookup_may_be_given_without_a_list(login, short, newsf
     (event,) = load_contexts_and_renderers(Event.objects.cache_related(), [newsfeed])
 
     with CaptureQueriesContext(connection) as captured:
-        assert loaded(event, newsfeed).context["actor"].entity_kind.name == "user"
+        assert rendering_context(event, newsfeed)["actor"].entity_kind.name == "user"
     assert helpers.statements(captured) == []
+
+
+# Bad hints, hostile keys and vanished rows: a clear error, only for the events concerned.
+
+
+def row_counts() -> dict[str, int]:
+    """The number of rows of every table, to show that nothing was written."""
+    return {model._meta.label: model._default_manager.count() for model in apps.get_models()}
+
+
+@pytest.fixture
+def two_renderers(login, short, newsfeed, jeff):
+    """Login events hinted by a renderer of their source; photo events by a sound renderer."""
+    photo = helpers.source("photo-tag", group="photos")
+    helpers.renderer(
+        "photo-short",
+        short,
+        source=photo,
+        context_hints=helpers.USER_HINT,
+        text_template="{{ user.username }}",
+    )
+    return {
+        "login": helpers.event(login, context={"user": jeff.pk}),
+        "photo": helpers.event(photo, context={"user": jeff.pk}),
+    }
+
+
+@pytest.mark.parametrize(
+    ("lookups", "named"),
+    [
+        ({"select_related": ["nonexistent"]}, "select_related 'nonexistent'"),
+        ({"select_related": "username"}, "select_related 'username'"),
+        ({"prefetch_related": ["groups", "nonexistent"]}, "prefetch_related 'nonexistent'"),
+        ({"prefetch_related": ["username"]}, "prefetch_related 'username'"),
+        ({"prefetch_related": [5]}, "prefetch_related [5]"),
+        ({"select_related": {"a": 1}}, "select_related {'a': 1}"),
+        ({"fields": "username"}, "fields 'username'"),
+    ],
+)
+def test_a_bad_hint_fails_only_its_renderers_events_naming_renderer_and_lookup(
+    login, short, newsfeed, two_renderers, lookups, named
+):
+    helpers.renderer(
+        "login-short", short, source=login, context_hints={"user": {**helpers.USER_HINT["user"], **lookups}}
+    )
+    before = row_counts()
+
+    events = load_contexts_and_renderers(Event.objects.order_by("id"), [newsfeed])
+
+    login_event, photo_event = events
+    with pytest.raises(ContextHintError) as raised:
+        login_event.render(newsfeed)
+    assert "'login-short'" in str(raised.value) and named in str(raised.value)
+    with pytest.raises(ContextHintError):
+        login_event.get_serialized_context(newsfeed)
+    assert photo_event.render(newsfeed) == ("jeff", "")
+    assert row_counts() == before
+
+
+def test_a_bad_select_related_is_found_without_a_context_naming_the_model(login, short, newsfeed):
+    hints = {"user": {**helpers.USER_HINT["user"], "select_related": ["nonexistent"]}}
+    helpers.renderer("login-short", short, source=login, context_hints=hints, text_template="hi")
+
+    (event,) = load_contexts_and_renderers([helpers.event(login, context={})], [newsfeed])
+
+    with pytest.raises(ContextHintError, match="'login-short'.*'user'.*select_related 'nonexistent'"):
+        event.render(newsfeed)
+
+
+def test_each_renderer_gets_only_what_its_own_hints_prefetch(login, short, newsfeed, jeff):
+    """One renderer's prefetch adds nothing to the rows of another renderer hinting the same model."""
+    staff = Group.objects.create(name="staff")
+    jeff.groups.add(staff)
+    prefetching = {"user": {**helpers.USER_HINT["user"], "prefetch_related": ["groups"]}}
+    helpers.renderer("login-short", short, source=login, context_hints=prefetching)
+    email = helpers.medium("email", rendering_style=helpers.style("email"))
+    helpers.renderer("login-email", email.rendering_style, source=login, context_hints=helpers.USER_HINT)
+    (event,) = load_contexts_and_renderers(
+        [helpers.event(login, context={"user": jeff.pk})], [newsfeed, email]
+    )
+
+    assert event.get_serialized_context(newsfeed)["user"]["groups"] == [
+        {"id": staff.pk, "name": "staff", "permissions": []}
+    ]
+    assert event.get_serialized_context(email)["user"]["groups"] == [staff.pk]
+
+
+@pytest.mark.parametrize("count", [2, 8])
+def test_renderers_with_different_lookups_cost_the_same_for_few_and_many_events(
+    login, short, newsfeed, count
+):
+    with_kind = {"actor": {"app_name": "entity", "model_name": "Entity", "select_related": ["entity_kind"]}}
+    helpers.renderer("login-short", short, source=login, context_hints=with_kind)
+    email = helpers.medium("email", rendering_style=helpers.style("email"))
+    plain = {"actor": {"app_name": "entity", "model_name": "Entity"}}
+    helpers.renderer("login-email", email.rendering_style, source=login, context_hints=plain)
+    for number in range(count):
+        helpers.event(login, context={"actor": helpers.entity(f"actor{number}").pk})
+
+    with CaptureQueriesContext(connection) as captured:
+        load_contexts_and_renderers(Event.objects.cache_related(), [newsfeed, email])
+
+    # Events with sources and groups, renderers, then entities once per renderer.
+    assert sum('FROM "entity_entity"' in sql for sql in helpers.statements(captured)) == 2
+    assert len(helpers.statements(captured)) == 4
+
+
+@pytest.mark.parametrize("pk", [10**30, -(10**30), str(10**30), 1e30])
+def test_a_hinted_key_out_of_the_databases_range_finds_no_row(login, short, newsfeed, jeff, pk):
+    helpers.renderer("login-short", short, source=login, context_hints=helpers.USER_HINT)
+    event = helpers.event(login, context={"user": pk, "friends": {"user": [jeff.pk, pk]}})
+    before = row_counts()
+
+    load_contexts_and_renderers([event], [newsfeed])
+
+    assert rendering_context(event, newsfeed) == {"user": None, "friends": {"user": [jeff]}}
+    assert row_counts() == before
+
+
+def test_an_event_whose_source_was_deleted_meanwhile_is_named_and_the_others_render(login, short, newsfeed):
+    helpers.renderer("login-short", short, source=login, text_template="login")
+    photo = helpers.source("photo-tag", group="photos")
+    helpers.renderer("photo-short", short, source=photo, text_template="photo")
+    kept = helpers.event(login)
+    events = list(Event.objects.order_by("id"))
+    orphan = helpers.event(photo)
+    events = [*events, Event.objects.get(pk=orphan.pk)]
+    photo_id = photo.pk
+    photo.delete()
+    before = row_counts()
+
+    rendered = newsfeed.render(events)
+
+    assert rendered == {events[0]: ("login", "")}
+    with pytest.raises(EventSourceDeletedError, match=rf"event {orphan.pk} .*source {photo_id} was deleted"):
+        events[1].render(newsfeed)
+    with pytest.raises(EventSourceDeletedError):
+        events[1].get_serialized_context(newsfeed)
+    assert events[0].pk == kept.pk
+    assert row_counts() == before

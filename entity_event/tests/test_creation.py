@@ -1,14 +1,12 @@
 """Storing events: actors, uuids, duplicates, validation and the cost of a batch."""
 
 import sqlite3
-import threading
-from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 from uuid import UUID
 
 import pytest
 from django.contrib.contenttypes.models import ContentType
-from django.db import IntegrityError, connection, connections
+from django.db import IntegrityError, connection, transaction
 from django.db.models import QuerySet
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -16,7 +14,7 @@ from entity.models import Entity
 
 from entity_event import creation
 from entity_event.exceptions import InvalidEventError
-from entity_event.models import Event, EventActor, EventSeen, never_expires
+from entity_event.models import Event, EventActor, EventSeen, Source, never_expires
 from entity_event.tests import helpers
 
 pytestmark = pytest.mark.django_db
@@ -136,46 +134,156 @@ def test_create_events_of_nothing_returns_an_empty_list():
     assert Event.objects.create_events([]) == []
 
 
+TOO_LONG_UUID = "u" * 513
+
+
 @pytest.mark.parametrize(
-    ("fields", "message"),
+    ("fields", "shown"),
     [
-        ({"context": {"when": object()}}, "cannot be stored as JSON"),
-        ({"context": {"ratio": float("nan")}}, "cannot be stored as JSON"),
-        ({"context": {"ceiling": float("inf")}}, "cannot be stored as JSON"),
-        ({"context": ["not", "a", "dict"]}, "must be a dict"),
-        ({"colour": "red"}, "Unknown event field"),
-        ({"actors": ["alice"]}, "must be an Entity or an entity id"),
-        ({"actors": [True]}, "must be an Entity or an entity id"),
-        ({"actors": [10**9]}, "No entity has the id"),
+        ({"context": {"when": object()}}, "cannot be stored as JSON: Object of type object"),
+        ({"context": {"ratio": float("nan")}}, "cannot be stored as JSON: Out of range float values"),
+        ({"context": {"ceiling": float("inf")}}, "cannot be stored as JSON: Out of range float values"),
+        ({"context": ["not", "a", "dict"]}, "must be a dict, not list: ['not', 'a', 'dict']"),
+        ({"context": "text"}, "must be a dict, not str: 'text'"),
+        ({"context": {"note": "a\x00b"}}, "(context['note']) holds 'a\\x00b', with a NUL character"),
+        ({"context": {"a\x00": 1}}, "(a key of context) holds 'a\\x00', with a NUL character"),
+        ({"context": {"list": [{"n": "\ud800"}]}}, "(context['list'][0]['n']) holds '\\ud800'"),
+        ({"uuid": "photo\x00"}, "The uuid holds 'photo\\x00'"),
+        ({"uuid": TOO_LONG_UUID}, f"The uuid {TOO_LONG_UUID[:60]!r}... has 513 characters; at most 512"),
+        ({"colour": "red"}, "Unknown event field(s): colour"),
+        ({"id": 5}, "id=5 cannot be given"),
+        ({"pk": 5}, "pk=5 cannot be given"),
+        ({"actors": ["alice"]}, "An actor must be an Entity or an entity id, not 'alice'"),
+        ({"actors": "alice"}, "actors must be entities or entity ids, not 'alice'"),
+        ({"actors": 2.5}, "actors must be entities or entity ids, not 2.5"),
+        ({"actors": [True]}, "An actor must be an Entity or an entity id, not True"),
+        ({"actors": [10**9]}, "No entity has the id(s) [1000000000]"),
+        ({"actors": 0}, "No entity has the id(s) [0]"),
+        ({"actors": [0]}, "No entity has the id(s) [0]"),
+        ({"source": "photo-tag"}, "source must be a Source, not 'photo-tag'"),
+        (
+            {"source": None, "source_id": "photo-tag"},
+            "source_id must be the integer id of a source, not 'photo-tag'.",
+        ),
+        ({"source": None, "source_id": 10**6}, "No source has the id(s) 1000000"),
     ],
 )
-def test_bad_input_raises_a_clear_error_and_stores_nothing(photo_source, fields, message):
+def test_bad_input_raises_a_clear_error_naming_it_and_stores_nothing(photo_source, fields, shown):
     good = {"source": photo_source, "context": {"ok": True}, "actors": [helpers.entity("alice")]}
 
-    with pytest.raises(InvalidEventError, match=message):
+    with helpers.row_counts_unchanged(), pytest.raises(InvalidEventError) as raised:
         Event.objects.create_events([good, {"source": photo_source, **fields}])
 
-    assert not Event.objects.exists()
-    assert not EventActor.objects.exists()
+    assert shown in str(raised.value)
+
+
+def test_text_that_only_looks_unstorable_is_stored_as_given(photo_source):
+    context = {"path": "C:\\u0000", "n": 1, "items": [1, "x", None], "nested": {"word": "é😀"}}
+
+    event = Event.objects.create_event(source=photo_source, context=context)
+
+    event.refresh_from_db()
+    assert event.context == context
+
+
+@pytest.mark.parametrize("use_tz", [True, False])
+@pytest.mark.parametrize(
+    ("fields", "shown"),
+    [
+        ({"time": "2024-01-17 10:00"}, "time must be a datetime, not '2024-01-17 10:00'"),
+        ({"time": 1705485600}, "time must be a datetime, not 1705485600"),
+        (
+            {"time_expires": date(2030, 1, 1)},
+            "time_expires must be a datetime, not datetime.date(2030, 1, 1)",
+        ),
+    ],
+)
+def test_a_time_that_is_not_a_datetime_is_refused(photo_source, settings, use_tz, fields, shown):
+    settings.USE_TZ = use_tz
+    with helpers.row_counts_unchanged(), pytest.raises(InvalidEventError) as raised:
+        Event.objects.create_events([{"source": photo_source}, {"source": photo_source, **fields}])
+    assert shown in str(raised.value)
+
+
+@pytest.mark.parametrize("use_tz", [True, False])
+def test_a_time_or_expiry_of_none_gets_the_default(photo_source, settings, use_tz):
+    settings.USE_TZ = use_tz
+    before = timezone.now()
+
+    event = Event.objects.create_event(source=photo_source, time=None, time_expires=None)
+
+    event.refresh_from_db()
+    assert before <= event.time <= timezone.now()
+    assert event.time_expires == never_expires()
+
+
+def test_an_aware_time_without_time_zone_support_is_stored_as_the_same_local_moment(photo_source, settings):
+    settings.USE_TZ = False
+    moment = datetime(2024, 1, 17, 10, 0, tzinfo=UTC)
+
+    event = Event.objects.create_event(source=photo_source, time=moment)
+
+    event.refresh_from_db()
+    assert event.time == timezone.make_naive(moment)
+
+
+@pytest.mark.parametrize("value", ["no", "false", 0, 1, None])
+def test_ignore_duplicates_must_be_a_boolean(photo_source, value):
+    Event.objects.create_event(source=photo_source, uuid="photo-1")
+
+    with helpers.row_counts_unchanged(), pytest.raises(TypeError) as raised:
+        Event.objects.create_events([{"source": photo_source, "uuid": "photo-1", "ignore_duplicates": value}])
+    assert str(raised.value) == f"ignore_duplicates must be True or False, not {value!r}."
+
+    with pytest.raises(TypeError, match="ignore_duplicates"):
+        Event.objects.create_event(source=photo_source, uuid="photo-1", ignore_duplicates=value)
 
 
 def test_an_event_without_source_is_refused():
-    with pytest.raises(InvalidEventError, match="needs a source"):
+    with helpers.row_counts_unchanged(), pytest.raises(InvalidEventError, match="needs a source"):
         Event.objects.create_event(context={})
-    assert not Event.objects.exists()
 
 
-def test_a_source_id_that_does_not_exist_is_refused(photo_source):
-    with pytest.raises(InvalidEventError, match="No source has the id"):
-        Event.objects.create_event(source_id=photo_source.id + 1000, context={})
-    assert not Event.objects.exists()
-
-
-def test_an_unsaved_source_is_refused():
-    unsaved = helpers.source("saved")
+def test_an_unsaved_source_is_refused_by_name():
+    unsaved = helpers.source("unsaved")
     unsaved.pk = None
-    with pytest.raises(InvalidEventError, match="has not been saved"):
+    with helpers.row_counts_unchanged(), pytest.raises(InvalidEventError) as raised:
         Event.objects.create_event(source=unsaved, context={})
+    assert str(raised.value) == "The source 'unsaved' has no id: it was never saved, or was deleted."
+
+
+def test_a_source_deleted_after_it_was_loaded_is_refused_by_name(photo_source):
+    login = helpers.source("login")
+    loaded = Source.objects.get(name="photo-tag")
+    Source.objects.filter(pk=loaded.pk).delete()  # elsewhere: the instance still has its id
+    batch = [{"source": login}, {"source_id": login.id}, {"source": loaded}, {"source_id": 10**6}]
+
+    with helpers.row_counts_unchanged():
+        with CaptureQueriesContext(connection) as queries, pytest.raises(InvalidEventError) as raised:
+            Event.objects.create_events(batch)
+
+    assert str(raised.value) == (
+        f"No source has the id(s) {loaded.id} (source 'photo-tag', deleted since it was loaded), "
+        f"{10**6}; no event was stored."
+    )
+    # Every source, given as an instance or by id, checked together.
+    [source_query] = [sql for sql in helpers.statements(queries) if "entity_event_source" in sql]
+    assert str(login.id) in source_query and str(loaded.id) in source_query
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_deleted_source_leaves_the_callers_own_work_to_commit(photo_source):
+    loaded = Source.objects.get(pk=photo_source.pk)
+    Source.objects.filter(pk=loaded.pk).delete()
+
+    with transaction.atomic():
+        kept = helpers.source("kept")
+        with pytest.raises(InvalidEventError, match="photo-tag"):
+            Event.objects.create_event(source=loaded)
+
+    assert list(Source.objects.values_list("name", flat=True)) == ["kept"]
+    assert not Event.objects.exists()
+    assert kept.pk
 
 
 def test_a_failure_while_storing_actors_rolls_the_events_back(photo_source, monkeypatch):
@@ -194,14 +302,33 @@ def _batch(source, actors, size):
     return [{"source": source, "actors": actors, "context": {"n": n}} for n in range(size)]
 
 
-def test_create_events_costs_the_same_number_of_queries_for_any_batch_size(photo_source):
-    actors = [helpers.entity("alice"), helpers.entity("bob")]
-    with CaptureQueriesContext(connection) as small:
-        Event.objects.create_events(_batch(photo_source, actors, 3))
-    with CaptureQueriesContext(connection) as large:
-        Event.objects.create_events(_batch(photo_source, actors, 40))
-    assert len(helpers.statements(small)) == len(helpers.statements(large)) == 3
-    assert EventActor.objects.count() == 2 * 43
+def _batch_of_sources_and_actors(size):
+    """``size`` events over ``size // 4 + 1`` sources given by id and ``size`` distinct actors (two each)."""
+    sources = [helpers.source(f"source-{size}-{n}") for n in range(size // 4 + 1)]
+    actors = [helpers.entity(f"actor-{size}-{n}") for n in range(size)]
+    return [
+        {
+            "source_id": sources[n % len(sources)].id,
+            "actors": [actors[n], actors[(n + 1) % size]],
+            "context": {"n": n},
+        }
+        for n in range(size)
+    ]
+
+
+def test_create_events_costs_the_same_number_of_queries_for_any_batch_size():
+    small, large = _batch_of_sources_and_actors(3), _batch_of_sources_and_actors(60)
+
+    with CaptureQueriesContext(connection) as small_queries:
+        Event.objects.create_events(small)
+    with CaptureQueriesContext(connection) as large_queries:
+        Event.objects.create_events(large)
+
+    # Sources checked, actors checked, events inserted, actors inserted.
+    assert len(helpers.statements(small_queries)) == len(helpers.statements(large_queries)) == 4
+    assert Event.objects.values("source_id").distinct().count() == 1 + 16
+    assert EventActor.objects.count() == 2 * (3 + 60)
+    assert EventActor.objects.values("entity_id").distinct().count() == 3 + 60
 
 
 @pytest.mark.parametrize("use_tz", [True, False])
@@ -309,28 +436,7 @@ def test_cache_related_fetches_source_and_group_in_the_same_query(photo_source):
     assert len(queries) == 1
 
 
-needs_postgresql = pytest.mark.skipif(
-    connection.vendor != "postgresql", reason="the concurrent writes need a server database (PostgreSQL)"
-)
-
-
-def _run_at_once(count, work):
-    """Run ``work`` in ``count`` threads released together; return their results (errors propagate)."""
-    barrier = threading.Barrier(count)
-
-    def run():
-        barrier.wait()
-        try:
-            return work()
-        finally:
-            connections.close_all()
-
-    with ThreadPoolExecutor(max_workers=count) as pool:
-        futures = [pool.submit(run) for _ in range(count)]
-        return [future.result() for future in futures]
-
-
-@needs_postgresql
+@helpers.needs_postgresql
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_creation_of_one_uuid_stores_one_event_without_errors(photo_source):
     alice = helpers.entity("alice")
@@ -340,20 +446,20 @@ def test_concurrent_creation_of_one_uuid_stores_one_event_without_errors(photo_s
             source=photo_source, actors=[alice], context={}, uuid="race", ignore_duplicates=True
         )
 
-    results = _run_at_once(8, create)
+    results = helpers.run_at_once(8, create)
 
     assert len([event for event in results if event is not None]) == 1
     assert Event.objects.filter(uuid="race").count() == 1
     assert EventActor.objects.count() == 1
 
 
-@needs_postgresql
+@helpers.needs_postgresql
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_mark_seen_records_each_event_once(photo_source):
     newsfeed = helpers.medium()
     Event.objects.create_events(_batch(photo_source, [], 50))
 
-    results = _run_at_once(6, lambda: Event.objects.all().mark_seen(newsfeed))
+    results = helpers.run_at_once(6, lambda: Event.objects.all().mark_seen(newsfeed))
 
     assert sum(results) == 50
     assert EventSeen.objects.count() == 50

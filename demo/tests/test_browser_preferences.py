@@ -1,0 +1,79 @@
+"""End to end in Chromium: notification settings stop a source at once, an email's unsubscribe link works.
+
+It reuses the browser of :mod:`demo.tests.test_browser` and its skip when Chromium is missing.
+"""
+
+from django.core import mail
+from selenium.common.exceptions import StaleElementReferenceException
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.wait import WebDriverWait
+
+from demo.emails import send_event_emails
+from demo.tests import events, test_browser
+
+pytestmark = test_browser.pytestmark
+browser = test_browser.browser
+
+
+def wait_for(browser, by: str, value: str):
+    return WebDriverWait(browser, 20).until(expected_conditions.presence_of_element_located((by, value)))
+
+
+def sign_in(browser, live_server, username: str) -> None:
+    browser.get(f"{live_server.url}/accounts/login/")
+    browser.find_element(By.NAME, "username").send_keys(username)
+    browser.find_element(By.NAME, "password").send_keys("demo")
+    browser.find_element(By.ID, "sign-in").click()
+    wait_for(browser, By.ID, "feed")
+
+
+def pair_on_page(browser, medium: str, source: str):
+    return browser.find_element(
+        By.CSS_SELECTOR, f'li.preference[data-medium="{medium}"][data-source="{source}"]'
+    )
+
+
+def test_switching_a_source_off_in_the_settings_takes_it_out_of_the_feed(live_server, company, browser):
+    events.announcement(company, "Welcome to the demo", minutes_ago=2)
+    sign_in(browser, live_server, "alice")
+    assert "Welcome to the demo" in browser.find_element(By.ID, "feed").text
+
+    browser.find_element(By.ID, "preferences-link").click()
+    wait_for(browser, By.ID, "entity-event-preferences")
+    assert browser.find_element(By.TAG_NAME, "h1").text == "Notification settings"
+    pair = pair_on_page(browser, "newsfeed", "announcement")
+    assert pair.find_element(By.CLASS_NAME, "state").text == "on"
+    pair.find_element(By.TAG_NAME, "button").click()
+    WebDriverWait(browser, 20, ignored_exceptions=[StaleElementReferenceException]).until(
+        lambda browser: (
+            pair_on_page(browser, "newsfeed", "announcement").find_element(By.CLASS_NAME, "state").text
+            == "off"
+        )
+    )
+
+    browser.get(f"{live_server.url}/")
+    assert "Welcome to the demo" not in wait_for(browser, By.ID, "feed").text
+    assert browser.find_element(By.ID, "unseen-count").text == "0"
+
+
+def test_the_unsubscribe_link_of_an_email_unsubscribes_its_reader(live_server, company, browser, settings):
+    settings.ENTITY_EVENT_BASE_URL = live_server.url
+    events.announcement(company, "Fire drill at 3 pm")
+    send_event_emails()
+    [message] = [message for message in mail.outbox if message.to == ["alice@example.com"]]
+    url = message.extra_headers["List-Unsubscribe"].strip("<>")
+    assert f"Stop these emails: {url}" in message.body
+
+    browser.get(url)  # opened from the mail: nobody is signed in
+    assert (
+        "Stop sending Announcements to Alice Martin by Email?" in wait_for(browser, By.TAG_NAME, "main").text
+    )
+    browser.find_element(By.ID, "confirm-unsubscribe").click()
+    assert wait_for(browser, By.ID, "unsubscribed").text == "Unsubscribed"
+
+    mail.outbox.clear()
+    events.announcement(company, "Another fire drill")
+    send_event_emails()
+    addresses = {address for message in mail.outbox for address in message.to}
+    assert "alice@example.com" not in addresses and "bob@example.com" in addresses

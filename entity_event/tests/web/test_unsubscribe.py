@@ -1,0 +1,185 @@
+"""Unsubscribe tokens, links and headers, and the page an unsubscribe link opens."""
+
+import pytest
+from django.core import signing
+from django.core.exceptions import ImproperlyConfigured
+from django.test import Client
+from django.urls import reverse
+
+import entity_event
+from entity_event.models import Unsubscription
+from entity_event.tests import helpers
+from entity_event.web import unsubscribe as links
+from entity_event.web.unsubscribe import (
+    BadUnsubscribeToken,
+    read_unsubscribe_token,
+    unsubscribe_headers,
+    unsubscribe_token,
+    unsubscribe_url,
+)
+
+pytestmark = pytest.mark.django_db
+
+ONE_CLICK = {"List-Unsubscribe": "One-Click"}
+
+
+@pytest.fixture
+def pair():
+    """alice, receiving photo tags by email through her team."""
+    red = helpers.entity("red", "team")
+    alice = helpers.entity("alice", supers=[red])
+    email, photo = helpers.medium("email"), helpers.source("photo-tag")
+    helpers.subscribe(email, photo, red, sub_kind="user")
+    return alice, email, photo
+
+
+def page(token: str) -> str:
+    return reverse("entity_event:unsubscribe", kwargs={"token": token})
+
+
+def unsubscribed() -> list[tuple[str, str, str]]:
+    return list(Unsubscription.objects.values_list("entity__display_name", "medium__name", "source__name"))
+
+
+# Tokens.
+
+
+def test_the_token_is_exported_from_the_package_and_reads_back(pair):
+    assert entity_event.unsubscribe_token is unsubscribe_token
+    assert "unsubscribe_token" in entity_event.__all__
+    token = entity_event.unsubscribe_token(*pair)
+    assert read_unsubscribe_token(token) == pair
+    assert "/" not in token
+
+
+def test_tokens_differ_for_each_entity_medium_and_source(pair):
+    alice, email, photo = pair
+    bob, newsfeed, login = helpers.entity("bob"), helpers.medium("newsfeed"), helpers.source("login")
+    tokens = {
+        unsubscribe_token(*names)
+        for names in [pair, (bob, email, photo), (alice, newsfeed, photo), (alice, email, login)]
+    }
+    assert len(tokens) == 4
+
+
+def foreign_tokens(pair) -> dict[str, str]:
+    """Tokens this site must refuse for ``pair``."""
+    alice, email, photo = pair
+    token = unsubscribe_token(*pair)
+    payload, signature = token.rsplit(":", 1)
+    other = signing.Signer(salt=links.SALT).sign_object([alice.pk, email.pk, photo.pk + 1])
+    return {
+        "tampered": f"{other.rsplit(':', 1)[0]}:{signature}",
+        "truncated": token[:-3],
+        "no signature": payload,
+        "other salt": signing.Signer(salt="another.app").sign_object([alice.pk, email.pk, photo.pk]),
+        "other key": signing.Signer(key="another secret", salt=links.SALT).sign_object(
+            [alice.pk, email.pk, photo.pk]
+        ),
+        "not three ids": signing.Signer(salt=links.SALT).sign_object({"entity": alice.pk}),
+        "ids as text": signing.Signer(salt=links.SALT).sign_object([str(alice.pk), email.pk, photo.pk]),
+        "deleted rows": other,
+    }
+
+
+def test_a_token_not_made_here_for_existing_rows_is_refused_naming_it(pair):
+    for name, token in foreign_tokens(pair).items():
+        with pytest.raises(BadUnsubscribeToken, match=f"unsubscribe token '{token}'"):
+            read_unsubscribe_token(token)
+        assert name
+
+
+def test_a_token_signed_with_an_old_secret_key_still_works(pair, settings):
+    token = unsubscribe_token(*pair)
+    settings.SECRET_KEY, settings.SECRET_KEY_FALLBACKS = "a new secret key", [settings.SECRET_KEY]
+    assert read_unsubscribe_token(token) == pair
+
+
+# Links and headers.
+
+
+def test_links_and_headers_are_absolute_on_the_base_url(pair):
+    url = unsubscribe_url(*pair)
+    assert url == f"https://mail.example.com/notifications/unsubscribe/{unsubscribe_token(*pair)}/"
+    assert unsubscribe_headers(*pair) == {
+        "List-Unsubscribe": f"<{url}>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+    }
+    assert links.unsubscribe_links(*pair) == {
+        "unsubscribe_url": url,
+        "preferences_url": "https://mail.example.com/notifications/preferences/",
+    }
+
+
+def test_a_base_url_argument_wins_over_the_setting(pair):
+    assert unsubscribe_url(*pair, base_url="http://localhost:8000/").startswith(
+        "http://localhost:8000/notifications/unsubscribe/"
+    )
+    assert (
+        links.preferences_url("https://other.example") == "https://other.example/notifications/preferences/"
+    )
+
+
+def test_links_without_a_base_url_name_the_setting(pair, settings):
+    settings.ENTITY_EVENT_BASE_URL = None
+    with pytest.raises(ImproperlyConfigured, match="set ENTITY_EVENT_BASE_URL"):
+        unsubscribe_headers(*pair)
+
+
+@pytest.mark.parametrize("base_url", ["example.com", "ftp://example.com", "https://", "/notifications"])
+def test_a_base_url_without_scheme_and_host_is_refused_naming_it(pair, base_url):
+    with pytest.raises(ValueError, match=f"base URL '{base_url}' must be an http"):
+        unsubscribe_url(*pair, base_url=base_url)
+
+
+# The page.
+
+
+def test_get_shows_what_would_be_unsubscribed_and_changes_nothing(pair):
+    token = unsubscribe_token(*pair)
+    response = Client().get(page(token))
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Stop sending Photo-Tag to alice by Email?" in html
+    assert f'<form method="post" action="{page(token)}">' in html
+    assert '<input type="hidden" name="List-Unsubscribe" value="One-Click">' in html
+    assert unsubscribed() == []
+
+
+def test_a_one_click_post_unsubscribes_without_session_or_csrf_token_and_is_idempotent(pair):
+    client = Client(enforce_csrf_checks=True)
+    for _ in range(2):
+        response = client.post(page(unsubscribe_token(*pair)), ONE_CLICK)
+        assert response.status_code == 200  # no redirect: mail programs may not follow one
+        assert "alice no longer gets Photo-Tag by Email." in response.content.decode()
+        assert unsubscribed() == [("alice", "email", "photo-tag")]
+
+
+def test_the_one_click_body_may_be_url_encoded_as_well_as_multipart(pair):
+    response = Client().post(
+        page(unsubscribe_token(*pair)),
+        "List-Unsubscribe=One-Click",
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert response.status_code == 200
+    assert unsubscribed() == [("alice", "email", "photo-tag")]
+
+
+@pytest.mark.parametrize("body", [{}, {"List-Unsubscribe": "Yes"}, {"one-click": "1"}])
+def test_a_post_without_the_one_click_body_changes_nothing(pair, body):
+    response = Client().post(page(unsubscribe_token(*pair)), body)
+    assert response.status_code == 400
+    assert "must be List-Unsubscribe=One-Click" in response.content.decode()
+    assert unsubscribed() == []
+
+
+def test_a_bad_token_gets_400_and_changes_nothing(pair):
+    for token in foreign_tokens(pair).values():
+        for response in (Client().get(page(token)), Client().post(page(token), ONE_CLICK)):
+            assert response.status_code == 400
+            assert "Invalid unsubscribe link" in response.content.decode()
+    assert unsubscribed() == []
+
+
+def test_other_methods_are_not_allowed(pair):
+    assert Client().put(page(unsubscribe_token(*pair))).status_code == 405

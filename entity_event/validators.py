@@ -1,0 +1,95 @@
+"""Checks of the JSON that staff edit: a medium's additional context and a renderer's context hints.
+
+The model ``clean()`` methods call them, so the admin (and any model form) shows a bad value as an
+error on its field instead of storing something every later rendering would fail on. The error
+codes differ from ``"invalid"``, which a form's JSON field would replace with its own message.
+"""
+
+import json
+from typing import Any
+
+from django.apps import apps
+from django.core.exceptions import FieldError, ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
+
+#: The keys a context hint may hold; the first two are required.
+HINT_KEYS = ("app_name", "model_name", "select_related", "prefetch_related", "fields")
+
+
+def validate_additional_context(value: Any) -> None:
+    """A medium's additional context is empty (``None``) or a JSON object merged into contexts."""
+    if value is not None and not isinstance(value, dict):
+        raise ValidationError(
+            "The additional context must be a JSON object of names and values, not %(value)s.",
+            code="not_an_object",
+            params={"value": _shown(value)},
+        )
+
+
+def validate_context_hints(value: Any) -> None:
+    """Context hints are empty (``None``) or an object mapping context keys to hints naming a model."""
+    if value is None:
+        return
+    if not isinstance(value, dict):
+        raise ValidationError(
+            "The context hints must be a JSON object mapping context keys to hints, not %(value)s.",
+            code="not_an_object",
+            params={"value": _shown(value)},
+        )
+    for key, hint in value.items():
+        _validate_hint(key, hint)
+
+
+def _validate_hint(key: str, hint: Any) -> None:
+    def invalid(problem: str, **details: str) -> ValidationError:
+        return ValidationError(
+            "The hint of %(key)s, %(hint)s, " + problem,
+            code="invalid_hint",
+            params={"key": _shown(key), "hint": _shown(hint), **details},
+        )
+
+    if not isinstance(hint, dict):
+        raise invalid("must be an object with an app_name and a model_name.")
+    unknown = sorted(set(hint) - set(HINT_KEYS))
+    if unknown:
+        raise invalid(
+            "has unknown keys (%(unknown)s); a hint may hold %(known)s.",
+            unknown=", ".join(unknown),
+            known=", ".join(HINT_KEYS),
+        )
+    app_name, model_name = hint.get("app_name"), hint.get("model_name")
+    if not isinstance(app_name, str) or not isinstance(model_name, str):
+        raise invalid("must name a model with a text app_name and model_name.")
+    try:
+        model = apps.get_model(app_name, model_name)
+    except LookupError as error:
+        raise invalid("names no installed model.") from error
+    for name in ("select_related", "prefetch_related", "fields"):
+        if _names(hint, name) is None:
+            raise invalid("has a %(name)s that is not a list of names.", name=name)
+    select_related = _names(hint, "select_related")
+    if select_related:
+        try:
+            # Compiling the query, without running it, checks every select_related lookup.
+            str(model._default_manager.select_related(*select_related).query)
+        except FieldError as error:
+            raise invalid(
+                "has a select_related lookup the model refuses: %(error)s", error=str(error)
+            ) from error
+
+
+def _names(hint: dict, name: str) -> list[str] | None:
+    """The names under ``name`` in a hint (one lookup may stand alone as a string); ``None`` if
+    they are not names."""
+    names = hint.get(name, [])
+    if isinstance(names, str) and name != "fields":
+        names = [names]
+    if isinstance(names, list) and all(isinstance(item, str) for item in names):
+        return names
+    return None
+
+
+def _shown(value: Any) -> str:
+    """``value`` as the JSON staff typed, shortened to stay readable in a form error."""
+    text = json.dumps(value, cls=DjangoJSONEncoder, ensure_ascii=False)
+    return text if len(text) <= 80 else text[:77] + "..."

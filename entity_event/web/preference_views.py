@@ -1,0 +1,86 @@
+"""The preferences page and the unsubscribe page of ``entity_event.urls``.
+
+The preferences page lists the (medium, source) pairs the request's entity receives and switches
+them off or on. The unsubscribe page is opened from an email, signed in or not: its token says
+whom it unsubscribes from what.
+"""
+
+from django import forms
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseForbidden
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+
+from entity_event import app_settings
+from entity_event.preferences import NotSubscribedError, by_source_group, preferences, set_receiving
+from entity_event.preferences import unsubscribe as unsubscribe_pair
+from entity_event.web.entity import request_entity
+from entity_event.web.unsubscribe import ONE_CLICK, BadUnsubscribeToken, read_unsubscribe_token
+
+NO_ENTITY = "Sign in to see your notification settings."
+
+
+class SwitchForm(forms.Form):
+    """One switch of the preferences page: a pair and whether to receive it."""
+
+    medium = forms.IntegerField()
+    source = forms.IntegerField()
+    receiving = forms.TypedChoiceField(
+        choices=[("on", "on"), ("off", "off")], coerce=lambda value: value == "on"
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def preferences_page(request: HttpRequest) -> HttpResponse:
+    """GET: the pairs of the request's entity by source group. POST: switch one of them."""
+    entity = request_entity(request)
+    if entity is None:
+        return HttpResponseForbidden(NO_ENTITY)
+    if request.method == "POST":
+        form = SwitchForm(request.POST)
+        if not form.is_valid():
+            return HttpResponseBadRequest(form.errors.as_text(), content_type="text/plain")
+        try:
+            set_receiving(
+                entity,
+                form.cleaned_data["medium"],
+                form.cleaned_data["source"],
+                form.cleaned_data["receiving"],
+            )
+        except NotSubscribedError as error:
+            return HttpResponseBadRequest(str(error), content_type="text/plain")
+        return redirect("entity_event:preferences")
+    context = {
+        "base_template": app_settings.base_template(),
+        "entity": entity,
+        "source_groups": by_source_group(preferences(entity)),
+    }
+    return render(request, "entity_event/preferences.html", context)
+
+
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def unsubscribe_page(request: HttpRequest, token: str) -> HttpResponse:
+    """GET: what the link unsubscribes from, and a button. POST with ``List-Unsubscribe=One-Click``: do it.
+
+    Exempt from CSRF checks, as RFC 8058 asks of one-click POSTs, which come without cookies: the
+    signed token is what authorizes the change, and a forger who has it needs no victim's browser.
+    Answers 200 rather than a redirect, which mail programs may not follow.
+    """
+    context = {"base_template": app_settings.base_template()}
+    try:
+        entity, medium, source = read_unsubscribe_token(token)
+    except BadUnsubscribeToken:
+        return HttpResponseBadRequest(
+            render_to_string("entity_event/unsubscribe_invalid.html", context, request)
+        )
+    context.update(entity=entity, medium=medium, source=source, token=token)
+    if request.method == "POST":
+        if request.POST.get("List-Unsubscribe") != "One-Click":
+            return HttpResponseBadRequest(
+                f"The body of the POST must be {ONE_CLICK}.", content_type="text/plain"
+            )
+        unsubscribe_pair(entity, medium.pk, source.pk)
+        return render(request, "entity_event/unsubscribed.html", context)
+    return render(request, "entity_event/unsubscribe.html", context)
