@@ -44,7 +44,6 @@ def run_workload() -> dict[str, str]:
     return concurrency.check(outcomes, ids)
 
 
-ROUTING_ISSUE = "fixed by the routing issue"
 ACCOUNTS = ("lost", "unseen", "not stored", "created twice", "actors")
 
 
@@ -53,11 +52,15 @@ def test_no_event_is_lost_and_every_write_is_kept():
     assert {kind: text for kind, text in violations.items() if kind in ACCOUNTS} == {}
 
 
-@pytest.mark.xfail(strict=True, reason=f"{ROUTING_ISSUE} (deadlocks, foreign-key races with deletes)")
+@pytest.mark.xfail(
+    strict=True,
+    reason="mark_seen races other marks (deadlocks: fixed by the routing issue) and event deletes "
+    "(foreign-key violations: still open with the routing issue's branch)",
+)
 def test_no_role_fails():
     assert run_workload().keys().isdisjoint(concurrency.ERROR_KINDS)
 
 
-@pytest.mark.xfail(strict=True, reason=f"{ROUTING_ISSUE} (claim by insert)")
+@pytest.mark.xfail(strict=True, reason="fixed by the routing issue (claim by insert)")
 def test_no_event_is_handed_to_two_consumers_of_mark_seen():
     assert "shared" not in run_workload()
