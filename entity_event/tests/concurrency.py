@@ -111,7 +111,7 @@ def writer(number: int, ids: dict, deadline: float, outcome: dict) -> None:
 def consumer(number: int, ids: dict, deadline: float, outcome: dict) -> None:
     """Take unseen mail events with ``mark_seen=True`` through each of the three methods in turn."""
     mail = Medium.objects.get(id=ids["mail"])
-    users = Entity.all_objects.filter(id__in=ids["users"]).order_by("id")
+    users = list(Entity.all_objects.filter(id__in=ids["users"]).order_by("id"))
     handed, outcome["calls"] = outcome.setdefault("handed", []), 0
     while time.time() < deadline:
         calls = outcome["calls"]
@@ -122,7 +122,7 @@ def consumer(number: int, ids: dict, deadline: float, outcome: dict) -> None:
             for event, _targets in mail.iter_events_targets(seen=False, mark_seen=True, chunk_size=25):
                 handed.append(event.id)
         else:
-            user = users[(number * 7 + calls) % len(ids["users"])]
+            user = users[(number * 7 + calls) % len(users)]
             handed += [event.id for event in mail.entity_events(user, seen=False, mark_seen=True)]
         outcome["calls"] += 1
 
@@ -130,10 +130,10 @@ def consumer(number: int, ids: dict, deadline: float, outcome: dict) -> None:
 def marker(number: int, ids: dict, deadline: float, outcome: dict) -> None:
     """Mark a user's unseen mail events seen, as a feed's "mark all read" does (no event handed)."""
     mail = Medium.objects.get(id=ids["mail"])
-    users = Entity.all_objects.filter(id__in=ids["users"]).order_by("id")
+    users = list(Entity.all_objects.filter(id__in=ids["users"]).order_by("id"))
     asked, outcome["marks"] = outcome.setdefault("asked", []), 0
     while time.time() < deadline:
-        unseen = mail.entity_events(users[(number * 11 + outcome["marks"]) % len(ids["users"])], seen=False)
+        unseen = mail.entity_events(users[(number * 11 + outcome["marks"]) % len(users)], seen=False)
         page = list(unseen.values_list("id", flat=True)[:50])
         asked += page
         unseen.filter(id__in=page).mark_seen(mail)
