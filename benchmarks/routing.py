@@ -677,11 +677,46 @@ def shape_caption(results: dict) -> str:
     )
 
 
+#: The routing issue's targets: within this ratio of the floor at this scale, on every shape.
+TARGET_RATIO, TARGET_SCALE = 3.0, 4
+
+
+def targets_verdict(results: dict) -> str:
+    """Which methods miss the targets: within 3x of the floor at 4x, and not slower than 3.1.0."""
+    missed = [
+        f"{name} {method} ({row['mine']['seconds'] / row['floor']['seconds']:.1f})"
+        for name, by_scale in results["shapes"].items()
+        for result in by_scale
+        if result["spec"]["scale"] == TARGET_SCALE
+        for method, row in result["rows"].items()
+        if row["mine"]["seconds"] > TARGET_RATIO * row["floor"]["seconds"]
+    ]
+    verdict = f"**Targets**: at {TARGET_SCALE}x, " + (
+        f"more than {TARGET_RATIO:.0f} times the floor: {', '.join(missed)}."
+        if missed
+        else f"every method is within {TARGET_RATIO:.0f} times its floor."
+    )
+    if "legacy" in results:
+        slower = [
+            f"{name} {method}"
+            for name, (legacy, *_rest) in results["legacy"].items()
+            for method, row in legacy["rows"].items()
+            if row["mine"]["seconds"] < results["shapes"][name][0]["rows"][method]["mine"]["seconds"]
+        ]
+        verdict += (
+            f" Slower than 3.1.0 at 1x: {', '.join(slower)}."
+            if slower
+            else " Nowhere slower than 3.1.0 at 1x."
+        )
+    return verdict
+
+
 def print_shapes(results: dict, explain_plans: bool) -> None:
     if not results["shapes"]:
         return
     print(f"\nShapes ({shape_caption(results['shapes'])})")
-    print(plain_table(shape_columns(results["shapes"]), shape_lines(results)), flush=True)
+    print(plain_table(shape_columns(results["shapes"]), shape_lines(results)))
+    print(targets_verdict(results), flush=True)
     if explain_plans:
         for name, by_scale in results["shapes"].items():
             for result in by_scale:
@@ -732,6 +767,8 @@ def write_docs(run: dict) -> None:
             "queries run, at each scale.",
             "",
             plain_table(shape_columns(results["shapes"]), shape_lines(results)),
+            "",
+            targets_verdict(results),
             "",
             f"**Large world, streamed**: {caption(results['large'])}.",
             "",
