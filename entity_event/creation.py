@@ -5,17 +5,20 @@ PostgreSQL and SQLite share), so that two processes storing the same uuid at onc
 event and no exception, instead of a check-then-insert race.
 """
 
+import json
 from collections.abc import Iterable, Mapping
 
 from django.core.exceptions import EmptyResultSet
 from django.db import IntegrityError, connections, router, transaction
 from django.db.models import QuerySet
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from entity.models import Entity
 
-from entity_event import event_input, models
+from entity_event import event_input
 from entity_event.arguments import check_flag
 from entity_event.exceptions import InvalidEventError
+from entity_event.registry import models
 
 
 def create_events(kwargs_list: list[Mapping]) -> list:
@@ -39,39 +42,61 @@ def create_events(kwargs_list: list[Mapping]) -> list:
 def mark_seen(events: QuerySet | Iterable[int], medium) -> int:
     """Record ``events`` (a queryset, or event ids) as seen on ``medium``; returns the new marks.
 
-    Ids of events deleted in the meantime are skipped.
+    Ids of events deleted in the meantime are skipped. One statement, which inserts the marks in
+    the order of the event ids: concurrent markers of overlapping events then wait for each
+    other in the same order and never deadlock.
     """
+    return _insert_seen(events, medium, returning=False)
+
+
+def claim_seen(events: QuerySet | Iterable[int], medium) -> list[int]:
+    """Mark ``events`` seen on ``medium`` as :func:`mark_seen` does; return the ids this call marked.
+
+    An event already seen, or marked by a concurrent call first, is left out: the ids returned
+    are the events that this caller, and no other, may hand out.
+    """
+    return _insert_seen(events, medium, returning=True)
+
+
+#: A subquery turning one JSON array parameter into rows of ids, per database vendor.
+_IDS_FROM_JSON = {
+    "postgresql": "SELECT value::bigint FROM jsonb_array_elements_text(%s::jsonb)",
+    "sqlite": "SELECT value FROM json_each(%s)",
+}
+
+
+def ids_subquery(ids: Iterable[int], database: str) -> RawSQL:
+    """A subquery giving ``ids``, for ``id__in=``: the ids travel as one JSON parameter, so no list
+    is too long for SQLite's limit of parameters, and the statement does not grow with the list."""
+    return RawSQL(_IDS_FROM_JSON[connections[database].vendor], [json.dumps(list(ids))])
+
+
+def _insert_seen(events: QuerySet | Iterable[int], medium, *, returning: bool) -> int | list[int]:
+    """``INSERT ... SELECT`` of the seen marks of ``events``, in event id order, conflicts skipped;
+    with ``returning``, the ids of the events marked, else their number."""
     seen_model = models.EventSeen
     database = router.db_for_write(seen_model)
     if not isinstance(events, QuerySet):
-        return _mark_ids_seen(list(events), medium, database)
-    now = timezone.now()
+        events = models.Event.objects.using(database).filter(id__in=ids_subquery(events, database))
     connection = connections[database]
     quote = connection.ops.quote_name
     try:
         select_sql, select_params = events.values("id").query.sql_with_params()
     except EmptyResultSet:  # a queryset Django knows to be empty, such as .none() or pk__in=[]
-        return 0
-    time_seen = seen_model._meta.get_field("time_seen").get_db_prep_save(now, connection)
+        return [] if returning else 0
+    time_seen = seen_model._meta.get_field("time_seen").get_db_prep_save(timezone.now(), connection)
+    event_column = quote("event_id")
     sql = (
-        f"INSERT INTO {quote(seen_model._meta.db_table)} "
-        f"({quote('event_id')}, {quote('medium_id')}, {quote('time_seen')}) "
-        f"SELECT marked.id, %s, %s FROM ({select_sql}) marked WHERE 1 = 1 "
-        f"ON CONFLICT ({quote('event_id')}, {quote('medium_id')}) DO NOTHING"
+        f"INSERT INTO {quote(seen_model._meta.db_table)} ({event_column}, {quote('medium_id')}, "
+        f"{quote('time_seen')}) SELECT marked.id, %s, %s FROM ({select_sql}) marked ORDER BY marked.id "
+        f"ON CONFLICT ({event_column}, {quote('medium_id')}) DO NOTHING"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, (medium.pk, time_seen, *select_params))
-        return cursor.rowcount
-
-
-def _mark_ids_seen(ids: list[int], medium, database: str) -> int:
-    """``mark_seen`` of events given by id: selected from the events, so that the id of an event
-    deleted since it was read is skipped instead of failing the insert on the foreign key; in
-    statements that stay under the database's limit of parameters (SQLite)."""
-    return sum(
-        mark_seen(models.Event.objects.using(database).filter(id__in=batch), medium)
-        for batch in _parameter_batches(ids, database, reserved=2)
-    )
+        if not returning:
+            cursor.execute(sql, (medium.pk, time_seen, *select_params))
+            return cursor.rowcount
+        cursor.execute(f"{sql} RETURNING {event_column}", (medium.pk, time_seen, *select_params))
+        return [event_id for (event_id,) in cursor.fetchall()]
 
 
 def _parameter_batches(ids: list[int], database: str, reserved: int) -> list[list[int]]:

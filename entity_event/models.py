@@ -138,8 +138,9 @@ class Medium(models.Model):
     ) -> Iterator[tuple]:
         """The pairs of :meth:`events_targets`, in the same order, read ``chunk_size`` events at a time.
 
-        Memory stays bounded by one chunk. With ``mark_seen=True`` a chunk is marked seen once the
-        caller asks past its last pair (see :func:`entity_event.routing.iter_events_targets`).
+        Memory stays bounded by one chunk. With ``mark_seen=True`` a chunk is marked seen before it
+        is handed out, and the marks of pairs not taken are removed if the caller stops early
+        (see :func:`entity_event.routing.iter_events_targets`).
         """
         return routing.iter_events_targets(
             self, entity_kind=entity_kind, chunk_size=chunk_size, **event_filters
@@ -184,8 +185,16 @@ class Medium(models.Model):
         self, start_time=None, end_time=None, seen=None, mark_seen=False, include_expired=False, actor=None
     ) -> "models.QuerySet[Event]":
         """All events passing the common filters, marked seen here if asked (no subscription logic)."""
-        events = self.get_filtered_events_queryset(start_time, end_time, seen, include_expired, actor)
-        return routing.mark_returned_events_seen(self, events, mark_seen=mark_seen)
+        return routing.hand_out(
+            self,
+            Event.objects.all(),
+            start_time=start_time,
+            end_time=end_time,
+            seen=seen,
+            mark_seen=mark_seen,
+            include_expired=include_expired,
+            actor=actor,
+        )
 
     def subset_subscriptions(self, subscriptions, entity: Entity | None = None):
         """Narrow ``subscriptions`` to those that reach ``entity`` (all of them without one)."""
@@ -193,7 +202,8 @@ class Medium(models.Model):
 
     @property
     def unsubscriptions(self) -> dict[int, list[int]]:
-        """Source id -> ids of the entities unsubscribed from it on this medium."""
+        """Source id -> ids of the entities unsubscribed from it on this medium (a ``defaultdict``:
+        ``[]`` for a source without unsubscriptions, as in 3.x)."""
         return routing.unsubscribed_entity_ids(self)
 
     def filter_source_targets_by_unsubscription(self, source_id: int, targets):

@@ -6,11 +6,12 @@ sub entities of that kind. An only-following subscription reaches such an entity
 follows one of the event's actors. An unsubscription takes one entity out of one source on one
 medium.
 
-Everything here is set-based. With the default follow rules (an entity follows itself and its
-super entities) each function runs a fixed number of queries whatever the number of events,
-subscriptions, unsubscriptions or targets. A ``Medium`` subclass that overrides ``followed_by``
-and ``followers_of`` gets the same results through its own methods, at the cost given in each
-function's docstring.
+Everything here is set-based: each function runs a fixed number of queries whatever the number
+of events, subscriptions, unsubscriptions or targets, and each query reads the subscriptions,
+memberships, actors and events once (no subquery runs per event), so that its cost follows the
+rows it reads. A ``Medium`` subclass that overrides ``followed_by`` and ``followers_of`` gets
+the same results through its own methods, at the cost given in each function's docstring.
+``docs/querying.rst`` explains the costs and what ``mark_seen=True`` marks.
 """
 
 from collections import defaultdict
@@ -18,15 +19,22 @@ from collections.abc import Iterator
 from datetime import datetime
 from itertools import islice
 
+from django.db import connections, router
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from entity.models import Entity, EntityKind, EntityRelationship
 
-from entity_event import models
+from entity_event.arguments import check_flag
+from entity_event.creation import claim_seen, ids_subquery
 from entity_event.creation import mark_seen as mark_events_seen
+from entity_event.registry import models
 
 #: The newest events first; the id breaks ties between events stored in the same instant.
 NEWEST_FIRST = ("-time", "-id")
+
+#: What the events of the three methods come with, so that showing their source costs no query.
+EVENT_RELATED = ("source", "source__group")
 
 # Join paths from a subscription to the members of its group.
 _MEMBER = "entity__sub_relationships__sub_entity"
@@ -94,17 +102,17 @@ def subscriptions_reaching(subscriptions: QuerySet, entity: Entity | None) -> Qu
     return subscriptions.filter(reaching)
 
 
-def unsubscribed_entity_ids(medium) -> dict[int, list[int]]:
-    """Source id -> the ids of the entities unsubscribed from it on ``medium``."""
+def unsubscribed_entity_ids(medium) -> defaultdict[int, list[int]]:
+    """Source id -> the ids of the entities unsubscribed from it on ``medium`` (``[]`` for any other)."""
     unsubscribed = defaultdict(list)
     for source_id, entity_id in models.Unsubscription.objects.filter(medium=medium).values_list(
         "source_id", "entity_id"
     ):
         unsubscribed[source_id].append(entity_id)
-    return dict(unsubscribed)
+    return unsubscribed
 
 
-# Filters common to the three queries.
+# Filters common to the three queries, and the seen marks.
 
 
 def filter_events(
@@ -118,6 +126,8 @@ def filter_events(
     actor: Entity | None = None,
 ) -> QuerySet:
     """Apply the time, expiry, actor and seen filters to ``events``; no subscription logic."""
+    check_flag("seen", seen, allow_none=True)
+    check_flag("include_expired", include_expired)
     if start_time is not None:
         events = events.filter(time__gte=start_time)
     if end_time is not None:
@@ -132,16 +142,25 @@ def filter_events(
     return events
 
 
-def mark_returned_events_seen(medium, events: QuerySet, *, mark_seen: bool) -> QuerySet:
-    """With ``mark_seen``, mark ``events`` seen on ``medium`` and return a queryset of exactly them.
+def hand_out(medium, routed: QuerySet, *, mark_seen: bool = False, **event_filters) -> QuerySet:
+    """``routed`` events passing ``event_filters``, newest first, their sources loaded.
 
-    The events are fixed first: re-running a ``seen=False`` query after marking would find nothing.
+    With ``mark_seen``, every event passing the filters is marked seen on ``medium`` first,
+    whether ``routed`` holds it or not (the scope of django-entity-event 3.x). With
+    ``seen=False`` as well, the marking is a claim: the queryset keeps the events that this
+    call marked itself, so that concurrent callers never get the same event.
     """
+    check_flag("mark_seen", mark_seen)
+    routed = routed.select_related(*EVENT_RELATED).order_by(*NEWEST_FIRST)
+    events = filter_events(medium, routed, **event_filters)
     if not mark_seen:
         return events
-    ids = list(events.values_list("id", flat=True))
-    mark_events_seen(ids, medium)
-    return models.Event.objects.filter(id__in=ids).order_by(*NEWEST_FIRST)
+    in_scope = filter_events(medium, models.Event.objects.all(), **event_filters)
+    if event_filters.get("seen") is not False:
+        mark_events_seen(in_scope, medium)
+        return events
+    claimed = claim_seen(in_scope, medium)
+    return routed.filter(id__in=ids_subquery(claimed, routed.db))
 
 
 # Medium.events
@@ -150,37 +169,54 @@ def mark_returned_events_seen(medium, events: QuerySet, *, mark_seen: bool) -> Q
 def medium_events(medium, *, mark_seen: bool = False, **event_filters) -> QuerySet:
     """Events that a subscription on ``medium`` routes here, each once, newest first.
 
-    One query when evaluated. With overridden follow rules, one more query at call time lists
-    the only-following subscriptions, and the SQL grows with their number.
+    One query when evaluated, plus the marking with ``mark_seen``. The events of subscriptions
+    to every event are found by source; those of only-following subscriptions by one join of
+    the events' actors with the (source, followed entity) pairs that the subscriptions give.
+    With overridden follow rules, one more query at call time lists the only-following
+    subscriptions, and the SQL grows with their number.
     """
-    subscriptions = models.Subscription.objects.filter(medium=medium, source_id=OuterRef("source_id"))
-    routed = Q(Exists(subscriptions.filter(only_following=False)))
+    subscriptions = models.Subscription.objects.filter(medium=medium)
+    routed = Q(source_id__in=subscriptions.filter(only_following=False).values("source_id"))
     if uses_default_following(medium):
-        routed |= _actor_followed_by_a_subscriber(medium)
+        routed |= Q(id__in=_events_with_a_followed_actor(medium))
     else:
         routed |= _actor_followed_per_subscription(medium)
-    events = filter_events(medium, models.Event.objects.filter(routed), **event_filters)
-    return mark_returned_events_seen(medium, events.order_by(*NEWEST_FIRST), mark_seen=mark_seen)
+    return hand_out(medium, models.Event.objects.filter(routed), mark_seen=mark_seen, **event_filters)
 
 
-def _actor_followed_by_a_subscriber(medium) -> Q:
-    """Default rules, as one condition on an event: an entity named by an only-following
-    subscription of the event's source is one of its actors, or a sub entity of one."""
-    actor = OuterRef("entity_id")
-    following = models.Subscription.objects.filter(
-        medium=medium, only_following=True, source_id=OuterRef(OuterRef("source_id"))
+def _events_with_a_followed_actor(medium) -> RawSQL:
+    """Default rules: the ids of the events with an actor that an entity named by an
+    only-following subscription of the event's source follows (the entity itself or one of its
+    super entities). The pairs (source, followed entity) are worked out once, then joined with
+    the actors; PostgreSQL and SQLite both run it once per query, not once per event."""
+    quote = connections[router.db_for_read(models.Event)].ops.quote_name
+    subscription = quote(models.Subscription._meta.db_table)
+    relationship = quote(EntityRelationship._meta.db_table)
+    entity = quote(Entity._meta.db_table)
+    actor = quote(models.EventActor._meta.db_table)
+    event = quote(models.Event._meta.db_table)
+    source_id, entity_id = quote("source_id"), quote("entity_id")
+    sub_entity_id, super_entity_id = quote("sub_entity_id"), quote("super_entity_id")
+    sql = (
+        f"WITH subscribed ({source_id}, {entity_id}) AS ("
+        f" SELECT s.{source_id}, s.{entity_id} FROM {subscription} s"
+        f" WHERE s.{quote('medium_id')} = %s AND s.{quote('only_following')} = %s"
+        f" AND s.{quote('sub_entity_kind_id')} IS NULL"
+        f" UNION SELECT s.{source_id}, r.{sub_entity_id} FROM {subscription} s"
+        f" JOIN {relationship} r ON r.{super_entity_id} = s.{entity_id}"
+        f" JOIN {entity} m ON m.{quote('id')} = r.{sub_entity_id}"
+        f" AND m.{quote('entity_kind_id')} = s.{quote('sub_entity_kind_id')}"
+        f" WHERE s.{quote('medium_id')} = %s AND s.{quote('only_following')} = %s"
+        f" AND m.{quote('is_active')} = %s"
+        f"), followed ({source_id}, {entity_id}) AS ("
+        f" SELECT {source_id}, {entity_id} FROM subscribed"
+        f" UNION SELECT f.{source_id}, r.{super_entity_id} FROM subscribed f"
+        f" JOIN {relationship} r ON r.{sub_entity_id} = f.{entity_id}"
+        f") SELECT a.{quote('event_id')} FROM {actor} a"
+        f" JOIN {event} e ON e.{quote('id')} = a.{quote('event_id')}"
+        f" JOIN followed f ON f.{source_id} = e.{source_id} AND f.{entity_id} = a.{entity_id}"
     )
-    individual = following.filter(sub_entity_kind__isnull=True)
-    is_actor = individual.filter(entity_id=actor)
-    sub_of_actor = individual.filter(entity__super_relationships__super_entity_id=actor)
-    member_is_actor = following.filter(**_GROUP_MEMBERS, **{f"{_MEMBER}_id": actor})
-    member_sub_of_actor = following.filter(
-        **_GROUP_MEMBERS, **{f"{_MEMBER}__super_relationships__super_entity_id": actor}
-    )
-    followed_actors = models.EventActor.objects.filter(event=OuterRef("pk")).filter(
-        Exists(is_actor) | Exists(sub_of_actor) | Exists(member_is_actor) | Exists(member_sub_of_actor)
-    )
-    return Q(Exists(followed_actors))
+    return RawSQL(sql, [medium.pk, True, medium.pk, True, True])
 
 
 def _actor_followed_per_subscription(medium) -> Q:
@@ -188,8 +224,8 @@ def _actor_followed_per_subscription(medium) -> Q:
     followed = Q(pk__in=[])
     for subscription in models.Subscription.objects.filter(medium=medium, only_following=True):
         followed_entities = medium.followed_by(subscription.subscribed_entities())
-        actors = models.EventActor.objects.filter(event=OuterRef("pk"), entity__in=followed_entities)
-        followed |= Q(source_id=subscription.source_id) & Q(Exists(actors))
+        actors = models.EventActor.objects.filter(entity__in=followed_entities).values("event_id")
+        followed |= Q(source_id=subscription.source_id, id__in=actors)
     return followed
 
 
@@ -197,25 +233,23 @@ def _actor_followed_per_subscription(medium) -> Q:
 
 
 def entity_events(medium, entity: Entity, *, mark_seen: bool = False, **event_filters) -> QuerySet:
-    """The events ``entity`` receives on ``medium``, each once, newest first. One query.
+    """The events ``entity`` receives on ``medium``, each once, newest first.
 
-    The follow rules are asked once, through ``medium.followed_by(entity)``, so overridden
-    rules cost nothing more.
+    One query (plus the marking with ``mark_seen``). The follow rules are asked once, through
+    ``medium.followed_by(entity)``, so overridden rules cost nothing more; the events with a
+    followed actor are found from the actor rows of the followed entities.
     """
     reaching = subscriptions_reaching(models.Subscription.objects.filter(medium=medium), entity)
-    actor_followed = models.EventActor.objects.filter(
-        event=OuterRef("pk"), entity__in=medium.followed_by(entity)
-    )
-    unsubscribed = models.Unsubscription.objects.filter(
-        entity=entity, medium=medium, source_id=OuterRef("source_id")
-    )
-    events = models.Event.objects.filter(
+    with_followed_actor = models.EventActor.objects.filter(entity__in=medium.followed_by(entity))
+    unsubscribed = models.Unsubscription.objects.filter(entity=entity, medium=medium)
+    routed = models.Event.objects.filter(
         Q(source_id__in=reaching.filter(only_following=False).values("source_id"))
-        | Q(Exists(actor_followed), source_id__in=reaching.filter(only_following=True).values("source_id")),
-        ~Exists(unsubscribed),
-    )
-    events = filter_events(medium, events, **event_filters).order_by(*NEWEST_FIRST)
-    return mark_returned_events_seen(medium, events, mark_seen=mark_seen)
+        | Q(
+            source_id__in=reaching.filter(only_following=True).values("source_id"),
+            id__in=with_followed_actor.values("event_id"),
+        ),
+    ).exclude(source_id__in=unsubscribed.values("source_id"))
+    return hand_out(medium, routed, mark_seen=mark_seen, **event_filters)
 
 
 # Medium.events_targets and Medium.iter_events_targets
@@ -233,8 +267,9 @@ def events_targets(
 ) -> list[tuple]:
     """``[(event, [entity, ...]), ...]``, newest first: each event with the entities it reaches.
 
-    Five queries with the default follow rules; with overridden ones, one more per distinct
-    actor of the events of only-following subscriptions (``followers_of`` is asked per actor).
+    Five queries with the default follow rules (two more with ``mark_seen``); with overridden
+    ones, one more per distinct actor of the events of only-following subscriptions
+    (``followers_of`` is asked per actor).
     """
     return list(
         iter_events_targets(
@@ -259,49 +294,86 @@ def iter_events_targets(
     chunk adds at most two queries (the actors of its events, and the followers of actors not
     met in an earlier chunk). ``chunk_size=None`` reads everything in one chunk.
 
-    With ``mark_seen``, a chunk's events are marked seen once the caller has taken its last
-    pair and asks for the next one: a caller that stops in the middle of a chunk gets those
-    events again next time, none is marked seen without having been handed out.
+    With ``mark_seen``, the events passing the filters whose source reaches nobody here are
+    marked seen first (one query); then each chunk is claimed before its first pair is handed
+    out (one query per chunk): with ``seen=False`` only the events this call marked itself are
+    handed out. If the caller stops in the middle of a chunk (closing the iterator, or dropping
+    it), the marks of the pairs it did not take are removed again, so they come next time.
+    Arguments are checked at once, before the first pair is asked for.
     """
     if chunk_size is not None and chunk_size < 1:
         raise ValueError(f"chunk_size must be a positive number of events or None, not {chunk_size!r}.")
-    for chunk in _Routes(medium, entity_kind, event_filters).chunks(chunk_size):
-        yield from chunk
+    check_flag("mark_seen", mark_seen)
+    in_scope = filter_events(medium, models.Event.objects.all(), **event_filters)
+    routes = _Routes(medium, entity_kind, in_scope)
+    return _stream(routes, chunk_size, mark_seen, claim=mark_seen and event_filters.get("seen") is False)
+
+
+def _stream(routes: "_Routes", chunk_size: int | None, mark_seen: bool, claim: bool) -> Iterator[tuple]:
+    """The pairs of each chunk of ``routes``, marked (or claimed) before they are handed out."""
+    medium = routes.medium
+    routes.read_targets()
+    if mark_seen:
+        mark_events_seen(routes.events_reaching_nobody(), medium)
+    for events, pairs in routes.chunks(chunk_size):
+        marked = set()
         if mark_seen:
-            mark_events_seen([event.id for event, _targets in chunk], medium)
+            marked = set(claim_seen([event.id for event in events], medium))
+        if claim:
+            pairs = [pair for pair in pairs if pair[0].id in marked]
+        handed = 0
+        try:
+            for pair in pairs:
+                handed += 1
+                yield pair
+        except GeneratorExit:
+            left = [event.id for event, _targets in pairs[handed:] if event.id in marked]
+            seen_marks = models.EventSeen.objects.filter(medium=medium)
+            seen_marks.filter(event_id__in=ids_subquery(left, seen_marks.db)).delete()
+            raise
 
 
 class _Routes:
     """The data ``iter_events_targets`` joins in Python: targets per source, actors, followers."""
 
-    def __init__(self, medium, entity_kind: EntityKind | None, event_filters: dict):
+    def __init__(self, medium, entity_kind: EntityKind | None, in_scope: QuerySet):
         self.medium = medium
         self.entity_kind = entity_kind
-        self.event_filters = event_filters
+        self.in_scope = in_scope
         self.followers_of_actor: dict[int, set[int]] = {}
 
-    def chunks(self, chunk_size: int | None) -> Iterator[list[tuple]]:
-        """Lists of pairs, one per chunk of events (a single one without ``chunk_size``)."""
+    def read_targets(self) -> None:
+        """Read the subscriptions' targets by source (one query); the first step."""
         self.everyone, self.following = self._targets_by_source()
-        sources = set(self.everyone) | set(self.following)
-        if not sources:
+        self.sources = set(self.everyone) | set(self.following)
+
+    def events_reaching_nobody(self) -> QuerySet:
+        """The events passing the filters whose source has no target here."""
+        return self.in_scope.exclude(source_id__in=self.sources)
+
+    def chunks(self, chunk_size: int | None) -> Iterator[tuple[list, list[tuple]]]:
+        """``(events, pairs)`` per chunk of events (a single one without ``chunk_size``);
+        events without targets have no pair."""
+        if not self.sources:
             return
-        events = filter_events(
-            self.medium, models.Event.objects.filter(source_id__in=sources), **self.event_filters
-        ).order_by(*NEWEST_FIRST)
+        events = (
+            self.in_scope.filter(source_id__in=self.sources)
+            .select_related(*EVENT_RELATED)
+            .order_by(*NEWEST_FIRST)
+        )
         event_chunks = self._event_chunks(events, chunk_size)
         target_ids = set().union(*self.everyone.values(), *self.following.values())
+        # An entity deleted since its subscription was read is no longer a target.
         self.entities = Entity.all_objects.in_bulk(target_ids)
         self.everyone_entities = {
-            source_id: [self.entities[target_id] for target_id in sorted(ids)]
+            source_id: [self.entities[target_id] for target_id in sorted(ids) if target_id in self.entities]
             for source_id, ids in self.everyone.items()
         }
         for event_chunk, followers in event_chunks:
-            chunk = [
+            pairs = [
                 (event, targets) for event in event_chunk if (targets := self._targets_of(event, followers))
             ]
-            if chunk:
-                yield chunk
+            yield event_chunk, pairs
 
     def _event_chunks(self, events: QuerySet, chunk_size: int | None) -> Iterator[tuple]:
         """``(events, followers by event id)`` per chunk; the first chunk's followers are read at once."""
@@ -309,7 +381,7 @@ class _Routes:
             # One chunk: its actors are read through a subquery, so no list of ids is sent.
             followed = events.filter(source_id__in=self.following).values("id")
             followers = self._followers_by_event(followed) if self.following else {}
-            yield events, followers
+            yield list(events), followers
             return
         for chunk in _batches(events.iterator(chunk_size=chunk_size), chunk_size):
             followed = [event.id for event in chunk if event.source_id in self.following]
@@ -322,8 +394,9 @@ class _Routes:
         reached_by_following -= self.everyone.get(event.source_id, set())
         if not reached_by_following:
             return list(reached_by_all)
-        targets = [*reached_by_all, *(self.entities[target_id] for target_id in reached_by_following)]
-        return sorted(targets, key=_by_id)
+        entities = self.entities
+        reached = (entities[target_id] for target_id in reached_by_following if target_id in entities)
+        return sorted([*reached_by_all, *reached], key=_by_id)
 
     def _targets_by_source(self) -> tuple[dict[int, set[int]], dict[int, set[int]]]:
         """Entity ids per source, for subscriptions to all events and to followed ones only."""

@@ -84,13 +84,6 @@ EXCLUDED = {
 }
 
 #: Tests that another helper's change makes pass; each entry goes once that change is merged.
-AWAITING_MERGE = {
-    MODELS + "MediumEventsInterfacesTest::test_entity_events_basic_mark_seen": (
-        "3.x's scope of mark_seen, issue 9 item 2 (helper 'routing')"
-    ),
-}
-
-
 def main(pytest_args: list[str]) -> int:
     work = Path(tempfile.mkdtemp(prefix="entity-event-compat-"))
     try:
@@ -107,7 +100,7 @@ def run(work: Path, pytest_args: list[str]) -> int:
     unpack(wheels, old, apps)
 
     print("--- Tests of the old suites not run, with their reasons:")
-    for test, reason in {**EXCLUDED, **AWAITING_MERGE}.items():
+    for test, reason in EXCLUDED.items():
         print(f"    {test}: {reason}")
     (work / "pytest.ini").write_text(
         "[pytest]\npython_files = *_tests.py test_*.py\naddopts = -p no:cacheprovider -p no:warnings\n"
@@ -118,7 +111,7 @@ def run(work: Path, pytest_args: list[str]) -> int:
         "DJANGO_SETTINGS_MODULE": "compat_settings",
         "OLD_SUITE_DIR": str(old),
     }
-    deselect = [f"--deselect=old/{test}" for test in {**EXCLUDED, **AWAITING_MERGE}]
+    deselect = [f"--deselect=old/{test}" for test in EXCLUDED]
     command = [
         sys.executable,
         "-m",

@@ -1,4 +1,4 @@
-"""Small builders for test data: entities, groups, sources, mediums and events."""
+"""Small builders for test data: entities, groups, sources, mediums and events; threads at once."""
 
 import threading
 from collections.abc import Iterator
@@ -104,20 +104,26 @@ needs_postgresql = pytest.mark.skipif(
 )
 
 
-def run_at_once(count, work):
-    """Run ``work`` in ``count`` threads released together; return their results (errors propagate)."""
-    barrier = threading.Barrier(count)
+def run_together(*works) -> list:
+    """Run each of ``works`` in a thread of its own, released together; return their results
+    (errors propagate). Each thread closes its database connection when done."""
+    barrier = threading.Barrier(len(works))
 
-    def run():
+    def run(work):
         barrier.wait()
         try:
             return work()
         finally:
             connections.close_all()
 
-    with ThreadPoolExecutor(max_workers=count) as pool:
-        futures = [pool.submit(run) for _ in range(count)]
+    with ThreadPoolExecutor(max_workers=len(works)) as pool:
+        futures = [pool.submit(run, work) for work in works]
         return [future.result() for future in futures]
+
+
+def run_at_once(count: int, work) -> list:
+    """Run ``work`` in ``count`` threads released together; return their results."""
+    return run_together(*[work] * count)
 
 
 def row_counts() -> dict[str, int]:

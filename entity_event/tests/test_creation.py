@@ -1,6 +1,5 @@
 """Storing events: actors, uuids, duplicates, validation and the cost of a batch."""
 
-import sqlite3
 from datetime import UTC, date, datetime, timedelta
 from uuid import UUID
 
@@ -365,18 +364,6 @@ def test_mark_seen_is_idempotent_and_counts_new_marks(photo_source):
         first.id,
         second.id,
     }
-
-
-@pytest.fixture
-def sqlite_at_999_parameters():
-    """Hold SQLite to the 999 parameters per statement that Django plans for (stock builds take
-    32766, some 250000), so that a test sees what a very large batch meets; other databases are
-    left alone."""
-    connection.ensure_connection()
-    set_limit = getattr(connection.connection, "setlimit", lambda _category, limit: limit)
-    previous = set_limit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 999)
-    yield
-    set_limit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, previous)
 
 
 def test_a_batch_with_more_actors_than_a_statement_takes_is_stored(photo_source, sqlite_at_999_parameters):

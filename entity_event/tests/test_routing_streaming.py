@@ -21,22 +21,30 @@ from entity_event.tests.models import FollowSubEntitiesMedium
 pytestmark = pytest.mark.django_db
 
 
-def build_world(teams: int, per_team: int, events: int) -> SimpleNamespace:
+def build_world(
+    teams: int, per_team: int, events: int, sources: int = 1, prefix: str = ""
+) -> SimpleNamespace:
+    """The world above; with ``sources`` above one, as many pairs of news and mentions sources.
+    ``prefix`` names a second world's sources and medium apart from the first one's."""
     hq = helpers.entity("hq", "organization")
-    news, mentions = helpers.source("news"), helpers.source("mentions")
-    newsfeed = helpers.medium("newsfeed")
+    newsfeed = helpers.medium(f"{prefix}newsfeed")
     team_entities = [helpers.entity(f"team{t}", "team", supers=[hq]) for t in range(teams)]
     users = [
         helpers.entity(f"user{t}-{u}", supers=[team, hq])
         for t, team in enumerate(team_entities)
         for u in range(per_team)
     ]
-    helpers.subscribe(newsfeed, news, hq, sub_kind="user")
-    for team in team_entities:
-        helpers.subscribe(newsfeed, mentions, team, sub_kind="user", only_following=True)
-    helpers.subscribe(newsfeed, mentions, users[0])
-    helpers.unsubscribe(newsfeed, news, users[1])
+    suffixes = [""] + [f"-{number}" for number in range(1, sources)]
+    news_sources = [helpers.source(f"{prefix}news{suffix}") for suffix in suffixes]
+    mention_sources = [helpers.source(f"{prefix}mentions{suffix}") for suffix in suffixes]
+    for news, mentions in zip(news_sources, mention_sources, strict=True):
+        helpers.subscribe(newsfeed, news, hq, sub_kind="user")
+        for team in team_entities:
+            helpers.subscribe(newsfeed, mentions, team, sub_kind="user", only_following=True)
+        helpers.subscribe(newsfeed, mentions, users[0])
+        helpers.unsubscribe(newsfeed, news, users[1])
     for number in range(events):
+        news, mentions = news_sources[number % sources], mention_sources[number % sources]
         if number % 2 == 0:
             helpers.event(news, actors=[users[number % len(users)]])
         elif number % 3 == 0:
@@ -81,24 +89,17 @@ def count_queries(stream) -> tuple[int, int]:
     return len(helpers.statements(captured)), pairs
 
 
-@pytest.mark.parametrize(("teams", "per_team", "events"), [(2, 2, 6), (6, 5, 30)])
-def test_queries_grow_with_the_number_of_chunks_not_with_events_or_subscriptions(teams, per_team, events):
-    world = build_world(teams, per_team, events)
+def test_queries_grow_with_the_number_of_chunks_only():
+    # Up front: subscriptions, target entities and the events' cursor; then per chunk its
+    # actors and the followers of its actors (each world's actors are new in every chunk).
+    small = build_world(teams=2, per_team=6, events=6)
+    small_queries, small_pairs = count_queries(small.newsfeed.iter_events_targets(chunk_size=3))
+    large = build_world(teams=6, per_team=11, events=60, sources=4, prefix="large-")
+    large_queries, large_pairs = count_queries(large.newsfeed.iter_events_targets(chunk_size=12))
 
-    queries, pairs = count_queries(world.newsfeed.iter_events_targets(chunk_size=events // 2))
-
-    assert pairs == events
-    # Subscriptions, target entities and the events' cursor; then per chunk its actors, and the
-    # followers of the actors that no earlier chunk had.
-    assert 3 + 2 <= queries <= 3 + 2 * 2
-
-
-def test_each_further_chunk_costs_at_most_two_queries():
-    world = build_world(teams=3, per_team=3, events=20)
-    two_chunks, _pairs = count_queries(world.newsfeed.iter_events_targets(chunk_size=10))
-    five_chunks, _pairs = count_queries(world.newsfeed.iter_events_targets(chunk_size=4))
-    assert two_chunks <= 3 + 2 * 2
-    assert 0 < five_chunks - two_chunks <= 2 * 3
+    assert (small_pairs, large_pairs) == (6, 60)
+    assert small_queries == 3 + 2 * 2
+    assert large_queries == 3 + 2 * 5
 
 
 def test_mark_seen_marks_every_streamed_event_once_consumed():
@@ -111,16 +112,45 @@ def test_mark_seen_marks_every_streamed_event_once_consumed():
     assert list(world.newsfeed.iter_events_targets(seen=False)) == []
 
 
-def test_mark_seen_leaves_a_chunk_unmarked_until_the_caller_asks_past_it():
+def seen_ids(medium) -> set[int]:
+    return set(EventSeen.objects.filter(medium=medium).values_list("event_id", flat=True))
+
+
+def test_mark_seen_claims_a_chunk_before_handing_it_out():
     world = build_world(teams=2, per_team=2, events=7)
     stream = world.newsfeed.iter_events_targets(chunk_size=3, seen=False, mark_seen=True)
 
     taken = as_ids(islice(stream, 4))
 
-    seen = set(EventSeen.objects.filter(medium=world.newsfeed).values_list("event_id", flat=True))
-    assert seen == {event_id for event_id, _targets in taken[:3]}
+    assert seen_ids(world.newsfeed) >= {event_id for event_id, _targets in taken}
+    assert len(seen_ids(world.newsfeed)) == 6
+    stream.close()
+
+
+def test_a_stream_closed_in_the_middle_of_a_chunk_gives_back_what_it_did_not_hand_out():
+    world = build_world(teams=2, per_team=2, events=7)
+    stream = world.newsfeed.iter_events_targets(chunk_size=3, seen=False, mark_seen=True)
+    taken = as_ids(islice(stream, 4))
+
+    stream.close()
+
+    assert seen_ids(world.newsfeed) == {event_id for event_id, _targets in taken}
     left = as_ids(world.newsfeed.iter_events_targets(seen=False))
-    assert [event_id for event_id, _targets in left][0] == taken[3][0]
+    assert [event_id for event_id, _targets in left] == [
+        event_id for event_id, _targets in as_ids(world.newsfeed.events_targets())
+    ][4:]
+
+
+def test_closing_the_stream_keeps_marks_it_did_not_make():
+    world = build_world(teams=2, per_team=2, events=4)
+    newest, *_others = world.newsfeed.events_targets()
+    helpers.Event.objects.filter(id=newest[0].id).mark_seen(world.newsfeed)
+    stream = world.newsfeed.iter_events_targets(chunk_size=4, mark_seen=True)
+
+    assert next(stream)[0] == newest[0]
+    stream.close()
+
+    assert seen_ids(world.newsfeed) == {newest[0].id}
 
 
 @pytest.mark.django_db(transaction=True)
