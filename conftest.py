@@ -29,7 +29,11 @@ def pytest_terminal_summary(terminalreporter, config):
     terminalreporter.section("what this run measured and what it left out")
     for line in coverage_lines(config):
         terminalreporter.write_line(line)
-    for outcome, verb in (("skipped", "skipped"), ("xfailed", "expected to fail")):
+    for outcome, verb in (
+        ("skipped", "skipped"),
+        ("xfailed", "expected to fail"),
+        ("xpassed", "expected to fail but passed"),
+    ):
         for reason, node_ids in reasons(terminalreporter.stats.get(outcome, [])).items():
             terminalreporter.write_line(f"{len(node_ids)} {verb}: {reason}")
             for path, count in Counter(node_id.split("::")[0] for node_id in node_ids).items():

@@ -83,6 +83,7 @@ EXCLUDED = {
     MODELS + "EventManagerCreateEventTest::test_ignore_duplicates_wo_uuid_already_exist": _UUID,
 }
 
+
 #: Tests that another helper's change makes pass; each entry goes once that change is merged.
 def main(pytest_args: list[str]) -> int:
     work = Path(tempfile.mkdtemp(prefix="entity-event-compat-"))

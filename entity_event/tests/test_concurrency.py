@@ -52,15 +52,18 @@ def test_no_event_is_lost_and_every_write_is_kept():
     assert {kind: text for kind, text in violations.items() if kind in ACCOUNTS} == {}
 
 
+def test_no_role_fails_but_for_the_known_foreign_key_race():
+    assert run_workload().keys().isdisjoint(set(concurrency.ERROR_KINDS) - {"foreign-key race"})
+
+
 @pytest.mark.xfail(
-    strict=True,
-    reason="mark_seen races other marks (deadlocks: fixed by the routing issue) and event deletes "
-    "(foreign-key violations: still open with the routing issue's branch)",
+    reason="open: mark_seen and event deletes break each other's foreign keys (a mark inserted for an "
+    "event being deleted, or a delete meeting a mark inserted meanwhile); not strict, since a short "
+    "run does not always hit the race",
 )
-def test_no_role_fails():
-    assert run_workload().keys().isdisjoint(concurrency.ERROR_KINDS)
+def test_marks_and_deletes_never_break_foreign_keys():
+    assert "foreign-key race" not in run_workload()
 
 
-@pytest.mark.xfail(strict=True, reason="fixed by the routing issue (claim by insert)")
 def test_no_event_is_handed_to_two_consumers_of_mark_seen():
     assert "shared" not in run_workload()
