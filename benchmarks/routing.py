@@ -266,7 +266,6 @@ def server_info() -> dict:
     return {
         "url": os.environ.get("DATABASE_URL") or embedded_url(),
         "label": f"{short_version}, {where}, jit {jit}",
-        "short": f"{short_version}{'' if url.scheme else ' (embedded)'}, jit {jit.split(',')[0]}",
         "version": version,
         "where": where,
         "jit": jit,
@@ -781,6 +780,13 @@ def write_docs(run: dict) -> None:
     print(f"\nWrote {DOCS_TABLE.relative_to(ROOT)} and {DOCS_PLOT.relative_to(ROOT)}")
 
 
+def short_label(server: dict) -> str:
+    """The server in a few words: version, embedded or not, and whether it can JIT-compile."""
+    where = " (embedded)" if server["where"].startswith("the embedded") else ""
+    jit = "no JIT compiler" if "no JIT compiler" in server["jit"] else f"jit {server['jit']}"
+    return f"{server['label'].split(',')[0]}{where}, {jit}"
+
+
 def plot(run: dict, path: Path) -> None:
     """Per method, time against scale for each shape (solid) and its floor (dashed), per server."""
     import matplotlib
@@ -805,7 +811,7 @@ def plot(run: dict, path: Path) -> None:
             axis.set_yscale("log")
             axis.set_xticks(scales, [f"{s}x" for s in scales])
             axis.xaxis.set_minor_formatter(NullFormatter())
-            axis.set_title(f"{method}\n{results['server']['short']}", fontsize=8)
+            axis.set_title(f"{method}\n{short_label(results['server'])}", fontsize=8)
             axis.grid(True, which="both", alpha=0.3)
         line[0].set_ylabel("seconds (median); dashed: floor")
     axes[0][0].legend(fontsize=7)
