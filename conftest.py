@@ -3,8 +3,19 @@
 import io
 from collections import Counter, defaultdict
 
+import os
+
 import pytest
 from django.db import connection
+from django.test import override_settings
+
+#: Tasks run inline in the tests unless TASKS_BACKEND names a backend (CI's second run on RQ).
+IMMEDIATE_TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+
+
+def pytest_configure(config):
+    if "TASKS_BACKEND" not in os.environ:
+        override_settings(TASKS=IMMEDIATE_TASKS).enable()
 
 
 def pytest_collection_modifyitems(config, items):

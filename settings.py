@@ -50,6 +50,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "entity",
+    "django_tasks",
+    "django_tasks_db",
     "entity_event",
     "entity_event.tests",
     # The demo site of `make demo`.
@@ -87,7 +89,29 @@ TIME_ZONE = "UTC"
 LANGUAGE_CODE = "en-us"
 STATIC_URL = "/static/"
 LOGIN_URL = "/accounts/login/"
-EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+# Delivered emails are written to files in .outbox/, which the demo's outbox page reads.
+EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+EMAIL_FILE_PATH = os.environ.get("EMAIL_FILE_PATH", str(BASE_DIR / ".outbox"))
+DEFAULT_FROM_EMAIL = "notifications@example.com"
+
+# Background tasks: stored in the database and run by `manage.py db_worker` by default (the test
+# suite runs them inline, see conftest.py). TASKS_BACKEND=rq puts them on the Redis server at
+# REDIS_URL instead, run by `manage.py rqworker --job-class django_tasks_rq.Job`.
+TASKS_BACKEND = os.environ.get("TASKS_BACKEND", "database")
+if TASKS_BACKEND == "rq":
+    INSTALLED_APPS += ["django_rq", "django_tasks_rq"]
+    RQ_QUEUES = {
+        "default": {
+            "URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
+            "ASYNC": os.environ.get("RQ_ASYNC", "1") == "1",
+        }
+    }
+    TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
+else:
+    TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+
+# Delivery of the demo's events: the medium named "email" goes out through the email channel.
+ENTITY_EVENT_CHANNELS = {"email": "demo.emails.DemoEmailChannel"}
 
 # entity_event's pages extend the demo's layout, and email links point at `make demo`'s server.
 ENTITY_EVENT_BASE_TEMPLATE = "demo/base.html"

@@ -10,7 +10,9 @@ class DemoConfig(AppConfig):
     default_auto_field = "django.db.models.AutoField"
 
     def ready(self) -> None:
-        from demo import entities  # registers users and groups with django-entity
+        from demo import entities, signins  # entities registers users and groups with django-entity
+
+        signins.connect_sign_in_events()
 
         if connection.vendor == "postgresql":
             entities.connect_group_membership_syncing()

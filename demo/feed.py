@@ -1,8 +1,8 @@
 """What a signed-in user receives: the newsfeed and the notification bar, rendered, with seen marks.
 
-Everything a page needs goes through this module, so the views stay thin. Seen marks belong to
-an event and a medium (that is how entity_event records them), so marking the feed seen marks
-those events seen on the newsfeed for every reader.
+Everything a page needs goes through this module, so the views stay thin. Seen marks are the
+user's own: they live in the user's inbox on each medium (``Medium.inbox``), so marking the feed
+seen changes nothing for the other readers.
 """
 
 from dataclasses import dataclass
@@ -13,7 +13,8 @@ from django.db.models import QuerySet
 from entity.models import Entity
 
 from demo.rendering import render
-from entity_event.models import Event, EventSeen, Medium
+from entity_event.inbox import Inbox
+from entity_event.models import Event, Medium
 
 NEWSFEED = "newsfeed"
 NOTIFICATION_BAR = "notification-bar"
@@ -46,37 +47,46 @@ def newsfeed() -> Medium | None:
     return medium_named(NEWSFEED)
 
 
-def received(user: User, medium_name: str = NEWSFEED, **filters) -> QuerySet:
-    """The events ``user`` receives on the medium, newest first."""
+def inbox(user: User, medium_name: str = NEWSFEED) -> Inbox | None:
+    """``user``'s inbox on the medium; ``None`` without an entity or before seeding."""
     entity, medium = user_entity(user), medium_named(medium_name)
     if entity is None or medium is None:
-        return Event.objects.none()
-    return medium.entity_events(entity, **filters)
+        return None
+    return medium.inbox(entity)
 
 
 def feed_events(user: User, **filters) -> QuerySet:
-    """The events ``user`` receives on the newsfeed, newest first."""
-    return received(user, NEWSFEED, **filters)
+    """The events ``user`` receives on the newsfeed, newest first, each with ``is_seen``."""
+    user_inbox = inbox(user)
+    return Event.objects.none() if user_inbox is None else user_inbox.events(**filters)
 
 
 def unseen_count(user: User) -> int:
-    return feed_events(user, seen=False).count()
+    user_inbox = inbox(user)
+    return 0 if user_inbox is None else user_inbox.unseen_count()
 
 
-def mark_all_seen(user: User, medium_name: str = NEWSFEED) -> int:
-    """Mark every unseen event ``user`` receives on the medium seen there; returns how many."""
-    entity, medium = user_entity(user), medium_named(medium_name)
-    if entity is None or medium is None:
-        return 0
-    return medium.entity_events(entity, seen=False).mark_seen(medium)
+def mark_seen(user: User, events=None, medium_name: str = NEWSFEED) -> int:
+    """Mark ``events`` (everything by default) seen for ``user`` alone; returns how many."""
+    user_inbox = inbox(user, medium_name)
+    return 0 if user_inbox is None else user_inbox.mark_seen(events)
+
+
+def mark_own_event_seen(author: User, event: Event) -> None:
+    """An author has seen what they posted, on every medium."""
+    entity = user_entity(author)
+    if entity is not None:
+        for medium in Medium.objects.all():
+            medium.inbox(entity).mark_seen(event)
 
 
 def notification(user: User) -> FeedItem | None:
     """The newest event of the notification bar that ``user`` has not dismissed, rendered."""
-    event = received(user, NOTIFICATION_BAR, seen=False).first()
+    user_inbox = inbox(user, NOTIFICATION_BAR)
+    event = None if user_inbox is None else user_inbox.events(seen=False).first()
     if event is None:
         return None
-    text, html = render(medium_named(NOTIFICATION_BAR), [event])[event]
+    text, html = render(user_inbox.medium, [event])[event]
     return FeedItem(event, text, html, seen=False)
 
 
@@ -84,7 +94,5 @@ def feed_page(user: User, number) -> tuple[Page, list[FeedItem]]:
     """Page ``number`` of ``user``'s feed and its events rendered in the newsfeed's style."""
     page = Paginator(feed_events(user), EVENTS_PER_PAGE).get_page(number)
     events = list(page.object_list)
-    medium = newsfeed()
-    seen = set(EventSeen.objects.filter(medium=medium, event__in=events).values_list("event_id", flat=True))
-    rendered = render(medium, events) if events else {}
-    return page, [FeedItem(event, *rendered[event], seen=event.pk in seen) for event in events]
+    rendered = render(newsfeed(), events) if events else {}
+    return page, [FeedItem(event, *rendered[event], seen=event.is_seen) for event in events]

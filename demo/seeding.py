@@ -143,7 +143,7 @@ UNSUBSCRIPTIONS = [("email", "new-product", "bob")]
 
 EVENT_COUNT = 300
 EVENT_BATCH = 50
-#: Events older than this are seeded as already seen on every medium.
+#: Events older than this are seeded as already seen: mailed, and read by everyone.
 SEEN_AFTER = timedelta(days=2)
 
 PRODUCTS = ["Trail backpack", "Espresso grinder", "Standing desk", "Noise-cancelling headset", "Desk lamp"]
@@ -278,9 +278,14 @@ def _events(out, sources: dict[str, Source], mediums: dict[str, Medium], rng: ra
         created += Event.objects.create_events(wanted[start : start + EVENT_BATCH])
         bar.advance(len(wanted[start : start + EVENT_BATCH]))
     bar.finish()
-    old = [event.pk for event in created if event.time < now - SEEN_AFTER]
-    for medium in mediums.values():
-        Event.objects.filter(pk__in=old).mark_seen(medium)
+    old = Event.objects.filter(pk__in=[event.pk for event in created if event.time < now - SEEN_AFTER])
+    # Email is sent once for everyone: its seen marks belong to the medium. The feeds keep a
+    # read state per person, in each user's inbox.
+    old.mark_seen(mediums["email"])
+    readers = [entity_for(user) for user in User.objects.order_by("pk")]
+    for medium in (mediums["newsfeed"], mediums["notification-bar"]):
+        for reader in readers:
+            medium.inbox(reader).mark_seen(old)
     return len(created)
 
 

@@ -1,13 +1,29 @@
 """Pages of the demo site: the feed, marking it seen, and posting an event."""
 
+from functools import wraps
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST
+from django.urls import reverse
 
 from demo import feed
 from demo.forms import PostEventForm
+
+
+def post_only(view):
+    """Let only POST through; a GET (a bookmarked or typed address) gets a readable 405 page."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if request.method != "POST":
+            response = render(request, "demo/post_only.html", status=405)
+            response["Allow"] = "POST"
+            return response
+        return view(request, *args, **kwargs)
+
+    return wrapped
 
 
 @login_required
@@ -22,12 +38,22 @@ def newsfeed(request: HttpRequest) -> HttpResponse:
     return render(request, "demo/feed.html", context)
 
 
-@require_POST
+@post_only
 @login_required
 def mark_all_seen(request: HttpRequest) -> HttpResponse:
-    marked = feed.mark_all_seen(request.user)
+    """Mark everything in the signed-in user's newsfeed seen, for that user only."""
+    marked = feed.mark_seen(request.user)
     messages.success(request, f"Marked {marked} event{'' if marked == 1 else 's'} seen.")
     return redirect("demo:feed")
+
+
+@post_only
+@login_required
+def mark_one_seen(request: HttpRequest, event_id: int) -> HttpResponse:
+    """Mark one event of the signed-in user's newsfeed seen, then go back to the same page."""
+    feed.mark_seen(request.user, event_id)
+    page = request.POST.get("page", "")
+    return redirect(f"{reverse('demo:feed')}?page={page}" if page.isdigit() else "demo:feed")
 
 
 @login_required
@@ -40,9 +66,9 @@ def post_event(request: HttpRequest) -> HttpResponse:
     return render(request, "demo/post.html", {"form": form})
 
 
-@require_POST
+@post_only
 @login_required
 def dismiss_notifications(request: HttpRequest) -> HttpResponse:
-    """Mark everything the user has on the notification bar seen there."""
-    feed.mark_all_seen(request.user, feed.NOTIFICATION_BAR)
+    """Mark everything on the signed-in user's notification bar seen, for that user only."""
+    feed.mark_seen(request.user, medium_name=feed.NOTIFICATION_BAR)
     return redirect("demo:feed")

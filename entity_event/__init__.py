@@ -10,9 +10,12 @@ from entity_event.version import __version__
 _MODELS = (
     "AdminEvent",
     "ContextRenderer",
+    "Delivery",
     "Event",
     "EventActor",
     "EventSeen",
+    "InboxMark",
+    "InboxWatermark",
     "Medium",
     "RenderingStyle",
     "Source",

@@ -7,6 +7,7 @@ admins for ``Entity`` and ``EntityKind`` unless the project registered its own f
 """
 
 import json
+import uuid
 
 from django import forms
 from django.contrib import admin
@@ -16,11 +17,14 @@ from django.db.models import Count
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.text import Truncator
 from entity.models import Entity, EntityKind
 
 from entity_event.models import (
+    NEVER_EXPIRES,
     AdminEvent,
     ContextRenderer,
+    Delivery,
     Event,
     EventActor,
     EventSeen,
@@ -31,6 +35,27 @@ from entity_event.models import (
     Subscription,
     Unsubscription,
 )
+
+#: Characters of an event's context shown in the event list.
+SUMMARY_LENGTH = 80
+#: The uuids of announcements made in the admin start with this.
+ANNOUNCEMENT_UUID_PREFIX = "announcement-"
+
+
+def summary(context) -> str:
+    """A short line of ``context``: its ``text`` if it has one, else its compact JSON, cut short."""
+    text = context.get("text") if isinstance(context, dict) else None
+    if not isinstance(text, str):
+        text = json.dumps(context, cls=DjangoJSONEncoder, ensure_ascii=False, sort_keys=True)
+    return Truncator(text).chars(SUMMARY_LENGTH)
+
+
+class ExpiryColumn:
+    """An "expires" column for event lists: "never" rather than the far-away default date."""
+
+    @admin.display(description="expires", ordering="time_expires")
+    def expires(self, event: Event):
+        return "never" if event.time_expires.year >= NEVER_EXPIRES.year else event.time_expires
 
 
 def pretty_json(value) -> str:
@@ -167,15 +192,15 @@ class EventSeenInline(admin.TabularInline):
 
 
 @admin.register(Event)
-class EventAdmin(admin.ModelAdmin):
+class EventAdmin(ExpiryColumn, admin.ModelAdmin):
     """Stored events. New ones come from code, or from the announcement form."""
 
-    list_display = ("time", "source", "actor_count", "time_expires", "uuid")
+    list_display = ("time", "source", "summary", "actor_count", "expires", "uuid")
     list_filter = ("source__group", "source", "time")
     list_select_related = ("source",)
     date_hierarchy = "time"
     ordering = ("-time", "-id")
-    search_fields = ("uuid", "source__name", "source__display_name")
+    search_fields = ("uuid", "source__name", "source__display_name", "context")
     fields = ("source", "formatted_context", "time", "time_expires", "uuid")
     readonly_fields = ("formatted_context", "time", "uuid")
     inlines = (EventActorInline, EventSeenInline)
@@ -193,6 +218,21 @@ class EventAdmin(admin.ModelAdmin):
     @admin.display(description="context")
     def formatted_context(self, event: Event) -> str:
         return pretty_json(event.context)
+
+    @admin.display(description="summary")
+    def summary(self, event: Event) -> str:
+        return summary(event.context)
+
+
+@admin.register(EventActor)
+class EventActorAdmin(admin.ModelAdmin):
+    """Who took part in which event; the event list counts them."""
+
+    list_display = ("event", "entity")
+    list_select_related = ("event__source", "entity")
+    search_fields = ("entity__display_name", "event__uuid", "event__source__name")
+    autocomplete_fields = ("entity",)
+    raw_id_fields = ("event",)
 
 
 @admin.register(EventSeen)
@@ -232,7 +272,11 @@ class AdminEventForm(forms.ModelForm):
     def save(self, commit: bool = True) -> AdminEvent:
         if not commit:
             return super().save(commit=False)
-        fields = {"source": self.cleaned_data["source"], "context": {"text": self.cleaned_data["text"]}}
+        fields = {
+            "source": self.cleaned_data["source"],
+            "context": {"text": self.cleaned_data["text"]},
+            "uuid": f"{ANNOUNCEMENT_UUID_PREFIX}{uuid.uuid4()}",
+        }
         if self.cleaned_data["expires"] is not None:
             fields["time_expires"] = self.cleaned_data["expires"]
         event = Event.objects.create_event(**fields)
@@ -247,15 +291,19 @@ class AdminEventForm(forms.ModelForm):
 
 
 @admin.register(AdminEvent)
-class AdminEventAdmin(admin.ModelAdmin):
+class AdminEventAdmin(ExpiryColumn, admin.ModelAdmin):
     """ "Create announcement": a short text sent out through a source; shown read-only afterwards."""
 
     form = AdminEventForm
-    list_display = ("time", "source", "text", "time_expires")
+    list_display = ("time", "source", "text", "expires")
     list_filter = ("source",)
     list_select_related = ("source",)
     ordering = ("-time", "-id")
     search_fields = ("source__name", "source__display_name")
+
+    def get_queryset(self, request: HttpRequest):
+        """The announcements made here, not every event."""
+        return super().get_queryset(request).filter(uuid__startswith=ANNOUNCEMENT_UUID_PREFIX)
 
     def get_fields(self, request: HttpRequest, obj=None):
         if obj is None:
@@ -287,3 +335,51 @@ class AdminEventAdmin(admin.ModelAdmin):
     @admin.display(description="context")
     def formatted_context(self, event: AdminEvent) -> str:
         return pretty_json(event.context)
+
+
+# Delivery.
+
+
+@admin.register(Delivery)
+class DeliveryAdmin(admin.ModelAdmin):
+    """What was sent to whom, what failed and why; failed deliveries can be retried."""
+
+    list_display = (
+        "event",
+        "medium",
+        "entity",
+        "status",
+        "attempts",
+        "time_next_attempt",
+        "time_sent",
+        "error",
+    )
+    list_filter = ("status", "medium")
+    list_select_related = ("event__source", "medium", "entity")
+    ordering = ("-id",)
+    search_fields = ("entity__display_name", "last_error")
+    readonly_fields = [field.name for field in Delivery._meta.fields]
+    actions = ("retry",)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    @admin.display(description="error")
+    def error(self, delivery: Delivery) -> str:
+        return delivery.last_error.splitlines()[0] if delivery.last_error else ""
+
+    @admin.action(description="Retry the selected deliveries now")
+    def retry(self, request: HttpRequest, queryset) -> None:
+        """Make the selected deliveries that were not sent pending and due, with fresh attempts."""
+        from entity_event.delivery import tasks
+
+        ids = list(queryset.exclude(status=Delivery.Status.SENT).values_list("id", flat=True))
+        Delivery.objects.filter(id__in=ids).update(
+            status=Delivery.Status.PENDING, attempts=0, time_next_attempt=timezone.now()
+        )
+        tasks.enqueue_pending(Delivery.objects.filter(id__in=ids))
+        count = len(ids)
+        self.message_user(request, f"{count} deliver{'y' if count == 1 else 'ies'} will be tried again.")

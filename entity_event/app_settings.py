@@ -34,3 +34,36 @@ def serializer_exclude() -> list[str]:
     """``ENTITY_EVENT_SERIALIZER_EXCLUDE``: field names (``"token"``) or ``"app_label.model.field"``
     left out of serialized contexts, on top of password fields."""
     return list(getattr(settings, "ENTITY_EVENT_SERIALIZER_EXCLUDE", None) or [])
+
+
+def channels() -> dict[str, str]:
+    """``ENTITY_EVENT_CHANNELS``: medium name -> dotted path of the channel class delivering it."""
+    return dict(getattr(settings, "ENTITY_EVENT_CHANNELS", None) or {})
+
+
+def delivery_max_attempts() -> int:
+    """``ENTITY_EVENT_DELIVERY_MAX_ATTEMPTS``: attempts at a delivery before it is failed for good."""
+    return getattr(settings, "ENTITY_EVENT_DELIVERY_MAX_ATTEMPTS", None) or 5
+
+
+def delivery_lease_seconds() -> float:
+    """``ENTITY_EVENT_DELIVERY_LEASE``: seconds a worker holds the deliveries it took before
+    ``deliver_events`` may hand them to another (the worker may have died)."""
+    return getattr(settings, "ENTITY_EVENT_DELIVERY_LEASE", None) or 300
+
+
+def digest_periods() -> dict[str, str]:
+    """``ENTITY_EVENT_DIGESTS``: medium name -> ``"hourly"`` or ``"daily"`` for mediums sending digests."""
+    return dict(getattr(settings, "ENTITY_EVENT_DIGESTS", None) or {})
+
+
+def email_recipient() -> Callable:
+    """``ENTITY_EVENT_EMAIL_RECIPIENT``: the callable ``entity -> address or None`` of the email channel."""
+    default = "entity_event.channels.entity_meta_email"
+    path = getattr(settings, "ENTITY_EVENT_EMAIL_RECIPIENT", None) or default
+    return import_string(path)
+
+
+def webhooks() -> dict[str, dict]:
+    """``ENTITY_EVENT_WEBHOOKS``: medium name -> ``{"url": ..., "secret": ...}`` of the webhook channel."""
+    return dict(getattr(settings, "ENTITY_EVENT_WEBHOOKS", None) or {})

@@ -27,8 +27,9 @@ from django.apps import apps
 from django.core.exceptions import FieldError, ValidationError
 from django.db.models import Model, Q, prefetch_related_objects
 
-from entity_event import app_settings, models
+from entity_event import app_settings
 from entity_event.exceptions import ContextHintError, ContextNotLoadedError, EventSourceDeletedError
+from entity_event.registry import models
 
 #: Name of the attribute that holds, on each loaded event, a ``{medium id: LoadedRendering}`` dict.
 LOADED_ATTRIBUTE = "loaded_renderings"

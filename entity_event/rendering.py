@@ -9,9 +9,10 @@ from typing import Any
 
 from django.template import Context, Engine, TemplateDoesNotExist
 
-from entity_event import context_loader, models
+from entity_event import context_loader
 from entity_event.context_serializer import DefaultContextSerializer
 from entity_event.exceptions import InvalidContextError, NoRendererError, RendererTemplateNotFound
+from entity_event.registry import models
 
 
 def render_template(renderer: "models.ContextRenderer", context: dict, is_text: bool = True) -> str:

@@ -3,15 +3,16 @@
 path("notifications/", include("entity_event.urls")),
 """
 
-from django.urls import path  # noqa: F401  (the capabilities add their patterns here)
+from django.urls import path
 
-from entity_event.web import preference_views
+from entity_event.web import inbox_views, preference_views
 
 app_name = "entity_event"
 
-urlpatterns = []
-
-urlpatterns += [
+urlpatterns = [
     path("preferences/", preference_views.preferences_page, name="preferences"),
     path("unsubscribe/<str:token>/", preference_views.unsubscribe_page, name="unsubscribe"),
+    path("<str:medium_name>/events/", inbox_views.events, name="inbox_events"),
+    path("<str:medium_name>/unseen-count/", inbox_views.unseen_count, name="inbox_unseen_count"),
+    path("<str:medium_name>/seen/", inbox_views.mark_seen, name="inbox_mark_seen"),
 ]

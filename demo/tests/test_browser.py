@@ -73,3 +73,28 @@ def test_an_employee_signs_in_and_sees_the_newsfeed(live_server, company, browse
     ]
     assert "Sales kick-off" not in feed.text
     assert browser.find_element(By.ID, "unseen-count").text == "2"
+
+
+def sign_in(browser, live_server, username: str) -> None:
+    browser.get(f"{live_server.url}/accounts/login/")
+    browser.find_element(By.NAME, "username").send_keys(username)
+    browser.find_element(By.NAME, "password").send_keys("demo")
+    browser.find_element(By.ID, "sign-in").click()
+    WebDriverWait(browser, 20).until(expected_conditions.presence_of_element_located((By.ID, "feed")))
+
+
+def test_bobs_badge_rises_without_a_reload_when_alice_posts(live_server, company, browser):
+    alice, bob = company["users"]["alice"], company["users"]["bob"]
+    events.photo(company, carol := company["users"]["carol"], [bob], "Sales kick-off")
+    sign_in(browser, live_server, "bob")
+    badge = browser.find_element(By.ID, "unseen-count")
+    assert badge.text == "1"
+    browser.execute_script("window.sameDocument = true;")  # gone if the page reloads
+
+    events.photo(company, alice, [bob, carol], "Team lunch")
+
+    WebDriverWait(browser, 20).until(
+        expected_conditions.text_to_be_present_in_element((By.ID, "unseen-count"), "2")
+    )
+    assert browser.execute_script("return window.sameDocument === true;")
+    assert browser.find_element(By.ID, "unseen-count").text == "2"

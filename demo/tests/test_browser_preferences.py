@@ -4,7 +4,6 @@ It reuses the browser of :mod:`demo.tests.test_browser` and its skip when Chromi
 """
 
 from django.core import mail
-from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.wait import WebDriverWait
@@ -45,11 +44,10 @@ def test_switching_a_source_off_in_the_settings_takes_it_out_of_the_feed(live_se
     pair = pair_on_page(browser, "newsfeed", "announcement")
     assert pair.find_element(By.CLASS_NAME, "state").text == "on"
     pair.find_element(By.TAG_NAME, "button").click()
-    WebDriverWait(browser, 20, ignored_exceptions=[StaleElementReferenceException]).until(
-        lambda browser: (
-            pair_on_page(browser, "newsfeed", "announcement").find_element(By.CLASS_NAME, "state").text
-            == "off"
-        )
+    WebDriverWait(browser, 20).until(expected_conditions.staleness_of(pair))  # the page reloaded
+    wait_for(browser, By.ID, "entity-event-preferences")
+    assert (
+        pair_on_page(browser, "newsfeed", "announcement").find_element(By.CLASS_NAME, "state").text == "off"
     )
 
     browser.get(f"{live_server.url}/")

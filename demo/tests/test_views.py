@@ -2,10 +2,11 @@
 
 import pytest
 from django.contrib.auth.models import User
+from django.test import Client
 from django.urls import reverse
 from entity.models import Entity
 
-from demo import feed
+from demo import feed, signins
 from demo.seeding import entity_for
 from demo.tests import events
 from entity_event.models import ContextRenderer, Event, EventSeen
@@ -63,7 +64,7 @@ def test_signing_out(client):
 def test_the_feed_shows_the_users_events_newest_first_with_unseen_ones_highlighted(client, company):
     old = events.announcement(company, "Old news", minutes_ago=60)
     events.announcement(company, "Fresh news", minutes_ago=1)
-    Event.objects.filter(pk=old.pk).mark_seen(company["mediums"]["newsfeed"])
+    company["mediums"]["newsfeed"].inbox(entity_for(company["users"]["alice"])).mark_seen(old)
     response = signed_in(client, company["users"]["alice"]).get(reverse("demo:feed"))
     assert [(item.text, item.seen) for item in response.context["items"]] == [
         ("Announcement: Fresh news", False),
@@ -72,7 +73,10 @@ def test_the_feed_shows_the_users_events_newest_first_with_unseen_ones_highlight
     page = response.content.decode()
     assert "<strong>Announcement:</strong> Fresh news" in page
     assert page.count('class="card unseen"') == 1
-    assert '<span class="badge" id="unseen-count" title="unseen events">1</span>' in page
+    assert (
+        'id="unseen-count" title="unseen events" data-url="/notifications/newsfeed/unseen-count/">1</span>'
+        in page
+    )
     assert 'href="/admin/"' in page
 
 
@@ -102,18 +106,47 @@ def test_the_feed_is_paginated(client, company):
 
 
 @pytest.mark.entity_sync
-def test_mark_all_seen_marks_the_users_unseen_events_on_the_newsfeed(client, company):
-    alice = company["users"]["alice"]
+def test_mark_all_seen_marks_the_newsfeed_seen_for_the_signed_in_user_only(client, company):
+    alice, bob = company["users"]["alice"], company["users"]["bob"]
     events.announcement(company, "One")
     events.announcement(company, "Two")
     client = signed_in(client, alice)
-    assert client.get(reverse("demo:mark_all_seen")).status_code == 405
     response = client.post(reverse("demo:mark_all_seen"), follow=True)
     assert b"Marked 2 events seen." in response.content
     assert [item.seen for item in response.context["items"]] == [True, True]
     assert feed.unseen_count(alice) == 0
-    assert EventSeen.objects.filter(medium=company["mediums"]["newsfeed"]).count() == 2
-    assert EventSeen.objects.exclude(medium=company["mediums"]["newsfeed"]).count() == 0
+    assert feed.unseen_count(bob) == 2
+    assert feed.inbox(alice, feed.NOTIFICATION_BAR).unseen_count() == 2
+    assert not EventSeen.objects.exists()
+
+
+@pytest.mark.entity_sync
+def test_each_item_can_be_marked_seen_on_its_own(client, company):
+    alice = company["users"]["alice"]
+    for number in range(feed.EVENTS_PER_PAGE + 2):
+        events.announcement(company, f"News {number}", minutes_ago=number)
+    oldest = Event.objects.order_by("time").first()
+    client = signed_in(client, alice)
+    page = client.get(reverse("demo:feed"), {"page": 2}).content.decode()
+    assert f'action="{reverse("demo:mark_one_seen", args=[oldest.pk])}"' in page
+
+    response = client.post(reverse("demo:mark_one_seen", args=[oldest.pk]), {"page": "2"})
+
+    assert response["Location"] == f"{reverse('demo:feed')}?page=2"
+    assert [item.seen for item in client.get(response["Location"]).context["items"]] == [False, True]
+    assert feed.unseen_count(alice) == feed.EVENTS_PER_PAGE + 1
+    assert feed.unseen_count(company["users"]["bob"]) == feed.EVENTS_PER_PAGE + 2
+    response = client.post(reverse("demo:mark_one_seen", args=[oldest.pk]), {"page": "x"})
+    assert response["Location"] == reverse("demo:feed")
+
+
+@pytest.mark.parametrize("name", ["demo:mark_all_seen", "demo:dismiss_notifications"])
+def test_a_get_on_a_button_address_is_a_readable_page(client, name):
+    signed_in(client, User.objects.create_user("alice"))
+    response = client.get(reverse(name))
+    assert response.status_code == 405 and response["Allow"] == "POST"
+    assert b"This address is the target of a button" in response.content
+    assert b'href="/"' in response.content
 
 
 def test_a_user_without_an_entity_gets_an_empty_feed_that_says_why(client, company_without_routing):
@@ -151,7 +184,7 @@ def test_posting_an_event_reaches_the_tagged_colleague(client, company):
 
 def test_posting_without_text_is_a_form_error_and_stores_nothing(client, company_without_routing):
     client = signed_in(client, User.objects.create_user("alice"))
-    source = company_without_routing["sources"]["announcement"]
+    source = company_without_routing["sources"]["photo-tag"]
     response = client.post(reverse("demo:post_event"), {"source": source.pk, "text": ""})
     assert response.status_code == 200
     assert response.context["form"].errors == {"text": ["This field is required."]}
@@ -184,7 +217,65 @@ def test_the_notification_bar_shows_the_newest_announcement_until_dismissed(clie
     page = client.get(reverse("demo:post_event")).content.decode()
     assert "<span><strong>Announcement:</strong> Pizza at noon</span>" in page
     assert "Fire drill" not in page
-    assert client.get(reverse("demo:dismiss_notifications")).status_code == 405
     response = client.post(reverse("demo:dismiss_notifications"), follow=True)
     assert b'id="notification-bar"' not in response.content
     assert feed.unseen_count(company["users"]["alice"]) == 2  # the newsfeed keeps its own seen marks
+    carol_page = signed_in(Client(), company["users"]["carol"]).get(reverse("demo:feed")).content.decode()
+    assert "<span><strong>Announcement:</strong> Pizza at noon</span>" in carol_page  # still there for Carol
+
+
+@pytest.mark.entity_sync
+def test_an_authors_own_post_is_seen_by_the_author_and_unseen_by_the_others(client, company):
+    alice, bob = company["users"]["alice"], company["users"]["bob"]
+    data = {"source": company["sources"]["photo-tag"].pk, "text": "Hackathon", "tagged": [bob.pk]}
+    signed_in(client, alice).post(reverse("demo:post_event"), data)
+
+    assert [item.seen for item in client.get(reverse("demo:feed")).context["items"]] == [True]
+    assert feed.unseen_count(alice) == 0
+    assert feed.unseen_count(bob) == 1
+
+
+@pytest.mark.entity_sync
+def test_only_staff_may_post_announcements(client, company):
+    announcement = company["sources"]["announcement"]
+    data = {"source": announcement.pk, "text": "Free cake"}
+    client = signed_in(client, company["users"]["alice"])
+    assert (
+        announcement not in client.get(reverse("demo:post_event")).context["form"].fields["source"].queryset
+    )
+
+    response = client.post(reverse("demo:post_event"), data)
+
+    assert response.status_code == 200 and "source" in response.context["form"].errors
+    assert not Event.objects.exists()
+    signed_in(client, company["users"]["admin"]).post(reverse("demo:post_event"), data)
+    assert Event.objects.get().context["text"] == "Free cake"
+
+
+@pytest.mark.entity_sync
+def test_sign_ins_come_from_real_sign_ins_not_from_the_post_form(client, company, sign_in_events):
+    sign_ins = company["sources"]["login"]
+    client.post(reverse("demo:login"), {"username": "alice", "password": "demo"}, HTTP_USER_AGENT="Mobile")
+
+    event = Event.objects.get(source=sign_ins)
+    assert event.context == {"user": company["users"]["alice"].pk, "device": "a phone"}
+    alice_feed = client.get(reverse("demo:feed")).context["items"]
+    assert [(item.text, item.seen) for item in alice_feed] == [("Alice Martin signed in from a phone.", True)]
+    admin_feed = feed_texts(signed_in(Client(), company["users"]["admin"]).get(reverse("demo:feed")))
+    assert "Alice Martin signed in from a phone." in admin_feed
+    assert sign_ins not in client.get(reverse("demo:post_event")).context["form"].fields["source"].queryset
+
+
+@pytest.mark.parametrize(
+    ("agent", "device"),
+    [("", ""), ("Mozilla/5.0 (iPad)", "a tablet"), ("Mozilla/5.0 (X11; Linux)", "a computer")],
+)
+def test_the_device_of_a_sign_in_comes_from_the_user_agent(rf, agent, device):
+    assert signins.device_of(rf.get("/", HTTP_USER_AGENT=agent)) == device
+    assert signins.device_of(None) == ""
+
+
+def test_signing_in_before_seeding_stores_no_event(client, sign_in_events):
+    User.objects.create_user("alice", password="demo")
+    client.post(reverse("demo:login"), {"username": "alice", "password": "demo"})
+    assert "_auth_user_id" in client.session and not Event.objects.exists()

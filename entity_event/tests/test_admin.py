@@ -6,16 +6,25 @@ from datetime import timedelta
 
 import pytest
 from django.contrib import admin
+from django.test import RequestFactory
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
 from entity.models import Entity, EntityKind
 
-from entity_event.admin import AdminEventForm, EntityAdmin, register_entity_admins
+from entity_event.admin import (
+    ANNOUNCEMENT_UUID_PREFIX,
+    AdminEventForm,
+    EntityAdmin,
+    EventAdmin,
+    register_entity_admins,
+)
 from entity_event.models import (
     AdminEvent,
     ContextRenderer,
+    Delivery,
     Event,
+    EventActor,
     EventSeen,
     Medium,
     RenderingStyle,
@@ -45,6 +54,7 @@ def company():
     helpers.unsubscribe(medium, source, alice)
     event = helpers.event(source, actors=[alice], context={"photo": {"caption": "Lake"}, "tags": ["x"]})
     EventSeen.objects.create(event=event, medium=medium)
+    Delivery.objects.create(event=event, medium=medium, entity=alice)
     return {"alice": alice, "source": source, "medium": medium, "event": event}
 
 
@@ -57,7 +67,9 @@ def test_every_entity_event_model_is_registered():
     assert names == {
         "AdminEvent",
         "ContextRenderer",
+        "Delivery",
         "Event",
+        "EventActor",
         "EventSeen",
         "Medium",
         "RenderingStyle",
@@ -82,11 +94,12 @@ def test_a_project_can_keep_its_own_entity_admin():
 
 @pytest.mark.parametrize("model", ENTITY_EVENT_MODELS + READ_ONLY_MODELS, ids=lambda model: model.__name__)
 def test_staff_finds_every_row_listed_and_opens_it(admin_client, company, model):
-    manager = Entity.all_objects if model is Entity else model._default_manager
-    row = manager.first()
+    helpers.event(company["source"], context={"text": "Office closed"}, uuid=f"{ANNOUNCEMENT_UUID_PREFIX}1")
+    rows = admin.site.get_model_admin(model).get_queryset(RequestFactory().get("/"))
+    row = rows.first()
 
     listed = admin_client.get(admin_url(model, "changelist"))
-    assert listed.context["cl"].result_count == manager.count()
+    assert listed.context["cl"].result_count == rows.count()
     assert f'href="{admin_url(model, "change", row.pk)}"' in listed.content.decode()
 
     opened = admin_client.get(admin_url(model, "change", row.pk))
@@ -108,6 +121,7 @@ ADD_FORM_FIELDS = {
         "html_template",
         "context_hints",
     ],
+    "EventActor": ["event", "entity"],
     "EventSeen": ["event", "medium", "time_seen"],
     "Medium": ["name", "display_name", "description", "rendering_style", "additional_context"],
     "RenderingStyle": ["name", "display_name"],
@@ -119,7 +133,7 @@ ADD_FORM_FIELDS = {
 
 
 @pytest.mark.parametrize(
-    "model", [m for m in ENTITY_EVENT_MODELS if m is not Event], ids=lambda model: model.__name__
+    "model", [m for m in ENTITY_EVENT_MODELS if m not in (Event, Delivery)], ids=lambda model: model.__name__
 )
 def test_staff_gets_a_form_to_add_a_row(admin_client, model):
     response = admin_client.get(admin_url(model, "add"))
@@ -132,7 +146,7 @@ def test_staff_gets_a_form_to_add_a_row(admin_client, model):
     assert '<input type="submit" value="Save"' in page
 
 
-@pytest.mark.parametrize("model", [Event, *READ_ONLY_MODELS], ids=lambda model: model.__name__)
+@pytest.mark.parametrize("model", [Event, Delivery, *READ_ONLY_MODELS], ids=lambda model: model.__name__)
 def test_events_and_entities_cannot_be_added_by_hand(admin_client, model):
     assert admin_client.get(admin_url(model, "add")).status_code == 403
 
@@ -169,6 +183,31 @@ def test_event_list_counts_actors_and_filters_by_source(admin_client, company):
     response = admin_client.get(admin_url(Event, "changelist"), {"source__id__exact": company["source"].pk})
     rows = list(response.context["cl"].result_list)
     assert [(row.source, row.actor_count) for row in rows] == [(company["source"], 1)]
+
+
+def test_event_list_shows_a_short_text_never_for_no_expiry_and_searches_the_context(admin_client, company):
+    expiring = helpers.event(
+        company["source"], context={"text": "Lunch " * 30}, time_expires=timezone.now() + timedelta(days=1)
+    )
+
+    response = admin_client.get(admin_url(Event, "changelist"))
+    page = response.content.decode()
+    rows = {row.pk: row for row in response.context["cl"].result_list}
+    assert EventAdmin.summary(None, rows[expiring.pk]) == ("Lunch " * 14)[:79] + "…"
+    assert (
+        EventAdmin.summary(None, rows[company["event"].pk]) == '{"photo": {"caption": "Lake"}, "tags": ["x"]}'
+    )
+    assert '<td class="field-expires">never</td>' in page and "9999" not in page
+    assert EventAdmin.expires(None, rows[expiring.pk]) == rows[expiring.pk].time_expires
+    found = admin_client.get(admin_url(Event, "changelist"), {"q": "lake"}).context["cl"].result_list
+    assert list(found) == [company["event"]]
+
+
+def test_event_actors_have_their_own_list_searching_entities(admin_client, company):
+    response = admin_client.get(admin_url(EventActor, "changelist"), {"q": "alice"})
+    assert [(actor.event, actor.entity) for actor in response.context["cl"].result_list] == [
+        (company["event"], company["alice"])
+    ]
 
 
 def test_subscription_list_shows_who_gets_what_and_searches_entities(admin_client, company):
@@ -269,6 +308,14 @@ def test_announcements_are_listed_with_their_text_and_shown_read_only(admin_clie
     assert admin_client.post(admin_url(AdminEvent, "change", created.pk), {"text": "x"}).status_code == 403
 
 
+def test_the_announcement_list_shows_announcements_only(admin_client, company):
+    admin_client.post(admin_url(AdminEvent, "add"), announcement(company["source"], text="Pizza at noon"))
+    response = admin_client.get(admin_url(AdminEvent, "changelist"))
+    listed = [event.context for event in response.context["cl"].result_list]
+    assert listed == [{"text": "Pizza at noon"}]
+    assert '<td class="field-expires">never</td>' in response.content.decode()
+
+
 def test_the_announcement_form_saves_only_when_committing(company):
     form = AdminEventForm(announcement(company["source"], text="Hello"))
     assert form.is_valid()
@@ -347,7 +394,9 @@ def test_events_whose_context_is_not_an_announcement_are_listed_and_shown(
     admin_client, company, context, shown
 ):
     """Contexts that are no object (``Event.objects.create``, 3.x) are listed and shown, not a 500 page."""
-    stored = Event.objects.create(source=company["source"], context=context, uuid="from-3.x")
+    stored = Event.objects.create(
+        source=company["source"], context=context, uuid=f"{ANNOUNCEMENT_UUID_PREFIX}from-3.x"
+    )
 
     listed = admin_client.get(admin_url(AdminEvent, "changelist"))
     [row] = [row for row in listed.context["cl"].result_list if row.pk == stored.pk]

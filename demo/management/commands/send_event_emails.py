@@ -1,4 +1,4 @@
-"""``manage.py send_event_emails``: mail the unseen events of the email medium."""
+"""``manage.py send_event_emails``: deliver the new events of the email medium."""
 
 from django.core.management.base import BaseCommand
 
@@ -6,8 +6,8 @@ from demo.emails import send_event_emails
 
 
 class Command(BaseCommand):
-    help = "Send every unseen event of the email medium to its targets, then mark it seen there."
+    help = "Plan a delivery per target of every new event of the email medium; the task workers send them."
 
     def handle(self, *args, **options) -> None:
-        events, messages = send_event_emails()
-        self.stdout.write(f"Sent {messages} message(s) for {events} event(s).")
+        planned = send_event_emails()
+        self.stdout.write(f"Planned {planned} email(s); the task workers send them.")

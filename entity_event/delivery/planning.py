@@ -1,0 +1,92 @@
+"""Planning: turning a medium's unseen events into pending deliveries, chunk by chunk.
+
+The events and their targets are streamed with ``Medium.iter_events_targets(seen=False)``, so
+memory stays bounded by one chunk. Each chunk costs a constant number of queries in one
+transaction: the claim of its events (their seen marks, inserted first so that an overlapping
+run skips them), for a digest medium the look-up of the entities whose digest task is enqueued
+already, and the insert of its deliveries. Its send tasks are enqueued afterwards, one
+per batch of deliveries; should that fail, the deliveries stay pending and ``deliver_events``
+enqueues them later.
+"""
+
+from django.db import connections, router, transaction
+from django.utils import timezone
+
+from entity_event.channels import channel_for
+from entity_event.creation import claim_seen
+from entity_event.delivery import digests, tasks
+from entity_event.models import Delivery, Medium
+
+#: Events per chunk.
+CHUNK_SIZE = 500
+
+#: Arguments of ``iter_events_targets`` that planning sets itself.
+RESERVED_FILTERS = ("seen", "mark_seen")
+
+
+def deliver(medium: Medium, *, chunk_size: int = CHUNK_SIZE, **event_filters) -> int:
+    """Claim ``medium``'s unseen events, write a delivery per target and enqueue their sending.
+
+    Returns how many deliveries were planned. Raises ``ImproperlyConfigured`` before claiming
+    anything when no channel delivers the medium.
+    """
+    reserved = sorted(set(event_filters) & set(RESERVED_FILTERS))
+    if reserved:
+        raise TypeError(f"Medium.deliver() sets {', '.join(reserved)} itself; it cannot be passed.")
+    channel_for(medium)
+    period = digests.digest_period(medium)
+    planned = 0
+    pairs = medium.iter_events_targets(seen=False, chunk_size=chunk_size, **event_filters)
+    for chunk in tasks.batches(pairs, chunk_size):
+        now = timezone.now()
+        due = now if period is None else digests.period_end(period, now)
+        with transaction.atomic(using=router.db_for_write(Delivery)):
+            claimed = set(claim_seen([event.pk for event, _targets in chunk], medium))
+            rows = [
+                (event.pk, target.pk) for event, targets in chunk if event.pk in claimed for target in targets
+            ]
+            entity_ids = {entity_id for _event_id, entity_id in rows}
+            if period is not None:  # a digest task is enqueued once per entity and period
+                entity_ids -= digests.entities_waiting(medium, due, entity_ids)
+            delivery_ids = insert_deliveries(medium, rows, now, due)
+        tasks.enqueue_planned(medium, delivery_ids, entity_ids, due)
+        planned += len(delivery_ids)
+    return planned
+
+
+def insert_deliveries(medium: Medium, rows: list[tuple[int, int]], now, due) -> list[int]:
+    """Insert a pending delivery per ``(event id, entity id)``; returns the new ids, ascending.
+
+    Existing deliveries are skipped. One statement on PostgreSQL; on SQLite, as many as its
+    limit of parameters needs.
+    """
+    database = router.db_for_write(Delivery)
+    connection = connections[database]
+    quote = connection.ops.quote_name
+    field = Delivery._meta.get_field
+    columns = ["event_id", "medium_id", "entity_id", "status", "attempts", "last_error"]
+    columns += ["time_created", "time_next_attempt"]
+    constants = [
+        medium.pk,
+        Delivery.Status.PENDING.value,
+        0,
+        "",
+        field("time_created").get_db_prep_save(now, connection),
+        field("time_next_attempt").get_db_prep_save(due, connection),
+    ]
+    limit = connection.features.max_query_params
+    rows_per_statement = (limit - len(constants)) // 2 if limit else max(len(rows), 1)
+    ids = []
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), rows_per_statement):
+            batch = rows[start : start + rows_per_statement]
+            cursor.execute(
+                f"INSERT INTO {quote(Delivery._meta.db_table)} ({', '.join(map(quote, columns))}) "
+                f"SELECT v.column1, %s, v.column2, %s, %s, %s, %s, %s "
+                f"FROM (VALUES {', '.join(['(%s, %s)'] * len(batch))}) v WHERE 1 = 1 "
+                f"ON CONFLICT ({quote('event_id')}, {quote('medium_id')}, {quote('entity_id')}) DO NOTHING "
+                f"RETURNING {quote('id')}",
+                (*constants, *(value for row in batch for value in row)),
+            )
+            ids.extend(delivery_id for (delivery_id,) in cursor.fetchall())
+    return sorted(ids)

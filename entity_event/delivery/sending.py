@@ -1,0 +1,84 @@
+"""Sending claimed deliveries through their medium's channel and recording the outcomes.
+
+Each call runs a constant number of queries whatever the number of deliveries: the claim, the
+channel's loading and rendering, and the recording. One delivery's exception fails that delivery
+only; the others of the batch are sent.
+"""
+
+from collections.abc import Callable
+from itertools import groupby
+
+from entity_event.channels import channel_for
+from entity_event.delivery.claiming import claim_due
+from entity_event.delivery.retry import Outcomes
+from entity_event.models import Delivery, Medium
+
+
+def send_deliveries(delivery_ids: list[int]) -> tuple[int, list[Delivery]]:
+    """Send those of ``delivery_ids`` that are pending and due, one message each.
+
+    Returns how many were sent and the deliveries to retry.
+    """
+    deliveries = claim_due(Delivery.objects.filter(id__in=delivery_ids))
+    outcomes = Outcomes()
+    mediums = Medium.objects.in_bulk({delivery.medium_id for delivery in deliveries})
+    for medium_id, group in groupby(sorted(deliveries, key=_medium_id), key=_medium_id):
+        _run(mediums[medium_id], list(group), outcomes, _send_each)
+    return len(outcomes.sent), outcomes.record()
+
+
+def send_digests(medium_id: int, entity_ids: list[int]) -> tuple[int, list[Delivery]]:
+    """Send each of ``entity_ids`` one message with all its pending, due deliveries on the medium.
+
+    Returns how many deliveries were sent and the deliveries to retry.
+    """
+    medium = Medium.objects.get(pk=medium_id)
+    deliveries = claim_due(Delivery.objects.filter(medium_id=medium_id, entity_id__in=entity_ids))
+    deliveries.sort(key=_entity_id)  # stable: each entity's deliveries stay in order of id
+    outcomes = Outcomes()
+    if deliveries:
+        _run(medium, deliveries, outcomes, _send_digests)
+    return len(outcomes.sent), outcomes.record()
+
+
+def _run(medium: Medium, deliveries: list[Delivery], outcomes: Outcomes, send: Callable) -> None:
+    """Prepare the channel and send; if the channel cannot even be prepared, all fail (and retry)."""
+    try:
+        channel = channel_for(medium)
+        channel.prepare(deliveries)
+    except Exception as error:
+        outcomes.failed.extend((delivery, error) for delivery in deliveries)
+        return
+    try:
+        send(channel, deliveries, outcomes)
+    finally:
+        channel.close()
+
+
+def _send_each(channel, deliveries: list[Delivery], outcomes: Outcomes) -> None:
+    for delivery in deliveries:
+        try:
+            channel.send(delivery)
+        except Exception as error:
+            outcomes.failed.append((delivery, error))
+        else:
+            outcomes.sent.append(delivery)
+
+
+def _send_digests(channel, deliveries: list[Delivery], outcomes: Outcomes) -> None:
+    for _entity, group in groupby(deliveries, key=_entity_id):
+        group = list(group)
+        try:
+            channel.send_digest(group[0].entity, group)
+        except Exception as error:
+            outcomes.failed.extend((delivery, error) for delivery in group)
+        else:
+            outcomes.sent.extend(group)
+
+
+def _medium_id(delivery: Delivery) -> int:
+    return delivery.medium_id
+
+
+def _entity_id(delivery: Delivery) -> int:
+    return delivery.entity_id

@@ -1,0 +1,112 @@
+"""The background tasks of delivery, and how they are enqueued: in batches, retries deferred.
+
+Only the public Tasks API is used (``@task``, ``enqueue``, ``using(run_after=...)``), so any
+backend configured in ``TASKS`` runs them: django-tasks-db's ``db_worker``, RQ, or the immediate
+backend of the tests. Where the backend cannot defer a task (the immediate backend), retries and
+digests wait for the next ``deliver_events`` run, which enqueues whatever is due.
+"""
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from datetime import datetime, timedelta
+from itertools import islice
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from entity_event import app_settings
+from entity_event.delivery import digests, sending
+from entity_event.models import Delivery, Medium
+
+try:
+    from django.tasks import task
+except ImportError:  # Django 5.2: the django-tasks backport
+    from django_tasks import task
+
+#: Deliveries per send task (entities per digest task).
+BATCH_SIZE = 100
+
+
+@task()
+def send_deliveries(delivery_ids: list[int]) -> int:
+    """Send the deliveries that are still pending and due; returns how many were sent."""
+    sent, retried = sending.send_deliveries(delivery_ids)
+    enqueue_retries(retried)
+    return sent
+
+
+@task()
+def send_digests(medium_id: int, entity_ids: list[int]) -> int:
+    """Send each entity its digest of the medium's due deliveries; returns how many were sent."""
+    sent, retried = sending.send_digests(medium_id, entity_ids)
+    enqueue_retries(retried)
+    return sent
+
+
+def enqueue_planned(
+    medium: Medium, delivery_ids: list[int], entity_ids: Iterable[int], due: datetime
+) -> None:
+    """Enqueue the sending of new deliveries: now, or when they are ``due`` for a digest medium
+    (the digests of ``entity_ids``)."""
+    if digests.digest_period(medium) is None:
+        for batch in batches(delivery_ids):
+            send_deliveries.enqueue(batch)
+    elif send_digests.get_backend().supports_defer:
+        deferred = send_digests.using(run_after=due)
+        for batch in batches(sorted(entity_ids)):
+            deferred.enqueue(medium.pk, batch)
+
+
+def enqueue_retries(deliveries: list[Delivery]) -> None:
+    """Enqueue failed deliveries again at their next attempt, where the backend can defer tasks."""
+    if not deliveries or not send_deliveries.get_backend().supports_defer:
+        return
+    by_time: dict[datetime, list[Delivery]] = defaultdict(list)
+    for delivery in deliveries:
+        by_time[delivery.time_next_attempt].append(delivery)
+    for run_after, group in by_time.items():
+        enqueue_pending(Delivery.objects.filter(id__in=[delivery.pk for delivery in group]), run_after)
+
+
+def enqueue_pending(deliveries: QuerySet, run_after: datetime | None = None) -> int:
+    """Enqueue the sending of the pending ones of ``deliveries``, by digest for digest mediums.
+
+    Returns how many deliveries the enqueued tasks cover. The ids are streamed, so memory stays
+    bounded by a batch whatever the number of deliveries.
+    """
+    covered = 0
+    mediums = Medium.objects.filter(id__in=deliveries.values("medium_id"))
+    for medium in mediums:
+        pending = deliveries.filter(medium=medium, status=Delivery.Status.PENDING)
+        if digests.digest_period(medium) is None:
+            send = send_deliveries.using(run_after=run_after) if run_after else send_deliveries
+            for batch in batches(pending.order_by("id").values_list("id", flat=True).iterator()):
+                send.enqueue(batch)
+                covered += len(batch)
+        else:
+            send = send_digests.using(run_after=run_after) if run_after else send_digests
+            covered += pending.count()  # before the tasks run: the immediate backend runs them here
+            entity_ids = pending.order_by("entity_id").values_list("entity_id", flat=True).distinct()
+            for batch in batches(entity_ids.iterator()):
+                send.enqueue(medium.pk, batch)
+    return covered
+
+
+def enqueue_due(mediums: Iterable[Medium]) -> int:
+    """Enqueue the pending deliveries of ``mediums`` whose next attempt is due; returns how many.
+
+    A backend that defers tasks got each retry and digest enqueued for its time already: then
+    only deliveries overdue by more than a lease are taken, those whose task was lost (a worker
+    killed, an enqueue that failed), so that a queue with a backlog is not filled twice.
+    """
+    due = timezone.now()
+    if send_deliveries.get_backend().supports_defer:
+        due -= timedelta(seconds=app_settings.delivery_lease_seconds())
+    return enqueue_pending(Delivery.objects.filter(medium__in=list(mediums), time_next_attempt__lte=due))
+
+
+def batches(items: Iterable, size: int = BATCH_SIZE) -> Iterator[list]:
+    """Lists of ``size`` consecutive items (the last one shorter)."""
+    items = iter(items)
+    while batch := list(islice(items, size)):
+        yield batch

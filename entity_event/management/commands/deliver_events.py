@@ -1,0 +1,31 @@
+"""``manage.py deliver_events [--medium NAME ...]``: the delivery run to call from cron."""
+
+from django.core.management.base import BaseCommand, CommandError
+
+from entity_event import app_settings
+from entity_event.delivery import tasks
+from entity_event.models import Medium
+
+
+class Command(BaseCommand):
+    help = (
+        "Plan the deliveries of the mediums' new events, and enqueue again the pending deliveries "
+        "whose next attempt is due (retries, digests, work of a worker that died). Without --medium, "
+        "every medium named in ENTITY_EVENT_CHANNELS."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--medium", action="append", dest="mediums", metavar="NAME", default=[])
+
+    def handle(self, *args, mediums: list[str], **options):
+        names = mediums or sorted(app_settings.channels())
+        found = {medium.name: medium for medium in Medium.objects.filter(name__in=names)}
+        missing = [name for name in names if name not in found]
+        if missing:
+            raise CommandError(f"No medium is named {', '.join(map(repr, missing))}.")
+        # Due ones first: the deliveries planned below are enqueued as they are planned.
+        due = tasks.enqueue_due(found.values())
+        self.stdout.write(f"{due} due deliveries enqueued")
+        for name in names:
+            planned = found[name].deliver()
+            self.stdout.write(f"{name}: {planned} deliveries planned")

@@ -1,0 +1,86 @@
+"""The world of the delivery tests: a club whose members receive its news by email."""
+
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import SimpleNamespace
+
+import pytest
+from django.core import mail
+from django.test import override_settings
+
+from entity_event.tests import helpers
+
+EMAIL_CHANNEL = {"email": "entity_event.channels.EmailChannel"}
+DUMMY_TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+
+
+def build_club(members: int = 3, medium_name: str = "email") -> SimpleNamespace:
+    """``members`` users of a club subscribed to its news on a medium rendered in the email style."""
+    club = helpers.entity("club", "club")
+    users = [helpers.entity(f"member{number}", supers=[club]) for number in range(members)]
+    news = helpers.source(f"news-{medium_name}")
+    email_style = helpers.style("email")
+    helpers.renderer(
+        f"news-{medium_name}",
+        email_style,
+        source=news,
+        text_template="News: {{ title }}\nRead on, {{ title }} & more.",
+        html_template="<p>News: <b>{{ title }}</b></p>",
+    )
+    medium = helpers.medium(medium_name, rendering_style=email_style)
+    helpers.subscribe(medium, news, club, sub_kind="user")
+    return SimpleNamespace(club=club, users=users, news=news, medium=medium)
+
+
+def post(world: SimpleNamespace, title: str = "Picnic", **fields):
+    return helpers.event(world.news, context={"title": title}, **fields)
+
+
+@pytest.fixture
+def club(db):
+    with override_settings(ENTITY_EVENT_CHANNELS=EMAIL_CHANNEL):
+        mail.outbox = []
+        yield build_club()
+
+
+@pytest.fixture
+def dummy_tasks():
+    """Tasks are only recorded (the dummy backend, which can defer); returns the backend."""
+    from entity_event.delivery.tasks import send_deliveries
+
+    with override_settings(TASKS=DUMMY_TASKS):
+        yield send_deliveries.get_backend()
+
+
+class Receiver(BaseHTTPRequestHandler):
+    """Records each POST; answers 500 while the body mentions a name in ``failing``."""
+
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        self.server.received.append((dict(self.headers), body))
+        failing = any(name.encode() in body for name in self.server.failing)
+        self.send_response(500 if failing else 204)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def receiver():
+    """An HTTP server on 127.0.0.1 receiving the webhook of a medium named "hooks"."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+    server.received, server.failing = [], set()
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    webhooks = {"hooks": {"url": f"http://127.0.0.1:{server.server_port}/events", "secret": "s3cret"}}
+    channels = {"hooks": "entity_event.channels.WebhookChannel"}
+    with override_settings(ENTITY_EVENT_WEBHOOKS=webhooks, ENTITY_EVENT_CHANNELS=channels):
+        yield server
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def hooked(db, receiver):
+    return build_club(medium_name="hooks")

@@ -1,0 +1,169 @@
+"""Real workers: four ``db_worker`` processes send 5,000 deliveries; one is killed mid-batch.
+
+The workers run the project's settings against the test database, and write their mail with
+Django's file-based backend into a directory of the test (the in-memory backend does not cross
+processes). Afterwards every delivery was sent at least once, and only the deliveries the killed
+worker held may have been sent twice, with the same Message-ID.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from contextlib import ExitStack
+from datetime import timedelta
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.core.management import call_command
+from django.db import connection
+from django.test import override_settings
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
+from entity.models import Entity, EntityKind, EntityRelationship
+
+from demo.outbox import read_messages
+from entity_event.models import Delivery
+from entity_event.tests import helpers
+from entity_event.tests.delivery.conftest import EMAIL_CHANNEL, build_club, post
+
+pytestmark = [
+    pytest.mark.workers,
+    pytest.mark.skipif(connection.vendor != "postgresql", reason="concurrent workers need PostgreSQL"),
+]
+
+DATABASE_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+MEMBERS, EVENTS = 1000, 5
+
+
+def database_url() -> str:
+    """The test database as a DATABASE_URL for the worker processes."""
+    db = connection.settings_dict
+    credentials = quote(db["USER"] or "") + (f":{quote(db['PASSWORD'])}" if db["PASSWORD"] else "")
+    port = f":{db['PORT']}" if db["PORT"] else ""
+    return f"postgres://{credentials}@{quote(db['HOST'] or '', safe='')}{port}/{db['NAME']}"
+
+
+def start_worker(name: str, outbox: Path, logs: Path) -> subprocess.Popen:
+    environment = {
+        **os.environ,
+        "DATABASE_URL": database_url(),
+        "TASKS_BACKEND": "database",
+        "EMAIL_FILE_PATH": str(outbox),
+        "DJANGO_DEBUG": "0",
+    }
+    command = ["manage.py", "db_worker", "--worker-id", name, "--interval", "0.05", "--no-startup-delay"]
+    return subprocess.Popen(
+        [sys.executable, *command, "--no-reload"],
+        cwd=settings.BASE_DIR,
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=(logs / f"{name}.log").open("w"),
+    )
+
+
+def wait_for(condition, timeout: float = 90):
+    """Poll ``condition`` until it returns something true; returns that."""
+    deadline = time.monotonic() + timeout
+    while not (result := condition()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert result, f"timed out waiting for {condition.__doc__}"
+    return result
+
+
+def add_members(club: Entity, count: int) -> None:
+    """``count`` users of ``club``, written in bulk."""
+    user = helpers.kind("user")
+    kind_type = ContentType.objects.get_for_model(EntityKind)
+    members = Entity.all_objects.bulk_create(
+        Entity(
+            display_name=f"crowd{number}",
+            entity_id=1_000_000 + number,
+            entity_type=kind_type,
+            entity_kind=user,
+            entity_meta={"email": f"crowd{number}@example.com"},
+        )
+        for number in range(count)
+    )
+    EntityRelationship.objects.bulk_create(
+        EntityRelationship(sub_entity=m, super_entity=club) for m in members
+    )
+
+
+def message_id(delivery_id: int) -> str:
+    return f"<entity-event.delivery-{delivery_id}@example.com>"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_killed_mid_batch_loses_no_delivery(tmp_path):
+    outbox, logs = tmp_path / "outbox", tmp_path
+    with ExitStack() as stack:
+        stack.enter_context(override_settings(TASKS=DATABASE_TASKS, ENTITY_EVENT_CHANNELS=EMAIL_CHANNEL))
+        world = build_club(members=0)
+        add_members(world.club, MEMBERS)
+        for number in range(EVENTS):
+            post(world, f"News {number}")
+        workers = {f"worker-{n}": start_worker(f"worker-{n}", outbox, logs) for n in range(4)}
+        stack.callback(stop, workers)
+
+        assert world.medium.deliver() == MEMBERS * EVENTS
+
+        def held_batches() -> list[tuple[str, list[int]]]:
+            """(worker, delivery ids) of the batches being sent, once a fifth of the deliveries are"""
+            enough = Delivery.objects.filter(status="sent").count() >= MEMBERS * EVENTS // 5
+            running = DBTaskResult.objects.filter(status="RUNNING") if enough else DBTaskResult.objects.none()
+            batches = [(task.worker_ids[-1], task.args_kwargs["args"][0]) for task in running]
+            return [(worker, ids) for worker, ids in batches if taken(ids).count() == len(ids)]
+
+        def taken(delivery_ids: list[int]):
+            return Delivery.objects.filter(id__in=delivery_ids, status="pending", attempts=1)
+
+        dead = []
+
+        def kill_mid_batch() -> bool:
+            """a SIGKILL to land in the middle of a batch (a worker done with its batch dies in vain)"""
+            assert len(dead) < 3, "three kills missed their batch"
+            worker, delivery_ids = wait_for(held_batches)[0]
+            workers[worker].send_signal(signal.SIGKILL)
+            workers[worker].wait()
+            dead.append(worker)
+            return taken(delivery_ids).exists()
+
+        wait_for(kill_mid_batch)
+        in_flight = set(
+            Delivery.objects.filter(status="pending", attempts__gte=1).values_list("id", flat=True)
+        )
+
+        def settled():
+            """the live workers to finish every task"""
+            running = DBTaskResult.objects.filter(status__in=["READY", "RUNNING"]).values_list(
+                "worker_ids", flat=True
+            )
+            return all(worker_ids and worker_ids[-1] in dead for worker_ids in running)
+
+        wait_for(settled)
+        stuck = Delivery.objects.filter(status="pending")
+        assert stuck.exists() and set(stuck.values_list("id", flat=True)) <= in_flight
+
+        # The lease of the dead worker runs out; the cron run hands its deliveries to the others.
+        stuck.update(time_next_attempt=timezone.now() - timedelta(days=1))
+        call_command("deliver_events", stdout=open(os.devnull, "w"))
+        wait_for(lambda: not Delivery.objects.exclude(status="sent").exists())
+
+    sent = Counter(message["Message-ID"] for message in read_messages(outbox))
+    assert set(sent) == {message_id(pk) for pk in Delivery.objects.values_list("id", flat=True)}
+    twice = {mid for mid, count in sent.items() if count > 1}
+    assert twice <= {message_id(pk) for pk in in_flight} and max(sent.values()) <= 2
+
+
+def stop(workers: dict[str, subprocess.Popen]) -> None:
+    for worker in workers.values():
+        if worker.poll() is None:
+            worker.terminate()
+    for worker in workers.values():
+        worker.wait(timeout=30)

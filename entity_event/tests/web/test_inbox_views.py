@@ -1,0 +1,280 @@
+"""The inbox's JSON endpoints, driven through the test client."""
+
+import base64
+import json
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth.models import User
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from entity_event.models import Event, InboxMark, InboxWatermark
+from entity_event.tests import helpers
+from entity_event.tests.web.test_entity import mirror
+from entity_event.web.inbox_views import encode_cursor
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def world():
+    """Alice and Bob, who receive photo tags and products on the newsfeed."""
+    users = {name: User.objects.create_user(name) for name in ("alice", "bob")}
+    entities = {name: mirror(user) for name, user in users.items()}
+    short = helpers.style("short")
+    newsfeed = helpers.medium("newsfeed", rendering_style=short)
+    sources = [helpers.source("photo-tag"), helpers.source("product")]
+    for source in sources:
+        for user_entity in entities.values():
+            helpers.subscribe(newsfeed, source, user_entity)
+        helpers.renderer(
+            f"{source.name}, short",
+            short,
+            source=source,
+            text_template=f"{source.name} {{{{ n }}}}",
+            html_template=f"<b>{source.name}</b> {{{{ n }}}}",
+        )
+    return {"users": users, "entities": entities, "newsfeed": newsfeed, "sources": sources}
+
+
+def add_events(world, count: int) -> list[Event]:
+    """``count`` events, one a minute, oldest first, alternating sources, each with actors."""
+    now = timezone.now()
+    actors = list(world["entities"].values())
+    return [
+        helpers.event(
+            world["sources"][n % 2], actors=actors, time=now - timedelta(minutes=count - n), context={"n": n}
+        )
+        for n in range(count)
+    ]
+
+
+def url(name: str, medium: str = "newsfeed") -> str:
+    return reverse(f"entity_event:inbox_{name}", kwargs={"medium_name": medium})
+
+
+def signed_in(client, world, name: str = "alice"):
+    client.force_login(world["users"][name])
+    return client
+
+
+def post_json(client, data, medium: str = "newsfeed"):
+    return client.post(url("mark_seen", medium), json.dumps(data), content_type="application/json")
+
+
+def test_a_page_of_events_rendered_newest_first_with_read_state(client, world):
+    events = add_events(world, 3)
+    world["newsfeed"].inbox(world["entities"]["alice"]).mark_seen(events[1])
+
+    response = signed_in(client, world).get(url("events"))
+
+    assert response.status_code == 200
+    assert response.json() == {
+        "events": [
+            {
+                "id": event.pk,
+                "time": event.time.isoformat(),
+                "source": {"name": event.source.name, "display_name": event.source.display_name},
+                "text": f"{event.source.name} {n}",
+                "html": f"<b>{event.source.name}</b> {n}",
+                "seen": n == 1,
+            }
+            for n, event in reversed(list(enumerate(events)))
+        ],
+        "next": None,
+    }
+
+
+def test_pages_follow_the_cursor_to_the_end(client, world):
+    events = add_events(world, 5)
+    client = signed_in(client, world)
+
+    ids, cursor = [], None
+    while True:
+        params = {"limit": 2} if cursor is None else {"limit": 2, "before": cursor}
+        body = client.get(url("events"), params).json()
+        ids.append([event["id"] for event in body["events"]])
+        cursor = body["next"]
+        if cursor is None:
+            break
+
+    assert ids == [[events[4].pk, events[3].pk], [events[2].pk, events[1].pk], [events[0].pk]]
+
+
+def test_events_of_the_same_instant_are_paged_by_id(client, world):
+    now = timezone.now()
+    same = [helpers.event(world["sources"][0], time=now, context={"n": n}) for n in range(3)]
+    client = signed_in(client, world)
+
+    first = client.get(url("events"), {"limit": 2}).json()
+    second = client.get(url("events"), {"limit": 2, "before": first["next"]}).json()
+
+    assert [event["id"] for event in first["events"] + second["events"]] == [e.pk for e in reversed(same)]
+
+
+def test_the_seen_parameter_keeps_seen_or_unseen_events(client, world):
+    events = add_events(world, 3)
+    world["newsfeed"].inbox(world["entities"]["alice"]).mark_seen(events[0])
+    client = signed_in(client, world)
+
+    unseen = client.get(url("events"), {"seen": "false"}).json()["events"]
+    seen = client.get(url("events"), {"seen": "true"}).json()["events"]
+
+    assert [event["id"] for event in unseen] == [events[2].pk, events[1].pk]
+    assert [event["id"] for event in seen] == [events[0].pk]
+
+
+def test_the_unseen_count(client, world):
+    add_events(world, 4)
+    client = signed_in(client, world)
+
+    assert client.get(url("unseen_count")).json() == {"unseen": 4}
+    assert post_json(client, {"all": True}).json() == {"marked": 4}
+    assert client.get(url("unseen_count")).json() == {"unseen": 0}
+
+
+def test_marking_ids_seen_touches_only_the_requests_own_inbox(client, world):
+    events = add_events(world, 3)
+    hidden = helpers.event(helpers.source("private"))
+    client = signed_in(client, world)
+
+    response = post_json(client, {"ids": [events[0].pk, events[1].pk, hidden.pk, 10**9]})
+
+    assert response.status_code == 200 and response.json() == {"marked": 2}
+    assert post_json(client, {"ids": [events[0].pk]}).json() == {"marked": 0}
+    assert world["newsfeed"].inbox(world["entities"]["alice"]).unseen_count() == 1
+    assert world["newsfeed"].inbox(world["entities"]["bob"]).unseen_count() == 3
+    bob = signed_in(Client(), world, "bob")
+    assert bob.get(url("unseen_count")).json() == {"unseen": 3}
+
+
+def test_marking_seen_needs_the_csrf_token_like_any_django_form(world):
+    add_events(world, 2)
+    client = signed_in(Client(enforce_csrf_checks=True), world)
+
+    refused = post_json(client, {"all": True})
+    assert refused.status_code == 403
+    assert InboxWatermark.objects.count() == 0
+
+    client.get(url("unseen_count"))  # any page; the token comes with the session
+    token = "x" * 32
+    client.cookies["csrftoken"] = token
+    accepted = client.post(
+        url("mark_seen"), json.dumps({"all": True}), content_type="application/json", HTTP_X_CSRFTOKEN=token
+    )
+    assert accepted.json() == {"marked": 2}
+
+
+@pytest.mark.parametrize("name", ["events", "unseen_count", "mark_seen"])
+def test_without_an_entity_the_endpoints_refuse_with_a_json_error(client, world, name):
+    response = client.post(url(name)) if name == "mark_seen" else client.get(url(name))
+
+    assert response.status_code == 403
+    assert response.json() == {"error": "Sign in to read your notifications."}
+
+
+@pytest.mark.parametrize("name", ["events", "unseen_count"])
+def test_an_unknown_medium_is_a_404(client, world, name):
+    response = signed_in(client, world).get(url(name, medium="pigeon"))
+
+    assert response.status_code == 404
+    assert response.json() == {"error": "There is no medium named 'pigeon'."}
+
+
+def test_the_http_methods_are_checked(client, world):
+    client = signed_in(client, world)
+
+    assert client.get(url("mark_seen")).status_code == 405
+    assert client.post(url("unseen_count")).status_code == 405
+
+
+def cursor_of(text: str) -> str:
+    return base64.urlsafe_b64encode(text.encode()).decode()
+
+
+@pytest.mark.parametrize(
+    ("params", "parameter"),
+    [
+        ({"limit": "0"}, "limit"),
+        ({"limit": "101"}, "limit"),
+        ({"limit": "ten"}, "limit"),
+        ({"limit": "-3"}, "limit"),
+        ({"seen": "yes"}, "seen"),
+        ({"seen": "False"}, "seen"),
+        ({"before": "%%%"}, "before"),
+        ({"before": cursor_of("yesterday|3")}, "before"),
+        ({"before": cursor_of("2026-01-01T00:00:00+00:00|x")}, "before"),
+        ({"before": cursor_of("2026-01-01T00:00:00+00:00")}, "before"),
+        ({"before": base64.urlsafe_b64encode(b"\xff\xfe").decode()}, "before"),
+    ],
+)
+def test_bad_query_parameters_are_a_400_naming_them(client, world, params, parameter):
+    response = signed_in(client, world).get(url("events"), params)
+
+    assert response.status_code == 400
+    assert response.json()["parameter"] == parameter
+    assert response.json()["error"].startswith(parameter)
+
+
+def test_a_cursor_with_the_wrong_kind_of_time_is_a_400(client, world, settings):
+    naive_or_aware = "2026-01-01T00:00:00|3" if settings.USE_TZ else "2026-01-01T00:00:00+00:00|3"
+
+    response = signed_in(client, world).get(url("events"), {"before": cursor_of(naive_or_aware)})
+
+    assert response.status_code == 400 and response.json()["parameter"] == "before"
+
+
+@pytest.mark.parametrize(
+    ("body", "parameter", "message"),
+    [
+        ("not json", "body", "The body must be a JSON object"),
+        ("[1, 2]", "body", "The body must be a JSON object"),
+        ("{}", "ids", 'Send either "ids"'),
+        ('{"ids": [1], "all": true}', "ids", 'Send either "ids"'),
+        ('{"ids": ["1"]}', "ids", '"ids" must be a list of integer event ids, not ["1"].'),
+        ('{"ids": [true]}', "ids", '"ids" must be a list of integer event ids, not [true].'),
+        ('{"ids": 3}', "ids", '"ids" must be a list of integer event ids, not 3.'),
+        ('{"all": false}', "all", '"all" must be true, not false.'),
+        ('{"all": "yes"}', "all", '"all" must be true, not "yes".'),
+    ],
+)
+def test_bad_bodies_are_a_400_naming_the_parameter_with_nothing_written(
+    client, world, body, parameter, message
+):
+    add_events(world, 2)
+
+    response = signed_in(client, world).post(url("mark_seen"), body, content_type="application/json")
+
+    assert response.status_code == 400
+    assert response.json()["parameter"] == parameter
+    assert response.json()["error"].startswith(message)
+    assert InboxWatermark.objects.count() == InboxMark.objects.count() == 0
+
+
+@pytest.mark.parametrize("size", [4, 40])
+def test_a_page_costs_the_same_queries_whatever_the_size_and_depth_of_the_feed(client, world, size):
+    events = add_events(world, size)
+    inbox = world["newsfeed"].inbox(world["entities"]["alice"])
+    inbox.mark_seen()
+    inbox.mark_unseen(events[::3])
+    client = signed_in(client, world)
+    client.get(url("unseen_count"))  # the session and content types are read once before counting
+
+    deep = {"limit": 2, "before": encode_cursor(events[size // 2])}
+    with CaptureQueriesContext(connection) as first:
+        assert len(client.get(url("events"), {"limit": 2}).json()["events"]) == 2
+    with CaptureQueriesContext(connection) as later:
+        assert len(client.get(url("events"), deep).json()["events"]) == 2
+    with CaptureQueriesContext(connection) as counted:
+        client.get(url("unseen_count"))
+    with CaptureQueriesContext(connection) as marked:
+        post_json(client, {"all": True})
+
+    # Session, user, entity, medium; then the page (with its sources) and its renderers; or the count.
+    assert len(first) == len(later) == 6
+    assert len(counted) == 5
+    assert len(helpers.statements(marked)) == 10
