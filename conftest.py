@@ -1,9 +1,8 @@
 """Test configuration shared by the whole suite, and the end of its report."""
 
 import io
-from collections import Counter, defaultdict
-
 import os
+from collections import Counter, defaultdict
 
 import pytest
 from django.db import connection
