@@ -18,8 +18,13 @@ lint: $(INSTALLED)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# The coverage gate of pyproject.toml (100%, branches, tests and migrations not counted) applies to
+# the package and the demo on PostgreSQL; on SQLite, where the demo's tests are skipped (its users
+# and groups need django-entity's syncing), to the package only. The run ends by saying which.
+COVERAGE := $(if $(filter sqlite%,$(DATABASE_URL)),--cov=entity_event,--cov)
+
 test: lint
-	$(BIN)/python -m pytest --cov --cov-report=term-missing $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(COVERAGE) --cov-report=term-missing $(PYTEST_ARGS)
 
 demo: $(INSTALLED)
 	$(BIN)/python manage.py migrate --verbosity 0
@@ -47,8 +52,10 @@ $(BENCH_INSTALLED): $(INSTALLED) requirements/benchmarks.txt
 	$(BIN)/python -m pip install --quiet -r requirements/benchmarks.txt
 	touch $(BENCH_INSTALLED)
 
-# Routing benchmark in a throwaway database; writes docs/performance-figures.inc and the plot.
-# BENCH_ARGS=--quick runs small sizes and writes nothing.
+# Routing benchmark in throwaway databases, on the server of DATABASE_URL (else the embedded one);
+# writes docs/performance-figures.inc and the plot. BENCH_ARGS=--quick runs small sizes and writes
+# nothing; BENCH_ARGS="--server embedded --server postgres:///bench?host=/var/run/postgresql"
+# measures both servers in one run; --explain prints each method's plans.
 bench: $(BENCH_INSTALLED)
 	$(BIN)/python benchmarks/routing.py $(BENCH_ARGS)
 	$(MAKE) bench-delivery
@@ -58,7 +65,8 @@ bench: $(BENCH_INSTALLED)
 bench-delivery: $(INSTALLED)
 	$(BIN)/python benchmarks/delivery.py $(BENCH_ARGS)
 
-# Concurrent writers and readers against PostgreSQL in a throwaway database; LOAD_ARGS=--seconds 60
+# Writers, consumers, markers and deleters at once against PostgreSQL, in a throwaway database;
+# LOAD_ARGS="--seconds 60"
 load: $(INSTALLED)
 	$(BIN)/python benchmarks/load.py $(LOAD_ARGS)
 

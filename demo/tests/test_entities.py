@@ -57,3 +57,11 @@ def test_clearing_a_team_from_the_group_side_is_synced():
     team.user_set.add(*users)
     team.user_set.clear()
     assert [super_names(user) for user in users] == [[], []]
+
+
+def test_clearing_a_team_without_members_changes_no_entity():
+    user = User.objects.create(username="heidi")
+    team = Group.objects.create(name="Empty")
+    team.user_set.clear()
+    assert super_names(user) == []
+    assert entity_for(team).get_sub_entities() == []

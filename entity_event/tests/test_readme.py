@@ -1,6 +1,7 @@
 """The quickstarts of README.rst and docs/quickstart.rst, run as a user would paste them."""
 
 import re
+import tomllib
 
 import pytest
 from docutils.core import publish_doctree, publish_string
@@ -60,3 +61,12 @@ def test_a_block_that_fails_in_the_shell_fails_the_paste():
         paste(["for letter in 'ab':\n    pass\nafter = 1"])
     with pytest.raises(NameError):
         paste(["undefined_name"])
+
+
+def test_the_readme_states_the_coverage_gate_of_pyproject():
+    coverage = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["coverage"]
+    readme = (ROOT / "README.rst").read_text()
+    gate = f"{coverage['report']['fail_under']}%"
+    assert coverage["run"]["source"] == ["entity_event", "demo"]
+    assert f"**{gate} of the package** (``entity_event/``)" in readme
+    assert f"**and {gate} of the demo** (``demo/``)" in readme
