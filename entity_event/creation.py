@@ -71,6 +71,12 @@ def ids_subquery(ids: Iterable[int], database: str) -> RawSQL:
     return RawSQL(_IDS_FROM_JSON[connections[database].vendor], [json.dumps(list(ids))])
 
 
+#: Locks the events being marked against a concurrent delete, per vendor (SQLite serialises writers).
+#: PostgreSQL's delete of a marked event then waits for the mark's transaction, and an event whose
+#: delete committed first drops out of the marks instead of failing their foreign key.
+_LOCK_MARKED = {"postgresql": " FOR KEY SHARE OF marked"}
+
+
 def _insert_seen(events: QuerySet | Iterable[int], medium, *, returning: bool) -> int | list[int]:
     """``INSERT ... SELECT`` of the seen marks of ``events``, in event id order, conflicts skipped;
     with ``returning``, the ids of the events marked, else their number."""
@@ -88,7 +94,8 @@ def _insert_seen(events: QuerySet | Iterable[int], medium, *, returning: bool) -
     event_column = quote("event_id")
     sql = (
         f"INSERT INTO {quote(seen_model._meta.db_table)} ({event_column}, {quote('medium_id')}, "
-        f"{quote('time_seen')}) SELECT marked.id, %s, %s FROM ({select_sql}) marked ORDER BY marked.id "
+        f"{quote('time_seen')}) SELECT marked.id, %s, %s FROM {quote(models.Event._meta.db_table)} marked "
+        f"WHERE marked.id IN ({select_sql}) ORDER BY marked.id{_LOCK_MARKED.get(connection.vendor, '')} "
         f"ON CONFLICT ({event_column}, {quote('medium_id')}) DO NOTHING"
     )
     with connection.cursor() as cursor:
