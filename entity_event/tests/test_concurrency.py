@@ -1,12 +1,13 @@
 """Writers, consumers, markers and deleters at once, on real threads against PostgreSQL.
 
 The same workload and checks as ``benchmarks/load.py`` (see ``concurrency.py``), for a couple
-of seconds. Each test runs the whole workload and looks at one family of violations.
+of seconds. Each workload test runs the whole workload and looks at one family of violations;
+the last tests replay, step by step, the two ways a seen mark and an event's delete could meet.
 """
 
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import pytest
 from django.db import connection, connections, transaction
@@ -67,11 +68,13 @@ def test_no_event_is_handed_to_two_consumers_of_mark_seen():
 
 
 def waiting_on_a_lock(statement: str) -> None:
-    """Return once another connection is waiting on a row lock in a statement starting with ``statement``."""
+    """Return once another connection to this database waits on a lock in a statement starting with
+    ``statement``."""
     for _attempt in range(500):
         with connection.cursor() as cursor:
             cursor.execute(
-                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE %s",
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND wait_event_type = 'Lock' AND query LIKE %s",
                 [f"{statement}%"],
             )
             if cursor.fetchone()[0]:
@@ -80,7 +83,7 @@ def waiting_on_a_lock(statement: str) -> None:
     raise AssertionError(f"no connection waited on a lock in {statement!r}")
 
 
-def in_thread(work) -> ThreadPoolExecutor:
+def in_thread(work) -> Future:
     """Start ``work`` on a thread (and connection) of its own; the future of its result."""
 
     def run():
@@ -89,7 +92,10 @@ def in_thread(work) -> ThreadPoolExecutor:
         finally:
             connections.close_all()
 
-    return ThreadPoolExecutor(max_workers=1).submit(run)
+    pool = ThreadPoolExecutor(max_workers=1)
+    future = pool.submit(run)
+    pool.shutdown(wait=False)
+    return future
 
 
 def test_a_mark_for_an_event_being_deleted_skips_it_once_the_delete_commits():
