@@ -77,6 +77,31 @@ def ids_subquery(ids: Iterable[int], database: str) -> RawSQL:
 _LOCK_MARKED = {"postgresql": " FOR KEY SHARE OF marked"}
 
 
+def marked_events_sql(events: QuerySet, connection, also: str = "") -> tuple[str, tuple]:
+    """``SELECT marked.id`` (then the columns ``also`` lists) of ``events``, in id order and locked
+    as ``_LOCK_MARKED`` says: the source of an ``INSERT`` of rows that refer to these events.
+    Raises ``EmptyResultSet`` for a queryset Django knows to be empty."""
+    select_sql, select_params = events.values("id").query.sql_with_params()
+    table = connection.ops.quote_name(models.Event._meta.db_table)
+    lock = _LOCK_MARKED.get(connection.vendor, "")
+    sql = f"SELECT marked.id{also} FROM {table} marked WHERE marked.id IN ({select_sql}) ORDER BY marked.id"
+    return sql + lock, select_params
+
+
+def locked_event_ids(events: QuerySet) -> list[int]:
+    """The ids of ``events``, ascending, kept from deletion until the transaction ends, so that
+    rows referring to them can be inserted in it (see :func:`marked_events_sql`)."""
+    database = router.db_for_write(models.Event)
+    connection = connections[database]
+    try:
+        sql, params = marked_events_sql(events.using(database), connection)
+    except EmptyResultSet:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [event_id for (event_id,) in cursor.fetchall()]
+
+
 def _insert_seen(events: QuerySet | Iterable[int], medium, *, returning: bool) -> int | list[int]:
     """``INSERT ... SELECT`` of the seen marks of ``events``, in event id order, conflicts skipped;
     with ``returning``, the ids of the events marked, else their number."""
@@ -87,15 +112,14 @@ def _insert_seen(events: QuerySet | Iterable[int], medium, *, returning: bool) -
     connection = connections[database]
     quote = connection.ops.quote_name
     try:
-        select_sql, select_params = events.values("id").query.sql_with_params()
+        select_sql, select_params = marked_events_sql(events, connection, ", %s, %s")
     except EmptyResultSet:  # a queryset Django knows to be empty, such as .none() or pk__in=[]
         return [] if returning else 0
     time_seen = seen_model._meta.get_field("time_seen").get_db_prep_save(timezone.now(), connection)
     event_column = quote("event_id")
     sql = (
         f"INSERT INTO {quote(seen_model._meta.db_table)} ({event_column}, {quote('medium_id')}, "
-        f"{quote('time_seen')}) SELECT marked.id, %s, %s FROM {quote(models.Event._meta.db_table)} marked "
-        f"WHERE marked.id IN ({select_sql}) ORDER BY marked.id{_LOCK_MARKED.get(connection.vendor, '')} "
+        f"{quote('time_seen')}) {select_sql} "
         f"ON CONFLICT ({event_column}, {quote('medium_id')}) DO NOTHING"
     )
     with connection.cursor() as cursor:

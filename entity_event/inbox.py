@@ -31,6 +31,7 @@ from django.utils import timezone
 from entity.models import Entity
 
 from entity_event.arguments import check_flag
+from entity_event.creation import locked_event_ids
 from entity_event.models import Event, InboxMark, InboxWatermark, Medium
 
 
@@ -140,8 +141,9 @@ class Inbox:
             yield InboxWatermark.objects.select_for_update().get(**key)
 
     def _ids(self, ids: QuerySet | list[int], *, seen: bool) -> list[int]:
-        """Those of ``ids`` that this entity receives and whose read state is ``seen``."""
-        return list(self._ids_query(seen=seen).filter(id__in=ids).values_list("id", flat=True))
+        """Those of ``ids`` that this entity receives and whose read state is ``seen``, kept from
+        deletion until the transaction ends, so that their marks never refer to a deleted event."""
+        return locked_event_ids(self._ids_query(seen=seen).filter(id__in=ids))
 
     def _ids_query(self, *, seen: bool) -> QuerySet:
         return self._filtered(seen, self._is_seen(), {"include_expired": True}).order_by()

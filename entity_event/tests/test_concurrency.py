@@ -12,7 +12,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 import pytest
 from django.db import connection, connections, transaction
 
-from entity_event.models import Event, EventSeen
+from entity_event.models import Event, EventSeen, InboxMark
 from entity_event.tests import concurrency, helpers
 
 SECONDS = 2.0
@@ -134,3 +134,25 @@ def test_a_delete_meeting_a_mark_stored_after_it_collected_the_marks_deletes_tha
 
     assert in_thread(delete).result(10) == 1  # Django counts the event; the database removed the late mark
     assert (Event.objects.count(), EventSeen.objects.count()) == (0, 0)
+
+
+def test_an_inbox_mark_for_an_event_being_deleted_skips_it_once_the_delete_commits():
+    medium, source, alice = helpers.medium(), helpers.source(), helpers.entity("alice")
+    helpers.subscribe(medium, source, alice)
+    event = helpers.event(source)
+    deleted, commit = threading.Event(), threading.Event()
+
+    def delete():
+        with transaction.atomic():
+            Event.objects.filter(id=event.id).delete()
+            deleted.set()
+            commit.wait(10)
+
+    deleting = in_thread(delete)
+    assert deleted.wait(10)
+    marking = in_thread(lambda: medium.inbox(alice).mark_seen(event.id))
+    waiting_on_a_lock("")
+    commit.set()
+
+    assert (deleting.result(10), marking.result(10)) == (None, 0)
+    assert not InboxMark.objects.exists()
