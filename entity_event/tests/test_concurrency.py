@@ -98,8 +98,10 @@ def in_thread(work) -> Future:
     return future
 
 
-def test_a_mark_for_an_event_being_deleted_skips_it_once_the_delete_commits():
-    medium, event = helpers.medium(), helpers.event(helpers.source())
+def mark_while_deleted(event: Event, mark, statement: str):
+    """Delete ``event`` in a transaction left open, run ``mark`` on another connection until it
+    waits on a lock in a statement starting with ``statement`` (any statement: ``""``), then commit
+    the delete; ``mark``'s result."""
     deleted, commit = threading.Event(), threading.Event()
 
     def delete():
@@ -110,11 +112,20 @@ def test_a_mark_for_an_event_being_deleted_skips_it_once_the_delete_commits():
 
     deleting = in_thread(delete)
     assert deleted.wait(10)
-    marking = in_thread(lambda: Event.objects.filter(id=event.id).mark_seen(medium))
-    waiting_on_a_lock('INSERT INTO "entity_event_eventseen"')
+    marking = in_thread(mark)
+    waiting_on_a_lock(statement)
     commit.set()
+    assert deleting.result(10) is None
+    return marking.result(10)
 
-    assert (deleting.result(10), marking.result(10)) == (None, 0)
+
+def test_a_mark_for_an_event_being_deleted_skips_it_once_the_delete_commits():
+    medium, event = helpers.medium(), helpers.event(helpers.source())
+
+    def mark():
+        return Event.objects.filter(id=event.id).mark_seen(medium)
+
+    assert mark_while_deleted(event, mark, 'INSERT INTO "entity_event_eventseen"') == 0
     assert not EventSeen.objects.exists()
 
 
@@ -140,19 +151,6 @@ def test_an_inbox_mark_for_an_event_being_deleted_skips_it_once_the_delete_commi
     medium, source, alice = helpers.medium(), helpers.source(), helpers.entity("alice")
     helpers.subscribe(medium, source, alice)
     event = helpers.event(source)
-    deleted, commit = threading.Event(), threading.Event()
 
-    def delete():
-        with transaction.atomic():
-            Event.objects.filter(id=event.id).delete()
-            deleted.set()
-            commit.wait(10)
-
-    deleting = in_thread(delete)
-    assert deleted.wait(10)
-    marking = in_thread(lambda: medium.inbox(alice).mark_seen(event.id))
-    waiting_on_a_lock("")
-    commit.set()
-
-    assert (deleting.result(10), marking.result(10)) == (None, 0)
+    assert mark_while_deleted(event, lambda: medium.inbox(alice).mark_seen(event.id), "") == 0
     assert not InboxMark.objects.exists()
