@@ -17,6 +17,7 @@ library itself never changes a server setting.
 """
 
 import argparse
+import os
 import random
 import sys
 
@@ -48,7 +49,7 @@ def main() -> int:
         return 2
     divisor = 10 if arguments.quick else 1
     run = provenance.start()
-    with throwaway_database("bench_inbox"):
+    with throwaway_database(f"entity_event_inbox_bench_{os.getpid()}"):
         run |= measure(USERS // divisor, EVENTS // divisor, explain=arguments.explain)
     provenance.finish(run)
     if not arguments.quick:
