@@ -109,10 +109,11 @@ def embedded_url() -> str:
 def paragraph(script: str, run: dict) -> str:
     """The provenance of a finished run (see ``start`` and ``finish``) as a reStructuredText paragraph."""
     machine_info = run["machine"]
+    command = f"python benchmarks/{script} {run['command']}".strip()
     load_before, load_after = machine_info["load_before"][0], run["load_after"][0]
     return (
         f"Measured at commit ``{run['commit']}``, from {machine_info['started']} to {run['finished']}, "
-        f"by ``python benchmarks/{script} {run['command']}``, on {machine_info['cores']} cores of "
+        f"by ``{command}``, on {machine_info['cores']} cores of "
         f"{machine_info['cpu']} with {machine_info['memory_gib']} GiB of memory "
         f"({machine_info['system']}, Python {machine_info['python']}, Django {machine_info['django']}); "
         f"load average {load_before:.1f} at the start, {load_after:.1f} at the end."
