@@ -11,8 +11,8 @@ Every figure is taken twice: with the server's JIT setting (Debian's PostgreSQL 
 set-up runs with JIT off, so that building the world does not wait on compilations. The
 library itself never changes a server setting.
 
-    python benchmarks/inbox.py              # the large world
-    python benchmarks/inbox.py --quick      # a tenth of it
+    python benchmarks/inbox.py              # the large world; rewrites docs/read-state-figures.inc
+    python benchmarks/inbox.py --quick      # a tenth of it, printed only
     python benchmarks/inbox.py --explain    # also print the PostgreSQL plans of the reads
 """
 
