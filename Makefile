@@ -61,7 +61,8 @@ bench: $(BENCH_INSTALLED)
 	$(MAKE) bench-delivery
 
 # Delivery benchmark in a throwaway PostgreSQL database: 50,000 deliveries planned, then sent by
-# 4 db_worker processes. BENCH_ARGS=--quick runs a small size.
+# 4 db_worker processes; writes docs/delivery-figures.inc. BENCH_ARGS=--quick runs a small size and
+# writes nothing.
 bench-delivery: $(INSTALLED)
 	$(BIN)/python benchmarks/delivery.py $(BENCH_ARGS)
 

@@ -16,6 +16,8 @@ the in-memory backend keeps messages inside one process, so it cannot count what
 processes send. The count of messages written is checked against the deliveries.
 
     python benchmarks/delivery.py [--quick] [--deliveries 50000] [--workers 4]
+
+A full run (no ``--quick``) that succeeds rewrites docs/delivery-figures.inc with its figures.
 """
 
 import argparse
@@ -28,10 +30,13 @@ import tracemalloc
 from pathlib import Path
 from urllib.parse import quote
 
-ROOT = Path(__file__).resolve().parent.parent
-DATABASE = "entity_event_delivery_bench"
+import provenance
+from database import ROOT, setup_django, throwaway_database
+
 MEMBERS = 500
 CHUNK_SIZE = 10
+
+DOCS_FIGURES = ROOT / "docs" / "delivery-figures.inc"
 
 
 def main() -> int:
@@ -40,7 +45,7 @@ def main() -> int:
     )
     parser.add_argument("--deliveries", type=int, default=50_000)
     parser.add_argument("--workers", type=int, default=4)
-    parser.add_argument("--quick", action="store_true", help="5,000 deliveries")
+    parser.add_argument("--quick", action="store_true", help="5,000 deliveries; write nothing")
     arguments = parser.parse_args()
     deliveries = 5_000 if arguments.quick else arguments.deliveries
     outbox = Path(tempfile.mkdtemp(prefix="entity-event-outbox-"))
@@ -52,25 +57,18 @@ def main() -> int:
     if connection.vendor != "postgresql":
         print(f"The benchmark needs PostgreSQL; DATABASE_URL points to {connection.vendor}.", file=sys.stderr)
         return 2
-    connection.settings_dict.setdefault("TEST", {})["NAME"] = DATABASE
-    original_name = connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
-    try:
-        return run(deliveries, arguments.workers, outbox)
-    finally:
-        connection.close()
-        connection.creation.destroy_test_db(original_name, verbosity=0)
+    figures = provenance.start()
+    with throwaway_database(f"entity_event_delivery_bench_{os.getpid()}"):
+        figures["server"] = provenance.server_info()
+        failed, figures["findings"] = run(deliveries, arguments.workers, outbox)
+    provenance.finish(figures)
+    if not failed and not arguments.quick:
+        write_docs(figures)
+    return failed
 
 
-def setup_django() -> None:
-    sys.path.insert(0, str(ROOT))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "settings")
-    os.environ["DJANGO_DEBUG"] = "0"
-    import django
-
-    django.setup()
-
-
-def run(deliveries: int, workers: int, outbox: Path) -> int:
+def run(deliveries: int, workers: int, outbox: Path) -> tuple[int, list[str]]:
+    """Plan and send ``deliveries``; whether it failed (1) or not (0), and what it measured."""
     from django.test import override_settings
 
     # The medium is named "email", which the project's settings give to the workers' channel too.
@@ -80,10 +78,14 @@ def run(deliveries: int, workers: int, outbox: Path) -> int:
         small = plan(medium, post, events // 5)
         large = plan(medium, post, events - events // 5)
         idle = plan(medium, post, 0)
-        report_planning(small, large, idle)
+        findings = report_planning(small, large, idle)
         batch_queries, batch_size = send_one_batch()
-        print(f"sending: {batch_queries} queries for a batch of {batch_size} deliveries")
-        return send_with_workers(workers, outbox, small["planned"] + large["planned"])
+        findings.append(f"sending: {batch_queries} queries for a batch of {batch_size} deliveries")
+        for finding in findings:
+            print(finding, flush=True)
+        failed, sending = send_with_workers(workers, outbox, small["planned"] + large["planned"])
+        print(sending)
+        return failed, [*findings, sending]
 
 
 def build_club(members: int):
@@ -158,17 +160,18 @@ def plan(medium, post, events: int) -> dict:
     return {"planned": planned, "seconds": seconds, "chunks": chunks, "peak": peak, **counts}
 
 
-def report_planning(small: dict, large: dict, idle: dict) -> None:
+def report_planning(small: dict, large: dict, idle: dict) -> list[str]:
     """Queries per chunk: those of a run beyond the fixed ones of a run with nothing to plan."""
-    print(f"planning: a run with nothing new costs {idle['queries']} queries")
+    findings = [f"planning: a run with nothing new costs {idle['queries']} queries"]
     for label, run in (("a fifth", small), ("the rest", large)):
         per_chunk = (run["queries"] - idle["queries"]) / run["chunks"]
-        print(
+        findings.append(
             f"planning ({label}): {run['planned']:,} deliveries in {run['seconds']:.2f} s "
             f"({run['planned'] / run['seconds']:,.0f}/s); {run['chunks']} chunks of {CHUNK_SIZE} events: "
             f"{per_chunk:.1f} queries per chunk besides {run['enqueues']} enqueues (one per batch of "
             f"deliveries); peak Python memory {run['peak'] / 2**20:.1f} MiB"
         )
+    return findings
 
 
 def send_one_batch() -> tuple[int, int]:
@@ -196,8 +199,10 @@ def database_url() -> str:
     return f"postgres://{credentials}@{quote(db['HOST'] or '', safe='')}{port}/{db['NAME']}"
 
 
-def send_with_workers(workers: int, outbox: Path, planned: int) -> int:
-    """Run ``workers`` db_worker processes until the queue is empty; check every message was written."""
+def send_with_workers(workers: int, outbox: Path, planned: int) -> tuple[int, str]:
+    """Run ``workers`` db_worker processes until the queue is empty; check every message was written.
+
+    Whether it failed (1) or not (0), and what it measured."""
     from django.db import connection
 
     from entity_event.models import Delivery
@@ -219,7 +224,7 @@ def send_with_workers(workers: int, outbox: Path, planned: int) -> int:
     sent = Delivery.objects.filter(status="sent").count()
     log.close()
     written = sum(path.read_bytes().count(b"\nMessage-ID: ") for path in outbox.iterdir())
-    print(
+    sending = (
         f"sending: {workers} db_workers sent {sent:,} deliveries in {seconds:.1f} s "
         f"({sent / seconds:,.0f} messages/s, worker start-up included); {written:,} messages written"
     )
@@ -227,8 +232,21 @@ def send_with_workers(workers: int, outbox: Path, planned: int) -> int:
         print(
             f"FAILED: worker exit codes {codes}, {sent} sent of {planned}, {written} written", file=sys.stderr
         )
-        return 1
-    return 0
+        return 1, sending
+    return 0, sending
+
+
+def write_docs(figures: dict) -> None:
+    """The reStructuredText included by docs/delivery.rst."""
+    server = figures["server"]
+    text = [
+        f"**Server**: {server['label']}: {provenance.server_paragraph(server)}",
+        "",
+        *(f"* {finding}" for finding in figures["findings"]),
+        "",
+    ]
+    provenance.write_figures(DOCS_FIGURES, "delivery.py", figures, text)
+    print(f"Wrote {DOCS_FIGURES.relative_to(ROOT)}")
 
 
 if __name__ == "__main__":

@@ -11,57 +11,85 @@ Every figure is taken twice: with the server's JIT setting (Debian's PostgreSQL 
 set-up runs with JIT off, so that building the world does not wait on compilations. The
 library itself never changes a server setting.
 
-    python benchmarks/inbox.py              # the large world
-    python benchmarks/inbox.py --quick      # a tenth of it
+    python benchmarks/inbox.py              # the large world; rewrites docs/read-state-figures.inc
+    python benchmarks/inbox.py --quick      # a tenth of it, printed only
     python benchmarks/inbox.py --explain    # also print the PostgreSQL plans of the reads
 """
 
 import argparse
+import os
 import random
 import sys
 
-from database import setup_django, throwaway_database
+import provenance
+from database import ROOT, setup_django, throwaway_database
 
 USERS, EVENTS, SOURCES, BROADCAST = 5000, 20000, 16, 1
 MARKING_EVERYTHING = slice(5, None, 10)  # a tenth of the users, none of them subscribed on their own
 SCATTERED_USERS, SCATTERED_MARKS = 2000, 20
 PAGE = 20
+JIT_SETTINGS = {"default": "the server's JIT setting", "off": "``SET jit = off`` for the session"}
+COLUMNS = ("operation", "reader", "inbox", "floor", "ratio", "planner cost, inbox / floor")
+
+DOCS_FIGURES = ROOT / "docs" / "read-state-figures.inc"
 
 
-def main() -> None:
+def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--quick", action="store_true", help="a tenth of the users and events")
+    parser.add_argument("--quick", action="store_true", help="a tenth of the users and events; write nothing")
     parser.add_argument("--explain", action="store_true", help="print EXPLAIN ANALYZE of the reads")
     arguments = parser.parse_args()
     setup_django()
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        print(f"The benchmark needs PostgreSQL; DATABASE_URL points to {connection.vendor}.", file=sys.stderr)
+        return 2
     divisor = 10 if arguments.quick else 1
-    with throwaway_database("bench_inbox"):
-        run(USERS // divisor, EVENTS // divisor, explain=arguments.explain)
+    run = provenance.start()
+    with throwaway_database(f"entity_event_inbox_bench_{os.getpid()}"):
+        run |= measure(USERS // divisor, EVENTS // divisor, explain=arguments.explain)
+    provenance.finish(run)
+    if not arguments.quick:
+        write_docs(run)
+    return 0
 
 
-def run(users: int, events: int, explain: bool) -> None:
+def measure(users: int, events: int, explain: bool) -> dict:
+    """Build the world, then every read and ``mark_seen()`` against its floor, for each JIT setting."""
     from world import build_world
 
-    print(f"... building {users:,} users, {events:,} events", file=sys.stderr)
+    server = provenance.server_info()
+    print(f"... building {users:,} users, {events:,} events on {server['label']}", file=sys.stderr)
     world = build_world(users, SOURCES, BROADCAST)
     set_jit("off")  # the set-up only; see the module docstring
-    fill(world, events)
+    marks = fill(world, events)
+    caption = (
+        f"{users:,} users and {events:,} events; half the events stored, a tenth of the users marking "
+        f"everything seen, the other half stored, then {marks:,} single marks scattered over "
+        f"{min(SCATTERED_USERS, users):,} users"
+    )
     newsfeed = world.newsfeed
     readers = {"marked everything": world.users[5], "never marked": world.users[7]}
-    for jit in ("default", "off"):
+    tables, costs = {}, []
+    for jit in JIT_SETTINGS:
         set_jit(jit)
-        print(f"\nInbox, {users:,} users x {events:,} events, jit {jit} (median; queries)\n")
-        print(f"{'operation':<40} {'reader':<18} {'inbox':>18} {'floor':>18} {'ratio':>6}")
+        lines = []
         for label, entity in readers.items():
-            for name, figures in measure_reads(newsfeed, entity).items():
-                show(name, label, figures)
+            for name, (mine, floor) in reads(newsfeed, entity).items():
+                lines.append(line(name, label, mine, floor, costs))
             if explain:
                 explain_reads(newsfeed, entity, label)
-        for size, entity in (("small inbox", world.users[9]), ("large inbox", world.users[6])):
-            figures = measure_mark_everything(newsfeed, entity)
-            show(f"mark_seen() of all, {size}", "never marked", figures)
+        for size, entity in (("few events", world.users[9]), ("many events", world.users[6])):
+            mine, floor, reset = mark_everything(newsfeed, entity)
+            name = f"``mark_seen()`` of everything, {size}"
+            lines.append(line(name, "never marked", mine, floor, costs, reset))
+        print(f"\nInbox, {caption}; {JIT_SETTINGS[jit]} (medians; queries)\n")
+        print(provenance.plain_table(COLUMNS, lines), flush=True)
+        tables[jit] = lines
+    return {"server": server, "caption": caption, "tables": tables, "highest_cost": max(costs)}
 
 
 def set_jit(value: str) -> None:
@@ -72,9 +100,9 @@ def set_jit(value: str) -> None:
         cursor.execute(f"SET jit = {'DEFAULT' if value == 'default' else 'off'}")
 
 
-def fill(world, events: int) -> None:
+def fill(world, events: int) -> int:
     """Store the events in two halves, a tenth of the users marking everything in between, then
-    scatter single marks."""
+    scatter single marks; how many."""
     from world import create_planned_events, plan_events
 
     from entity_event.models import Event, InboxMark
@@ -98,6 +126,7 @@ def fill(world, events: int) -> None:
             )
     InboxMark.objects.bulk_create(marks.values(), batch_size=5000)
     analyze()
+    return len(marks)
 
 
 def analyze() -> None:
@@ -108,34 +137,32 @@ def analyze() -> None:
         cursor.execute("ANALYZE")
 
 
-def measure_reads(newsfeed, entity) -> dict:
-    from measure import compare
-
+def reads(newsfeed, entity) -> dict:
+    """Each read of the entity's inbox and its floor, by name; every read returns its row count."""
     from entity_event.web.inbox_views import _older_than
 
     inbox = newsfeed.inbox(entity)
     received = newsfeed.entity_events(entity)
     deep = list(received.values_list("time", "id")[received.count() * 9 // 10 :][:1])[0]
     return {
-        "unseen_count()": compare(inbox.unseen_count, received.count, runs=5),
-        f"first page of {PAGE} with is_seen": compare(
-            lambda: len(list(inbox.events()[:PAGE])), lambda: len(list(received[:PAGE])), runs=5
+        "``unseen_count()``": (inbox.unseen_count, received.count),
+        f"first page of {PAGE} with ``is_seen``": (
+            lambda: len(list(inbox.events()[:PAGE])),
+            lambda: len(list(received[:PAGE])),
         ),
-        f"page of {PAGE} at 90% depth": compare(
+        f"page of {PAGE} at 90% of the feed (keyset)": (
             lambda: len(list(_older_than(inbox.events(), *deep)[:PAGE])),
             lambda: len(list(inbox.events()[:PAGE])),
-            runs=5,
         ),
-        f"unseen page of {PAGE}": compare(
-            lambda: len(list(inbox.events(seen=False)[:PAGE])), lambda: len(list(received[:PAGE])), runs=5
+        f"page of {PAGE} unseen events": (
+            lambda: len(list(inbox.events(seen=False)[:PAGE])),
+            lambda: len(list(received[:PAGE])),
         ),
     }
 
 
-def measure_mark_everything(newsfeed, entity) -> dict:
-    """``mark_seen()`` from a fresh inbox each run, against the unseen count it has to return."""
-    from measure import compare
-
+def mark_everything(newsfeed, entity) -> tuple:
+    """``mark_seen()`` from a fresh inbox, its floor (the unseen count it has to return), the reset."""
     from entity_event.models import InboxMark, InboxWatermark
 
     inbox = newsfeed.inbox(entity)
@@ -144,7 +171,53 @@ def measure_mark_everything(newsfeed, entity) -> dict:
         InboxWatermark.objects.filter(entity=entity, medium=newsfeed).delete()
         InboxMark.objects.filter(entity=entity, medium=newsfeed).delete()
 
-    return compare(inbox.mark_seen, inbox.unseen_count, runs=5, reset=reset)
+    return inbox.mark_seen, inbox.unseen_count, reset
+
+
+def line(name: str, reader: str, mine, floor, costs: list, reset=None) -> tuple:
+    """One line of the table: both timed (medians, queries), their ratio and their planner costs,
+    which are also added to ``costs``."""
+    from measure import compare
+
+    both = [planner_cost(action, reset) for action in (mine, floor)]
+    costs += both
+    figures = compare(mine, floor, runs=5, reset=reset)
+    mine_figure, floor_figure = figures["mine"], figures["floor"]
+
+    def cell(figure: dict) -> str:
+        return f"{figure['seconds'] * 1000:.1f} ms, {figure['queries']} q"
+
+    ratio = mine_figure["seconds"] / floor_figure["seconds"] if floor_figure["seconds"] else float("nan")
+    return (
+        name,
+        reader,
+        cell(mine_figure),
+        cell(floor_figure),
+        f"{ratio:.2f}x",
+        " / ".join(f"{cost:,.0f}" for cost in both),
+    )
+
+
+def planner_cost(action, reset=None) -> float:
+    """The highest total cost PostgreSQL's planner estimates for the statements of ``action``.
+
+    JIT compiles a statement only when that estimate exceeds ``jit_above_cost``.
+    """
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    if reset:
+        reset()
+    with CaptureQueriesContext(connection) as captured:
+        action()
+    costs = []
+    with connection.cursor() as cursor:
+        for statement in captured.captured_queries:
+            if statement["sql"].split(None, 1)[0].upper() in ("SELECT", "INSERT", "UPDATE", "DELETE", "WITH"):
+                cursor.execute(f"EXPLAIN (FORMAT JSON) {statement['sql']}")
+                plan = cursor.fetchone()[0]
+                costs.append(plan[0]["Plan"]["Total Cost"])
+    return max(costs)
 
 
 def explain_reads(newsfeed, entity, label: str) -> None:
@@ -166,15 +239,31 @@ def explain_reads(newsfeed, entity, label: str) -> None:
         print(f"\n--- {name}, {label}\n{plan}\n")
 
 
-def show(name: str, reader: str, figures: dict) -> None:
-    mine, floor = figures["mine"], figures["floor"]
+def jit_compiles(run: dict) -> bool:
+    """Whether a statement measured costs more than the threshold of JIT (-1 turns JIT off)."""
+    threshold = float(run["server"]["jit_above_cost"])
+    return 0 <= threshold < run["highest_cost"]
 
-    def cell(figure: dict) -> str:
-        return f"{figure['seconds'] * 1000:.1f} ms; {figure['queries']} q"
 
-    ratio = mine["seconds"] / floor["seconds"] if floor["seconds"] else float("nan")
-    print(f"{name:<40} {reader:<18} {cell(mine):>18} {cell(floor):>18} {ratio:>5.2f}x")
+def write_docs(run: dict) -> None:
+    """The reStructuredText included by docs/read_state.rst."""
+    server = run["server"]
+    text = [
+        f"**Server**: {server['label']}: {provenance.server_paragraph(server)}",
+        "",
+        f"**World**: {run['caption']}.",
+        "",
+        f"The highest cost the planner estimates for any statement below, inbox or floor, is "
+        f"{run['highest_cost']:,.0f}; with ``jit = on`` PostgreSQL JIT-compiles a statement whose "
+        f"estimate exceeds ``jit_above_cost`` ({server['jit_above_cost']} here), so "
+        + ("some of them are compiled." if jit_compiles(run) else "none of them is compiled."),
+        "",
+    ]
+    for jit, lines in run["tables"].items():
+        text += [f"**With {JIT_SETTINGS[jit]}**:", "", provenance.plain_table(COLUMNS, lines), ""]
+    provenance.write_figures(DOCS_FIGURES, "inbox.py", run, text)
+    print(f"\nWrote {DOCS_FIGURES.relative_to(ROOT)}")
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

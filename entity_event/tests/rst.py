@@ -16,7 +16,10 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def python_blocks(path: Path, heading: str | None = None) -> list[str]:
     """The ``code-block:: python`` blocks of an rst file, or of the section titled ``heading``."""
-    document = publish_doctree(path.read_text(), settings_overrides={"report_level": 4})
+    # The source path lets ``.. include::`` find its file beside the page.
+    document = publish_doctree(
+        path.read_text(), source_path=str(path), settings_overrides={"report_level": 4}
+    )
     if heading is not None:
         sections = [node for node in document.findall(section) if node.next_node(title).astext() == heading]
         assert sections, f"{path.name} has no section {heading!r}"
