@@ -58,13 +58,13 @@ $(BENCH_INSTALLED): $(INSTALLED) requirements/benchmarks.txt
 # measures both servers in one run; --explain prints each method's plans.
 bench: $(BENCH_INSTALLED)
 	$(BIN)/python benchmarks/routing.py $(BENCH_ARGS)
-	$(MAKE) bench-delivery
+	$(MAKE) bench-delivery DELIVERY_ARGS="$(filter --quick,$(BENCH_ARGS))"
 
 # Delivery benchmark in a throwaway PostgreSQL database: 50,000 deliveries planned, then sent by
-# 4 db_worker processes; writes docs/delivery-figures.inc. BENCH_ARGS=--quick runs a small size and
-# writes nothing.
+# 4 db_worker processes; writes docs/delivery-figures.inc. DELIVERY_ARGS=--quick runs a small size
+# and writes nothing (make bench passes on its --quick, and nothing else of BENCH_ARGS).
 bench-delivery: $(INSTALLED)
-	$(BIN)/python benchmarks/delivery.py $(BENCH_ARGS)
+	$(BIN)/python benchmarks/delivery.py $(DELIVERY_ARGS)
 
 # Writers, consumers, markers and deleters at once against PostgreSQL, in a throwaway database;
 # LOAD_ARGS="--seconds 60"
