@@ -58,7 +58,7 @@ def events(request: HttpRequest, inbox) -> JsonResponse:
     """``{"events": [...], "next": cursor or null}``: a page of the inbox, newest first."""
     limit = _limit(request.GET.get("limit"))
     seen = _seen(request.GET.get("seen"))
-    page = inbox.events(seen=seen).select_related("source")
+    page = inbox.events(seen=seen)
     before = request.GET.get("before")
     if before is not None:
         page = _older_than(page, *decode_cursor(before))
