@@ -425,11 +425,11 @@ def read_sources(result) -> int:
     [
         (lambda medium, user: medium.events(), 1),
         (lambda medium, user: medium.entity_events(user), 1),
-        (lambda medium, user: medium.events_targets(), 5),
-        (lambda medium, user: medium.events_targets(seen=False), 5),
+        (lambda medium, user: medium.events_targets(), 6),
+        (lambda medium, user: medium.events_targets(seen=False), 6),
         (lambda medium, user: medium.events(seen=False, mark_seen=True), 2),
         (lambda medium, user: medium.entity_events(user, seen=False, mark_seen=True), 2),
-        (lambda medium, user: medium.events_targets(seen=False, mark_seen=True), 7),
+        (lambda medium, user: medium.events_targets(seen=False, mark_seen=True), 8),
         (lambda medium, user: medium.get_filtered_events(seen=False, mark_seen=True), 2),
     ],
 )
@@ -486,7 +486,7 @@ def test_overridden_follow_rules_cost_one_query_per_distinct_actor_in_events_tar
     helpers.event(company.photo, actors=[company.alice])
     helpers.event(company.photo, actors=[company.carol, company.alice])
     queries, pairs = count_statements(team_alerts.events_targets)
-    assert targets_by_event(pairs) and queries == 5 - 1 + 2
+    assert targets_by_event(pairs) and queries == 6 - 1 + 2
 
 
 def test_default_follow_rules(company):

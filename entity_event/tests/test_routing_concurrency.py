@@ -1,8 +1,9 @@
 """Routing under concurrent use: real threads, each on its own connection to PostgreSQL.
 
 The world: an organisation ``hq`` with two teams of three users. On the email medium every user
-gets the ``news`` source, and team members get ``mentions`` when they follow an actor; some
-events come from ``chatter``, a source nobody subscribes to on email.
+gets the ``news`` source (the first user by a subscription of their own too), and team members
+get ``mentions`` when they follow an actor; some events come from ``chatter``, a source nobody
+subscribes to on email.
 """
 
 import time
@@ -34,6 +35,7 @@ def build_world(events: int) -> SimpleNamespace:
     news, mentions, chatter = helpers.source("news"), helpers.source("mentions"), helpers.source("chatter")
     email = helpers.medium("email")
     news_subscription = helpers.subscribe(email, news, hq, sub_kind="user")
+    helpers.subscribe(email, news, users[0])  # also subscribed on their own
     for team in teams:
         helpers.subscribe(email, mentions, team, sub_kind="user", only_following=True)
     sources = [news, mentions, chatter]
@@ -70,14 +72,14 @@ def deletion(world, deleted: str):
 @pytest.mark.parametrize("deleted", ["entity", "subscription", "source"])
 def test_events_targets_survives_a_deletion_between_its_queries(monkeypatch, deleted):
     world = build_world(events=12)
-    read_targets = routing._Routes._targets_by_source
+    read_entities = routing._Routes._subscribed_entities
 
-    def read_targets_then_delete(routes):
-        targets = read_targets(routes)
+    def delete_then_read_entities(routes):
+        # The subscriptions are read; the entities they name, and the events, are not yet.
         in_another_thread(deletion(world, deleted))
-        return targets
+        return read_entities(routes)
 
-    monkeypatch.setattr(routing._Routes, "_targets_by_source", read_targets_then_delete)
+    monkeypatch.setattr(routing._Routes, "_subscribed_entities", delete_then_read_entities)
 
     pairs = world.email.events_targets()
 
