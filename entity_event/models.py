@@ -18,6 +18,7 @@ from entity.models import Entity, EntityKind
 
 from entity_event import rendering, routing, validators
 from entity_event.context_serializer import DefaultContextSerializer
+from entity_event.deletion import EventsLockedOnDelete, EventsLockedOnDeleteQuerySet
 from entity_event.querysets import EventManager, EventQuerySet, SubscriptionManager, SubscriptionQuerySet
 
 # Names that code written against 3.x imports from this module.
@@ -66,24 +67,36 @@ def _clean_json_field(instance: models.Model, name: str, validate) -> None:
         raise ValidationError({name: error}) from error
 
 
-class SourceGroup(models.Model):
+class SourceGroup(EventsLockedOnDelete):
     """A family of sources, such as everything that happens on one site."""
 
     name = models.CharField(max_length=256, unique=True)
     display_name = models.CharField(max_length=256)
     description = models.TextField()
 
+    objects = EventsLockedOnDeleteQuerySet.as_manager()
+
+    @classmethod
+    def events_deleted_with(cls, rows: models.QuerySet) -> models.QuerySet:
+        return Event.objects.filter(source__group__in=rows)
+
     def __str__(self) -> str:
         return self.display_name or self.name
 
 
-class Source(models.Model):
+class Source(EventsLockedOnDelete):
     """Where an event comes from ("photo-tag", "new-product"); subscriptions name sources."""
 
     name = models.CharField(max_length=256, unique=True)
     display_name = models.CharField(max_length=256)
     description = models.TextField()
     group = models.ForeignKey(SourceGroup, on_delete=models.CASCADE)
+
+    objects = EventsLockedOnDeleteQuerySet.as_manager()
+
+    @classmethod
+    def events_deleted_with(cls, rows: models.QuerySet) -> models.QuerySet:
+        return Event.objects.filter(source__in=rows)
 
     def __str__(self) -> str:
         return self.display_name or self.name
@@ -275,7 +288,7 @@ class Unsubscription(models.Model):
         return f"{self.entity} from {self.source} by {self.medium}"
 
 
-class Event(models.Model):
+class Event(EventsLockedOnDelete):
     """Something that happened: a source, the entities involved (actors) and a JSON context."""
 
     source = models.ForeignKey(Source, on_delete=models.CASCADE)
@@ -285,6 +298,10 @@ class Event(models.Model):
     uuid = models.CharField(max_length=512, unique=True)
 
     objects = EventManager()
+
+    @classmethod
+    def events_deleted_with(cls, rows: models.QuerySet) -> models.QuerySet:
+        return rows
 
     def __str__(self) -> str:
         if self.time is None:

@@ -5,9 +5,10 @@ from collections.abc import Iterable, Mapping
 from django.db import models
 
 from entity_event import context_loader, creation
+from entity_event.deletion import EventsLockedOnDeleteQuerySet
 
 
-class EventQuerySet(models.QuerySet):
+class EventQuerySet(EventsLockedOnDeleteQuerySet):
     def mark_seen(self, medium) -> int:
         """Record these events as seen on ``medium``; returns how many were new. Idempotent."""
         return creation.mark_seen(self.values_list("id", flat=True), medium)

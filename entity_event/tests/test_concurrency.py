@@ -12,7 +12,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 import pytest
 from django.db import connection, connections, transaction
 
-from entity_event.models import Event, EventSeen, InboxMark
+from entity_event.creation import claim_seen
+from entity_event.models import Event, EventSeen, InboxMark, Source, SourceGroup
 from entity_event.tests import concurrency, helpers
 
 SECONDS = 2.0
@@ -69,9 +70,10 @@ def test_no_event_is_handed_to_two_consumers_of_mark_seen():
 
 def waiting_on_a_lock(statement: str) -> None:
     """Return once another connection to this database waits on a lock in a statement starting with
-    ``statement``."""
+    ``statement``. Works inside a transaction too: the statistics snapshot is dropped each time."""
     for _attempt in range(500):
         with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_stat_clear_snapshot()")
             cursor.execute(
                 "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
                 "AND wait_event_type = 'Lock' AND query LIKE %s",
@@ -129,21 +131,52 @@ def test_a_mark_for_an_event_being_deleted_skips_it_once_the_delete_commits():
     assert not EventSeen.objects.exists()
 
 
-def test_a_delete_meeting_a_mark_stored_after_it_collected_the_marks_deletes_that_mark_too():
-    medium, event = helpers.medium(), helpers.event(helpers.source())
+DELETES = {
+    "an event": lambda event: Event.objects.get(id=event.id).delete(),
+    "a queryset of events": lambda event: Event.objects.filter(id=event.id).delete(),
+    "its source": lambda event: Source.objects.get(id=event.source_id).delete(),
+    "a queryset of sources": lambda event: Source.objects.filter(id=event.source_id).delete(),
+    "its source group": lambda event: SourceGroup.objects.get(id=event.source.group_id).delete(),
+    "a queryset of source groups": lambda event: SourceGroup.objects.filter(
+        id=event.source.group_id
+    ).delete(),
+}
 
-    def mark_before_the_events_go(execute, sql, params, many, context):
-        """Between Django's delete of the marks it found and its delete of the event, another
-        connection marks the event seen and commits."""
-        if sql.startswith('DELETE FROM "entity_event_event"'):
-            assert in_thread(lambda: Event.objects.filter(id=event.id).mark_seen(medium)).result(10) == 1
+
+@pytest.mark.parametrize("delete", DELETES)
+def test_a_delete_and_a_claim_of_the_events_it_takes_never_deadlock(delete):
+    medium, event = helpers.medium(), helpers.event(helpers.source())
+    Event.objects.filter(id=event.id).mark_seen(medium)
+    claims = []
+
+    def claim_before_the_events_go(execute, sql, params, many, context):
+        """Between Django's delete of the event's seen mark and its delete of the event, another
+        connection claims the event, and waits on a lock."""
+        if sql.startswith('DELETE FROM "entity_event_event" WHERE'):
+            claims.append(in_thread(lambda: claim_seen([event.id], medium)))
+            waiting_on_a_lock('INSERT INTO "entity_event_eventseen"')
         return execute(sql, params, many, context)
 
-    def delete():
-        with connection.execute_wrapper(mark_before_the_events_go), transaction.atomic():
-            return Event.objects.filter(id=event.id).delete()[0]
+    def delete_with_a_claim_meanwhile():
+        with connection.execute_wrapper(claim_before_the_events_go):
+            DELETES[delete](event)
 
-    assert in_thread(delete).result(10) == 1  # Django counts the event; the database removed the late mark
+    in_thread(delete_with_a_claim_meanwhile).result(20)
+    # The claim waited for the delete to commit, then skipped the deleted event.
+    assert claims[0].result(20) == []
+    assert (Event.objects.count(), EventSeen.objects.count()) == (0, 0)
+
+
+def test_a_mark_stored_after_a_raw_delete_collected_the_marks_goes_with_the_event():
+    """Deletes that bypass the models (raw SQL) still take late marks along: on PostgreSQL the
+    foreign keys to events cascade in the database."""
+    medium, event = helpers.medium(), helpers.event(helpers.source())
+
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute('DELETE FROM "entity_event_eventseen" WHERE "event_id" = %s', [event.id])
+        assert in_thread(lambda: Event.objects.filter(id=event.id).mark_seen(medium)).result(10) == 1
+        cursor.execute('DELETE FROM "entity_event_event" WHERE "id" = %s', [event.id])
+
     assert (Event.objects.count(), EventSeen.objects.count()) == (0, 0)
 
 
