@@ -159,9 +159,10 @@ LEGACY_REQUIREMENTS = [
 ]
 
 
-#: What 3.1.0 is measured on: the smallest scale, without events_targets (at that scale it
-#: already runs thousands of queries, so that larger scales would not finish in a bounded run).
-LEGACY_SPEC = {"kind": "shape", "scale": 1, "methods": ["events()", "entity_events(user)"], "runs": 3}
+#: What 3.1.0 is measured on: every method at the smallest scale only. Its events_targets runs
+#: queries per event and target (5,000 queries, 13 s a call, on org_teams at 1x), so that larger
+#: scales would not finish in a bounded run.
+LEGACY_SPEC = {"kind": "shape", "scale": 1, "runs": 3}
 
 
 def legacy_environment() -> str:
