@@ -167,7 +167,7 @@ def medium_events(medium, *, mark_seen: bool = False, **event_filters) -> QueryS
 
     One query when evaluated, plus the marking with ``mark_seen``. The events of subscriptions
     to every event are found by source; those of only-following subscriptions by one join of
-    the events' actors with the (source, followed entity) pairs that the subscriptions give.
+    the events' actors with what the subscribed entities follow (see below).
     With overridden follow rules, one more query at call time lists the only-following
     subscriptions, and the SQL grows with their number.
     """
@@ -180,39 +180,54 @@ def medium_events(medium, *, mark_seen: bool = False, **event_filters) -> QueryS
     return hand_out(medium, models.Event.objects.filter(routed), mark_seen=mark_seen, **event_filters)
 
 
+#: Keeps PostgreSQL's planner from joining the subscriptions before the actors: it underestimates
+#: a large group's members, and would then read sources x members x actors rows.
+_MATERIALIZED = {"postgresql": "MATERIALIZED "}
+
+
 def _events_with_a_followed_actor(medium) -> RawSQL:
     """Default rules: the ids of the events with an actor that an entity named by an
     only-following subscription of the event's source follows (the entity itself or one of its
-    super entities). The pairs (source, followed entity) are worked out once, then joined with
-    the actors; PostgreSQL and SQLite both run it once per query, not once per event."""
-    quote = connections[router.db_for_read(models.Event)].ops.quote_name
+    super entities).
+
+    What each distinct subscribed (entity, sub entity kind) names and follows is worked out
+    once, however many sources subscribe it, then joined with the actors and, through the
+    event's source, with the subscriptions: the work follows the memberships and actors read,
+    not sources times members. An individual subscription's kind is written 0 (no kind has that
+    id), so that the keys compare with ``=``, which both databases can hash.
+    """
+    connection = connections[router.db_for_read(models.Event)]
+    quote, vendor = connection.ops.quote_name, connection.vendor
     subscription = quote(models.Subscription._meta.db_table)
     relationship = quote(EntityRelationship._meta.db_table)
     entity = quote(Entity._meta.db_table)
-    actor = quote(models.EventActor._meta.db_table)
-    event = quote(models.Event._meta.db_table)
-    source_id, entity_id = quote("source_id"), quote("entity_id")
+    entity_id, kind_id = quote("entity_id"), quote("sub_entity_kind_id")
     sub_entity_id, super_entity_id = quote("sub_entity_id"), quote("super_entity_id")
+    only_following = f"s.{quote('medium_id')} = %s AND s.{quote('only_following')} = %s"
     sql = (
-        f"WITH subscribed ({source_id}, {entity_id}) AS ("
-        f" SELECT s.{source_id}, s.{entity_id} FROM {subscription} s"
-        f" WHERE s.{quote('medium_id')} = %s AND s.{quote('only_following')} = %s"
-        f" AND s.{quote('sub_entity_kind_id')} IS NULL"
-        f" UNION SELECT s.{source_id}, r.{sub_entity_id} FROM {subscription} s"
-        f" JOIN {relationship} r ON r.{super_entity_id} = s.{entity_id}"
-        f" JOIN {entity} m ON m.{quote('id')} = r.{sub_entity_id}"
-        f" AND m.{quote('entity_kind_id')} = s.{quote('sub_entity_kind_id')}"
-        f" WHERE s.{quote('medium_id')} = %s AND s.{quote('only_following')} = %s"
-        f" AND m.{quote('is_active')} = %s"
-        f"), followed ({source_id}, {entity_id}) AS ("
-        f" SELECT {source_id}, {entity_id} FROM subscribed"
-        f" UNION SELECT f.{source_id}, r.{super_entity_id} FROM subscribed f"
-        f" JOIN {relationship} r ON r.{sub_entity_id} = f.{entity_id}"
-        f") SELECT a.{quote('event_id')} FROM {actor} a"
-        f" JOIN {event} e ON e.{quote('id')} = a.{quote('event_id')}"
-        f" JOIN followed f ON f.{source_id} = e.{source_id} AND f.{entity_id} = a.{entity_id}"
+        f"WITH subscribed (entity_id, kind) AS ("
+        f" SELECT DISTINCT s.{entity_id}, COALESCE(s.{kind_id}, 0) FROM {subscription} s"
+        f" WHERE {only_following}"
+        f"), named (entity_id, kind, named_id) AS ("
+        f" SELECT entity_id, kind, entity_id FROM subscribed WHERE kind = 0"
+        f" UNION ALL SELECT g.entity_id, g.kind, r.{sub_entity_id} FROM subscribed g"
+        f" JOIN {relationship} r ON r.{super_entity_id} = g.entity_id"
+        f" JOIN {entity} m ON m.{quote('id')} = r.{sub_entity_id} AND m.{quote('entity_kind_id')} = g.kind"
+        f" WHERE m.{quote('is_active')} = %s"
+        f"), followed (entity_id, kind, followed_id) AS ("
+        f" SELECT entity_id, kind, named_id FROM named"
+        f" UNION SELECT n.entity_id, n.kind, r.{super_entity_id} FROM named n"
+        f" JOIN {relationship} r ON r.{sub_entity_id} = n.named_id"
+        f"), matched (event_id, source_id, entity_id, kind) AS {_MATERIALIZED.get(vendor, '')}("
+        f" SELECT a.{quote('event_id')}, e.{quote('source_id')}, f.entity_id, f.kind"
+        f" FROM {quote(models.EventActor._meta.db_table)} a"
+        f" JOIN {quote(models.Event._meta.db_table)} e ON e.{quote('id')} = a.{quote('event_id')}"
+        f" JOIN followed f ON f.followed_id = a.{entity_id}"
+        f") SELECT m.event_id FROM matched m JOIN {subscription} s"
+        f" ON s.{quote('source_id')} = m.source_id AND s.{entity_id} = m.entity_id"
+        f" AND COALESCE(s.{kind_id}, 0) = m.kind WHERE {only_following}"
     )
-    return RawSQL(sql, [medium.pk, True, medium.pk, True, True])
+    return RawSQL(sql, [medium.pk, True, True, medium.pk, True])
 
 
 def _actor_followed_per_subscription(medium) -> Q:
