@@ -461,17 +461,15 @@ class _Routes:
             return
         for chunk in _batches(events.iterator(chunk_size=chunk_size), chunk_size):
             followed = [event.id for event in chunk if event.source_id in self.following]
-            yield chunk, self._followers_by_event(followed) if followed else {}
+            yield chunk, self._followers_by_event(ids_subquery(followed, events.db)) if followed else {}
 
     def _targets_of(self, event, followers: dict[int, set[int]]) -> list[Entity]:
         """The entities ``event`` reaches, by id; empty when none."""
-        reached_by_all = self.everyone_entities.get(event.source_id, [])
         reached_by_following = self.following.get(event.source_id, set()) & followers.get(event.id, set())
-        reached_by_following -= self.everyone.get(event.source_id, set())
-        if not reached_by_following:
-            return list(reached_by_all)
-        reached = (self.entities[target_id] for target_id in reached_by_following)
-        return sorted([*reached_by_all, *reached], key=_by_id)
+        reached_by_all = self.everyone.get(event.source_id, set())
+        if reached_by_following <= reached_by_all:
+            return list(self.everyone_entities.get(event.source_id, []))
+        return [self.entities[target_id] for target_id in sorted(reached_by_all | reached_by_following)]
 
     def _named_by_source(self) -> defaultdict[tuple, set[tuple]]:
         """(source id, only following) -> the (entity id, sub entity kind id) its subscriptions name."""
@@ -523,7 +521,7 @@ class _Routes:
         reached -= unsubscribed
         return reached, [self.entities[target_id] for target_id in sorted(reached)]
 
-    def _followers_by_event(self, event_ids: QuerySet | list[int]) -> dict[int, set[int]]:
+    def _followers_by_event(self, event_ids: QuerySet | RawSQL) -> dict[int, set[int]]:
         """Event id -> the entities following at least one of its actors."""
         actors_by_event = defaultdict(list)
         for event_id, actor_id in models.EventActor.objects.filter(event_id__in=event_ids).values_list(
@@ -552,7 +550,8 @@ class _Routes:
                 for actor_id in actor_ids
             }
         followers = {actor_id: {actor_id} for actor_id in actor_ids}
-        for super_id, sub_id in EntityRelationship.objects.filter(super_entity_id__in=actor_ids).values_list(
+        actors = ids_subquery(actor_ids, router.db_for_read(EntityRelationship))
+        for super_id, sub_id in EntityRelationship.objects.filter(super_entity_id__in=actors).values_list(
             "super_entity_id", "sub_entity_id"
         ):
             followers[super_id].add(sub_id)
@@ -563,7 +562,3 @@ def _batches(items: Iterator, size: int) -> Iterator[list]:
     """Lists of ``size`` consecutive items (the last one shorter)."""
     while batch := list(islice(items, size)):
         yield batch
-
-
-def _by_id(entity: Entity) -> int:
-    return entity.id

@@ -14,7 +14,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from entity_event.models import EventSeen
+from entity_event.models import Event, EventSeen, Source
 from entity_event.tests import helpers
 from entity_event.tests.models import FollowSubEntitiesMedium
 
@@ -196,3 +196,16 @@ def test_overridden_follow_rules_ask_for_each_actor_once_across_chunks():
 def test_a_chunk_size_below_one_is_refused(chunk_size):
     with pytest.raises(ValueError, match="chunk_size must be a positive number"):
         next(helpers.medium("newsfeed").iter_events_targets(chunk_size=chunk_size))
+
+
+def test_a_chunk_may_hold_more_events_than_a_sqlite_statement_takes_parameters(sqlite_at_999_parameters):
+    world = build_world(teams=1, per_team=2, events=0)
+    mentions = Source.objects.get(name="mentions")
+    Event.objects.create_events(
+        {"source": mentions, "actors": [world.users[0]], "context": {}} for _number in range(1200)
+    )
+
+    pairs = as_ids(world.newsfeed.iter_events_targets(chunk_size=1500))
+
+    assert len(pairs) == 1200
+    assert {tuple(targets) for _event, targets in pairs} == {(world.users[0].id,)}
