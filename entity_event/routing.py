@@ -264,17 +264,17 @@ def entity_events(medium, entity: Entity, *, mark_seen: bool = False, **event_fi
             source_id__in=_sources_reaching(medium, entity, only_following=True),
             id__in=with_followed_actor,
         ),
+        ~Q(source_id__in=_sources_unsubscribed(medium, entity)),
     )
     return hand_out(medium, routed, mark_seen=mark_seen, **event_filters)
 
 
 def _sources_reaching(medium, entity: Entity, *, only_following: bool) -> RawSQL:
     """The ids of the sources with a subscription on ``medium`` that reaches ``entity`` (see
-    :func:`subscriptions_reaching`) and that it has not unsubscribed from."""
+    :func:`subscriptions_reaching`)."""
     quote = _quote_name()
     subscription = quote(models.Subscription._meta.db_table)
     relationship = quote(EntityRelationship._meta.db_table)
-    unsubscription = quote(models.Unsubscription._meta.db_table)
     source_id, entity_id, kind_id = quote("source_id"), quote("entity_id"), quote("sub_entity_kind_id")
     reaching = f"(s.{entity_id} = %s AND s.{kind_id} IS NULL)"
     params = [entity.pk]
@@ -288,10 +288,19 @@ def _sources_reaching(medium, entity: Entity, *, only_following: bool) -> RawSQL
     sql = (
         f"SELECT s.{source_id} FROM {subscription} s"
         f" WHERE s.{quote('medium_id')} = %s AND s.{quote('only_following')} = %s AND ({reaching})"
-        f" AND NOT EXISTS (SELECT 1 FROM {unsubscription} u WHERE u.{quote('medium_id')} = %s"
-        f" AND u.{entity_id} = %s AND u.{source_id} = s.{source_id})"
     )
-    return RawSQL(sql, [medium.pk, only_following, *params, medium.pk, entity.pk])
+    return RawSQL(sql, [medium.pk, only_following, *params])
+
+
+def _sources_unsubscribed(medium, entity: Entity) -> RawSQL:
+    """The ids of the sources ``entity`` unsubscribed from on ``medium``: one condition on the
+    events, which PostgreSQL plans and runs faster than one per subscription subquery."""
+    quote = _quote_name()
+    sql = (
+        f"SELECT u.{quote('source_id')} FROM {quote(models.Unsubscription._meta.db_table)} u"
+        f" WHERE u.{quote('medium_id')} = %s AND u.{quote('entity_id')} = %s"
+    )
+    return RawSQL(sql, [medium.pk, entity.pk])
 
 
 def _events_with_an_actor_followed_by(entity: Entity) -> RawSQL:
@@ -410,7 +419,7 @@ class _Routes:
         the sources naming the same entities with the same unsubscriptions share one set of
         targets, so the work follows the subscriptions and memberships, not their product.
         """
-        self.everyone, self.following, self.everyone_entities = {}, {}, {}
+        self.everyone, self.following, self.everyone_entities, self.entities = {}, {}, {}, {}
         self.sources = set()
         named_by_source = self._named_by_source()
         if not named_by_source:
