@@ -196,7 +196,7 @@ def _events_with_a_followed_actor(medium) -> RawSQL:
     not sources times members. An individual subscription's kind is written 0 (no kind has that
     id), so that the keys compare with ``=``, which both databases can hash.
     """
-    connection = connections[router.db_for_read(models.Event)]
+    connection = _events_connection()
     quote, vendor = connection.ops.quote_name, connection.vendor
     subscription = quote(models.Subscription._meta.db_table)
     relationship = quote(EntityRelationship._meta.db_table)
@@ -272,7 +272,7 @@ def entity_events(medium, entity: Entity, *, mark_seen: bool = False, **event_fi
 def _sources_reaching(medium, entity: Entity, *, only_following: bool) -> RawSQL:
     """The ids of the sources with a subscription on ``medium`` that reaches ``entity`` (see
     :func:`subscriptions_reaching`)."""
-    quote = _quote_name()
+    quote = _events_connection().ops.quote_name
     subscription = quote(models.Subscription._meta.db_table)
     relationship = quote(EntityRelationship._meta.db_table)
     source_id, entity_id, kind_id = quote("source_id"), quote("entity_id"), quote("sub_entity_kind_id")
@@ -295,7 +295,7 @@ def _sources_reaching(medium, entity: Entity, *, only_following: bool) -> RawSQL
 def _sources_unsubscribed(medium, entity: Entity) -> RawSQL:
     """The ids of the sources ``entity`` unsubscribed from on ``medium``: one condition on the
     events, which PostgreSQL plans and runs faster than one per subscription subquery."""
-    quote = _quote_name()
+    quote = _events_connection().ops.quote_name
     sql = (
         f"SELECT u.{quote('source_id')} FROM {quote(models.Unsubscription._meta.db_table)} u"
         f" WHERE u.{quote('medium_id')} = %s AND u.{quote('entity_id')} = %s"
@@ -305,7 +305,7 @@ def _sources_unsubscribed(medium, entity: Entity) -> RawSQL:
 
 def _events_with_an_actor_followed_by(entity: Entity) -> RawSQL:
     """Default rules: the ids of the events with ``entity`` or one of its super entities as an actor."""
-    quote = _quote_name()
+    quote = _events_connection().ops.quote_name
     relationship = quote(EntityRelationship._meta.db_table)
     sql = (
         f"SELECT a.{quote('event_id')} FROM {quote(models.EventActor._meta.db_table)} a"
@@ -315,9 +315,9 @@ def _events_with_an_actor_followed_by(entity: Entity) -> RawSQL:
     return RawSQL(sql, [entity.pk, entity.pk])
 
 
-def _quote_name():
-    """The quoting of table and column names on the events' database."""
-    return connections[router.db_for_read(models.Event)].ops.quote_name
+def _events_connection():
+    """The connection events are read on, whose quoting and vendor the SQL here follows."""
+    return connections[router.db_for_read(models.Event)]
 
 
 # Medium.events_targets and Medium.iter_events_targets
