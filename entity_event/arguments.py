@@ -11,3 +11,8 @@ def check_flag(name: str, value, *, allow_none: bool = False) -> None:
         return
     allowed = "True, False or None" if allow_none else "True or False"
     raise TypeError(f"{name} must be {allowed}, not {value!r}.")
+
+
+#: The ids a 64-bit ``bigint`` column holds. A number outside them names no row, and SQLite raises
+#: ``OverflowError`` on it as a parameter.
+ID_RANGE = range(-(2**63), 2**63)

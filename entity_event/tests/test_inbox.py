@@ -8,6 +8,7 @@ import pytest
 from django.db import connection, connections
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from entity.models import Entity
 
 from entity_event.inbox import Inbox
 from entity_event.models import Event, EventSeen, InboxMark, InboxWatermark
@@ -313,3 +314,68 @@ def test_marking_given_events_takes_the_same_statements_whatever_their_number(wo
 
     # Watermark ensured and locked, the events to change read, their marks deleted and inserted.
     assert len(helpers.statements(seen)) == len(helpers.statements(unseen)) == 5
+
+
+@pytest.mark.parametrize("bad", [b"12", bytearray(b"12"), memoryview(b"12"), [b"1"], {3: "x"}.items()])
+def test_bytes_text_and_other_iterables_that_are_not_ids_are_refused(world, bad):
+    photos(world, 60)  # events 49 and 50 exist, so reading b"12" as ids would mark them
+    inbox = world["newsfeed"].inbox(world["alice"])
+
+    with helpers.row_counts_unchanged(), pytest.raises(TypeError, match="events must be events or event ids"):
+        inbox.mark_seen(bad)
+
+
+def test_a_queryset_of_other_rows_than_events_is_refused(world):
+    inbox = world["newsfeed"].inbox(world["alice"])
+
+    with pytest.raises(TypeError, match="not a queryset of Entity rows"):
+        inbox.mark_seen(Entity.objects.all())
+
+
+@pytest.mark.parametrize("bad", [2**63, -(2**63) - 1, 10**30, [1, 10**30]])
+def test_ids_outside_64_bits_are_a_value_error_naming_them_with_nothing_written(world, bad):
+    photos(world, 2)
+    inbox = world["newsfeed"].inbox(world["alice"])
+    named = bad[-1] if isinstance(bad, list) else bad
+
+    for mark in (inbox.mark_seen, inbox.mark_unseen):
+        with helpers.row_counts_unchanged(), pytest.raises(ValueError, match=f"{named} is not an event id"):
+            mark(bad)
+
+
+def test_the_largest_64_bit_ids_are_ids_of_no_event(world):
+    inbox = world["newsfeed"].inbox(world["alice"])
+
+    assert inbox.mark_seen([2**63 - 1, -(2**63)]) == 0
+
+
+def test_unseen_count_takes_no_per_medium_seen_filter_nor_mark_seen(world):
+    photos(world, 2)
+    inbox = world["newsfeed"].inbox(world["alice"])
+
+    with pytest.raises(TypeError, match=r"Inbox.unseen_count\(\) takes no seen argument"):
+        inbox.unseen_count(seen=True)
+    with pytest.raises(TypeError, match=r"Inbox.unseen_count\(\) takes no mark_seen argument"):
+        inbox.unseen_count(mark_seen=True)
+
+
+@pytest.mark.parametrize("bad", [None, 3, "alice"])
+def test_an_inbox_needs_an_entity(world, bad):
+    with pytest.raises(TypeError, match=f"An inbox needs an Entity, not {bad!r}"):
+        world["newsfeed"].inbox(bad)
+
+
+@pytest.mark.parametrize("size", [2, 400])
+def test_many_ids_take_the_same_statements_and_fit_sqlites_limit_of_parameters(world, size):
+    inbox = world["newsfeed"].inbox(world["alice"])
+    events = photos(world, size)
+    unknown = list(range(10**9, 10**9 + 40_000))  # ids of no event: more than SQLite takes as parameters
+
+    with CaptureQueriesContext(connection) as seen:
+        assert inbox.mark_seen([event.pk for event in events] + unknown) == size
+    inbox.mark_seen()
+    with CaptureQueriesContext(connection) as unseen:
+        assert inbox.mark_unseen(unknown + [event.pk for event in events]) == size
+
+    assert len(helpers.statements(seen)) == len(helpers.statements(unseen)) == 5
+    assert InboxMark.objects.count() == size
