@@ -17,16 +17,29 @@ from entity_event import app_settings
 from entity_event.preferences import NotSubscribedError, by_source_group, preferences, set_receiving
 from entity_event.preferences import unsubscribe as unsubscribe_pair
 from entity_event.web.entity import request_entity
+from entity_event.web.numbers import parse_number
 from entity_event.web.unsubscribe import ONE_CLICK, BadUnsubscribeToken, read_unsubscribe_token
 
 NO_ENTITY = "Sign in to see your notification settings."
 
 
+class IdField(forms.Field):
+    """An id of the form, read by :func:`~entity_event.web.numbers.parse_number`."""
+
+    def to_python(self, value: str) -> int | None:
+        if value in self.empty_values:
+            return None
+        try:
+            return parse_number(value)
+        except ValueError as error:
+            raise forms.ValidationError(str(error), code="invalid") from None
+
+
 class SwitchForm(forms.Form):
     """One switch of the preferences page: a pair and whether to receive it."""
 
-    medium = forms.IntegerField()
-    source = forms.IntegerField()
+    medium = IdField()
+    source = IdField()
     receiving = forms.TypedChoiceField(
         choices=[("on", "on"), ("off", "off")], coerce=lambda value: value == "on"
     )

@@ -1,5 +1,7 @@
 """The preferences page: listing the pairs of the request's entity and switching them."""
 
+import html
+
 import pytest
 from django.db import connection
 from django.test import Client
@@ -129,6 +131,18 @@ def test_a_malformed_switch_is_refused_naming_the_field(company, data, error):
     assert response.status_code == 400
     assert error in response.content.decode()
     assert Unsubscription.objects.count() == 0
+
+
+@pytest.mark.parametrize("field", ["medium", "source"])
+@pytest.mark.parametrize("bad", ["9" * 30, str(2**63), "²", "①", "-1", " 1", "1.0"])
+def test_an_id_that_is_not_ascii_digits_within_64_bits_is_refused_naming_it(company, field, bad):
+    data = {"medium": company["email"].pk, "source": company["login"].pk, "receiving": "off"} | {field: bad}
+
+    with helpers.row_counts_unchanged():
+        response = client_of(company["alice"]).post(URL, data)
+
+    assert response.status_code == 400
+    assert f"* {field}\n  * {bad!r} is not a whole number" in html.unescape(response.content.decode())
 
 
 def test_switching_needs_the_csrf_token(company):
