@@ -92,12 +92,18 @@ def _texts(value: Any, where: str) -> Iterator[tuple[str, str]]:
             yield from _texts(item, f"{where}[{index}]")
 
 
-def _check_text(what: str, text: str) -> None:
+def unstorable_character(text: str) -> str | None:
+    """The first character of ``text`` that PostgreSQL cannot store, if any: such text names no row."""
     found = _UNSTORABLE_CHARACTERS.search(text)
+    return found.group() if found else None
+
+
+def _check_text(what: str, text: str) -> None:
+    found = unstorable_character(text)
     if found:
-        character = "a NUL character" if found.group() == "\x00" else "a lone surrogate"
+        character = "a NUL character" if found == "\x00" else "a lone surrogate"
         raise InvalidEventError(
-            f"{what} holds {text!r}, with {character} ({found.group()!r}), which PostgreSQL cannot store."
+            f"{what} holds {text!r}, with {character} ({found!r}), which PostgreSQL cannot store."
         )
 
 

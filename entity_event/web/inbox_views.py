@@ -9,20 +9,25 @@ page deep in the feed costs the same as the first.
 import base64
 import binascii
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import wraps
 
 from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_POST
 
+from entity_event.arguments import ID_RANGE
+from entity_event.event_input import unstorable_character
 from entity_event.models import Event, Medium
 from entity_event.web.entity import request_entity
+from entity_event.web.numbers import parse_number
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
+
+#: Every answer is one entity's own data: no shared cache may keep it, nor the browser store it.
+CACHE_CONTROL = "private, no-store"
 
 
 class BadParameter(ValueError):
@@ -33,27 +38,42 @@ class BadParameter(ValueError):
         self.parameter = parameter
 
 
-def inbox_view(view):
-    """Resolve the request's entity and the medium named in the URL, and turn errors into JSON."""
+def inbox_view(method: str):
+    """A JSON endpoint taking ``method`` only, for the request's entity and the medium named in the URL.
 
-    @wraps(view)
-    def wrapped(request: HttpRequest, medium_name: str) -> JsonResponse:
-        entity = request_entity(request)
-        if entity is None:
-            return JsonResponse({"error": "Sign in to read your notifications."}, status=403)
-        medium = Medium.objects.filter(name=medium_name).first()
-        if medium is None:
-            return JsonResponse({"error": f"There is no medium named {medium_name!r}."}, status=404)
-        try:
-            return view(request, medium.inbox(entity))
-        except BadParameter as error:
-            return JsonResponse({"error": str(error), "parameter": error.parameter}, status=400)
+    Every answer, errors and wrong methods included, is JSON and marked private and not to be stored.
+    """
 
-    return wrapped
+    def decorate(view):
+        @wraps(view)
+        def wrapped(request: HttpRequest, medium_name: str) -> JsonResponse:
+            response = _answer(view, method, request, medium_name)
+            response["Cache-Control"] = CACHE_CONTROL
+            return response
+
+        return wrapped
+
+    return decorate
 
 
-@require_GET
-@inbox_view
+def _answer(view, method: str, request: HttpRequest, medium_name: str) -> JsonResponse:
+    if request.method != method:
+        response = JsonResponse({"error": f"{request.method} is not allowed here; use {method}."}, status=405)
+        response["Allow"] = method
+        return response
+    entity = request_entity(request)
+    if entity is None:
+        return JsonResponse({"error": "Sign in to read your notifications."}, status=403)
+    medium = None if unstorable_character(medium_name) else Medium.objects.filter(name=medium_name).first()
+    if medium is None:
+        return JsonResponse({"error": f"There is no medium named {medium_name!r}."}, status=404)
+    try:
+        return view(request, medium.inbox(entity))
+    except BadParameter as error:
+        return JsonResponse({"error": str(error), "parameter": error.parameter}, status=400)
+
+
+@inbox_view("GET")
 def events(request: HttpRequest, inbox) -> JsonResponse:
     """``{"events": [...], "next": cursor or null}``: a page of the inbox, newest first."""
     limit = _limit(request.GET.get("limit"))
@@ -74,18 +94,16 @@ def events(request: HttpRequest, inbox) -> JsonResponse:
     )
 
 
-@require_GET
-@inbox_view
+@inbox_view("GET")
 def unseen_count(request: HttpRequest, inbox) -> JsonResponse:
     """``{"unseen": n}``."""
     return JsonResponse({"unseen": inbox.unseen_count()})
 
 
-@require_POST
-@inbox_view
+@inbox_view("POST")
 def mark_seen(request: HttpRequest, inbox) -> JsonResponse:
     """``{"marked": n}`` after marking ``{"ids": [...]}`` or ``{"all": true}`` seen."""
-    body = _json_object(request.body)
+    body = _json_object(request)
     if ("ids" in body) == ("all" in body):
         raise BadParameter("ids", 'Send either "ids" (a list of event ids) or "all": true.')
     if "all" in body:
@@ -95,6 +113,9 @@ def mark_seen(request: HttpRequest, inbox) -> JsonResponse:
     ids = body["ids"]
     if not isinstance(ids, list) or not all(type(event_id) is int for event_id in ids):
         raise BadParameter("ids", f'"ids" must be a list of integer event ids, not {json.dumps(ids)}.')
+    for event_id in ids:
+        if event_id not in ID_RANGE:
+            raise BadParameter("ids", f'"ids" holds {event_id}, which is not an event id: ids are 64-bit.')
     return JsonResponse({"marked": inbox.mark_seen(ids)})
 
 
@@ -111,12 +132,13 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         time_text, id_text = raw.split("|")
-        time, event_id = datetime.fromisoformat(time_text), int(id_text)
-    except (binascii.Error, UnicodeDecodeError, ValueError):
+        time, event_id = datetime.fromisoformat(time_text), parse_number(id_text)
+        if timezone.is_aware(time) != settings.USE_TZ:
+            raise ValueError("the wrong kind of time")
+        # The database compares in UTC: a time outside datetime's range there is no event's.
+        return (time.astimezone(UTC) if settings.USE_TZ else time), event_id
+    except (binascii.Error, UnicodeDecodeError, ValueError, OverflowError):
         raise BadParameter("before", f"before is not a cursor this feed gave: {cursor!r}.") from None
-    if timezone.is_aware(time) != settings.USE_TZ:
-        raise BadParameter("before", f"before is not a cursor this feed gave: {cursor!r}.")
-    return time, event_id
 
 
 def _older_than(events: QuerySet, time: datetime, event_id: int) -> QuerySet:
@@ -130,9 +152,13 @@ def _older_than(events: QuerySet, time: datetime, event_id: int) -> QuerySet:
 def _limit(value: str | None) -> int:
     if value is None:
         return DEFAULT_LIMIT
-    if not value.isdigit() or not 1 <= int(value) <= MAX_LIMIT:
+    try:
+        limit = parse_number(value)
+    except ValueError:
+        limit = None
+    if limit is None or not 1 <= limit <= MAX_LIMIT:
         raise BadParameter("limit", f"limit must be a whole number from 1 to {MAX_LIMIT}, not {value!r}.")
-    return int(value)
+    return limit
 
 
 def _seen(value: str | None) -> bool | None:
@@ -143,11 +169,20 @@ def _seen(value: str | None) -> bool | None:
     return value == "true"
 
 
-def _json_object(body: bytes) -> dict:
+def _json_object(request: HttpRequest) -> dict:
+    """The JSON object of the request's body; :class:`BadParameter` for anything else.
+
+    A multipart body is refused before it is read: Django streams it into ``request.POST`` (the
+    CSRF check reads that), after which the raw body is gone. JSON nested too deep for Python's
+    parser is refused like malformed JSON.
+    """
+    data = None
+    if request.content_type == "multipart/form-data":
+        raise BadParameter("body", f"The body must be a JSON object, not {request.content_type}.")
     try:
-        data = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        data = None
+        data = json.loads(request.body)
+    except (ValueError, RecursionError):
+        pass
     if not isinstance(data, dict):
         raise BadParameter("body", 'The body must be a JSON object such as {"ids": [1, 2]} or {"all": true}.')
     return data

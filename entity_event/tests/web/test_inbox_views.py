@@ -185,11 +185,52 @@ def test_an_unknown_medium_is_a_404(client, world, name):
     assert response.json() == {"error": "There is no medium named 'pigeon'."}
 
 
-def test_the_http_methods_are_checked(client, world):
-    client = signed_in(client, world)
+ENDPOINTS = {"events": "GET", "unseen_count": "GET", "mark_seen": "POST"}
+METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"]
 
-    assert client.get(url("mark_seen")).status_code == 405
-    assert client.post(url("unseen_count")).status_code == 405
+
+@pytest.mark.parametrize(
+    ("name", "method"),
+    [(name, method) for name, allowed in ENDPOINTS.items() for method in METHODS if method != allowed],
+)
+def test_a_wrong_method_is_a_json_405_naming_it(client, world, name, method):
+    response = client.generic(method, url(name))
+
+    assert response.status_code == 405
+    assert response["Allow"] == ENDPOINTS[name]
+    assert response.json() == {"error": f"{method} is not allowed here; use {ENDPOINTS[name]}."}
+    assert response["Cache-Control"] == "private, no-store"
+
+
+def test_a_head_request_is_a_405_without_a_body(client, world):
+    response = client.head(url("events"))
+
+    assert (response.status_code, response["Allow"], response.content) == (405, "GET", b"")
+
+
+@pytest.mark.parametrize(
+    ("signed", "name", "medium"),
+    [
+        (signed, name, medium)
+        for signed in (False, True)
+        for name in ENDPOINTS
+        for medium in ("newsfeed", "pigeon")
+    ],
+)
+def test_every_answer_is_private_and_not_stored(client, world, signed, name, medium):
+    client = signed_in(client, world) if signed else client
+    response = (
+        post_json(client, {"all": True}, medium) if name == "mark_seen" else client.get(url(name, medium))
+    )
+
+    assert response.status_code in (200, 403, 404)
+    assert response["Cache-Control"] == "private, no-store"
+
+
+def test_a_bad_parameter_is_private_and_not_stored_too(client, world):
+    response = signed_in(client, world).get(url("events"), {"limit": "0"})
+
+    assert (response.status_code, response["Cache-Control"]) == (400, "private, no-store")
 
 
 def cursor_of(text: str) -> str:
@@ -203,11 +244,21 @@ def cursor_of(text: str) -> str:
         ({"limit": "101"}, "limit"),
         ({"limit": "ten"}, "limit"),
         ({"limit": "-3"}, "limit"),
+        ({"limit": "²"}, "limit"),
+        ({"limit": "①"}, "limit"),
+        ({"limit": "٣"}, "limit"),
+        ({"limit": " 3"}, "limit"),
+        ({"limit": "9" * 30}, "limit"),
         ({"seen": "yes"}, "seen"),
         ({"seen": "False"}, "seen"),
         ({"before": "%%%"}, "before"),
         ({"before": cursor_of("yesterday|3")}, "before"),
         ({"before": cursor_of("2026-01-01T00:00:00+00:00|x")}, "before"),
+        ({"before": cursor_of("2026-01-01T00:00:00+00:00|²")}, "before"),
+        ({"before": cursor_of("2026-01-01T00:00:00+00:00|-3")}, "before"),
+        ({"before": cursor_of(f"2026-01-01T00:00:00+00:00|{2**63}")}, "before"),
+        ({"before": cursor_of("2026-01-01T00:00:00|²")}, "before"),
+        ({"before": cursor_of(f"2026-01-01T00:00:00|{2**63}")}, "before"),
         ({"before": cursor_of("2026-01-01T00:00:00+00:00")}, "before"),
         ({"before": base64.urlsafe_b64encode(b"\xff\xfe").decode()}, "before"),
     ],
@@ -218,6 +269,7 @@ def test_bad_query_parameters_are_a_400_naming_them(client, world, params, param
     assert response.status_code == 400
     assert response.json()["parameter"] == parameter
     assert response.json()["error"].startswith(parameter)
+    assert repr(params[parameter]) in response.json()["error"]
 
 
 def test_a_cursor_with_the_wrong_kind_of_time_is_a_400(client, world, settings):
@@ -240,6 +292,16 @@ def test_a_cursor_with_the_wrong_kind_of_time_is_a_400(client, world, settings):
         ('{"ids": 3}', "ids", '"ids" must be a list of integer event ids, not 3.'),
         ('{"all": false}', "all", '"all" must be true, not false.'),
         ('{"all": "yes"}', "all", '"all" must be true, not "yes".'),
+        (
+            '{"ids": [9223372036854775808]}',
+            "ids",
+            '"ids" holds 9223372036854775808, which is not an event id',
+        ),
+        ('{"ids": [1, -9223372036854775809]}', "ids", '"ids" holds -9223372036854775809, which is not'),
+        ('{"ids": [%s]}' % ("9" * 5000), "body", "The body must be a JSON object"),
+        ("[" * 100_000 + "]" * 100_000, "body", "The body must be a JSON object"),
+        ('{"ids": ' + "[" * 100_000 + "]" * 100_000 + "}", "body", "The body must be a JSON object"),
+        ('{"a": ' * 100_000 + "1" + "}" * 100_000, "body", "The body must be a JSON object"),
     ],
 )
 def test_bad_bodies_are_a_400_naming_the_parameter_with_nothing_written(
@@ -278,3 +340,72 @@ def test_a_page_costs_the_same_queries_whatever_the_size_and_depth_of_the_feed(c
     assert len(first) == len(later) == 6
     assert len(counted) == 5
     assert len(helpers.statements(marked)) == 10
+
+
+@pytest.mark.parametrize("name", ENDPOINTS)
+@pytest.mark.parametrize("medium", ["news\x00feed", "\x00"])
+def test_a_medium_name_with_a_nul_is_a_404_naming_it(client, world, name, medium):
+    client = signed_in(client, world)
+    response = (
+        post_json(client, {"all": True}, medium) if name == "mark_seen" else client.get(url(name, medium))
+    )
+
+    assert response.status_code == 404
+    assert response.json() == {"error": f"There is no medium named {medium!r}."}
+
+
+@pytest.mark.parametrize("token_in", ["header", "form"])
+def test_a_multipart_body_is_a_400_even_once_the_csrf_check_read_it(world, token_in):
+    add_events(world, 2)
+    client = signed_in(Client(enforce_csrf_checks=True), world)
+    client.cookies["csrftoken"] = token = "x" * 32
+    data = {"all": "true"} | ({"csrfmiddlewaretoken": token} if token_in == "form" else {})
+    headers = {"X-CSRFToken": token} if token_in == "header" else {}
+
+    with helpers.row_counts_unchanged():
+        response = client.post(url("mark_seen"), data, headers=headers)  # multipart/form-data
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "error": "The body must be a JSON object, not multipart/form-data.",
+        "parameter": "body",
+    }
+
+
+def test_40000_ids_in_one_body_are_marked_in_a_constant_number_of_statements(client, world):
+    events = add_events(world, 3)
+    ids = [event.pk for event in events] + list(range(10**9, 10**9 + 40_000))
+    client = signed_in(client, world)
+    client.get(url("unseen_count"))
+
+    with CaptureQueriesContext(connection) as marked:
+        assert post_json(client, {"ids": ids}).json() == {"marked": 3}
+
+    # Session, user, entity, medium; the watermark ensured and locked, the events read, their marks
+    # deleted and inserted.
+    assert len(helpers.statements(marked)) == 9
+
+
+#: Cursor times at the ends of what datetime holds, and the page each gives: every event, none,
+#: or a 400 for a time no event can have (outside datetime's range in UTC) or of the wrong kind.
+AWARE_ENDS = {
+    "9999-12-31T23:59:59.999999+00:00": "all",
+    "0001-01-01T00:00:00-14:00": "none",
+    "9999-12-31T23:59:59.999999-14:00": 400,
+    "0001-01-01T00:00:00+14:00": 400,
+}
+NAIVE_ENDS = {"9999-12-31T23:59:59.999999": "all", "0001-01-01T00:00:00": "none"}
+
+
+@pytest.mark.parametrize("time", [*AWARE_ENDS, *NAIVE_ENDS])
+def test_a_cursor_at_the_ends_of_time_is_a_page_or_a_400_never_a_500(client, world, settings, time):
+    events = add_events(world, 2)
+    expected = (AWARE_ENDS if settings.USE_TZ else NAIVE_ENDS).get(time, 400)
+
+    response = signed_in(client, world).get(url("events"), {"before": cursor_of(f"{time}|{events[0].pk}")})
+
+    if expected == 400:
+        assert response.status_code == 400 and response.json()["parameter"] == "before"
+    else:
+        page = [event["id"] for event in response.json()["events"]]
+        assert page == ([events[1].pk, events[0].pk] if expected == "all" else [])
