@@ -61,3 +61,12 @@ def test_an_unknown_medium_is_named_and_nothing_is_delivered(club):
     with pytest.raises(CommandError, match="No medium is named 'sms', 'fax'"):
         deliver_events("--medium", "email", "--medium", "sms", "--medium", "fax")
     assert Delivery.objects.count() == 0
+
+
+@pytest.mark.parametrize("name", ["em\x00ail", "\x00", "email\udcff"])  # \udcff: a non-UTF-8 byte of argv
+def test_a_name_no_medium_can_have_is_named_and_nothing_is_delivered(club, name):
+    post(club)
+    with pytest.raises(CommandError) as raised:
+        deliver_events("--medium", "email", "--medium", name)
+    assert str(raised.value) == f"No medium is named {name!r}."
+    assert Delivery.objects.count() == 0
