@@ -7,6 +7,7 @@ A token of one source signs ``[entity, medium, source]``; a token of several (th
 digest) signs ``[entity, medium, [source, ...]]``.
 """
 
+import zlib
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
@@ -16,6 +17,7 @@ from django.urls import reverse
 from entity.models import Entity
 
 from entity_event import app_settings
+from entity_event.arguments import ID_RANGE
 from entity_event.models import Medium, Source
 
 SALT = "entity_event.unsubscribe"
@@ -51,22 +53,35 @@ def unsubscribe_token(entity: Entity, medium: Medium, sources: Sources) -> str:
 
 
 def _is_id(value) -> bool:
-    return type(value) is int
+    return type(value) is int and value in ID_RANGE
+
+
+def _payload_ids(payload) -> tuple[int, int, list[int]] | None:
+    """``(entity, medium, sources)`` of a token's payload; ``None`` for any other shape."""
+    if not (isinstance(payload, list) and len(payload) == 3):
+        return None
+    entity_id, medium_id, wanted = payload
+    wanted = wanted if isinstance(wanted, list) else [wanted]
+    if wanted and all(map(_is_id, [entity_id, medium_id, *wanted])):
+        return entity_id, medium_id, wanted
+    return None
 
 
 def read_unsubscribe_token(token: str) -> tuple[Entity, Medium, list[Source]]:
     """The entity, medium and sources (by name) a token names; :class:`BadUnsubscribeToken` if it is
     not valid or names rows that are gone."""
     try:
-        ids = signing.Signer(salt=SALT).unsign_object(token)
+        payload = signing.Signer(salt=SALT).unsign_object(token)
     except signing.BadSignature as error:
         raise BadUnsubscribeToken(f"unsubscribe token {token!r} has no valid signature") from error
-    if not (isinstance(ids, list) and len(ids) == 3 and _is_id(ids[0]) and _is_id(ids[1])):
-        raise BadUnsubscribeToken(f"unsubscribe token {token!r} does not hold an entity, medium and sources")
+    except (ValueError, zlib.error, RecursionError):  # signed here, yet not base64 of (zlib of) JSON
+        payload = None
+    ids = _payload_ids(payload)
+    if ids is None:
+        raise BadUnsubscribeToken(
+            f"unsubscribe token {token!r} does not hold an entity, medium and source ids"
+        )
     entity_id, medium_id, wanted = ids
-    wanted = wanted if isinstance(wanted, list) else [wanted]
-    if not (wanted and all(map(_is_id, wanted))):
-        raise BadUnsubscribeToken(f"unsubscribe token {token!r} does not hold source ids")
     entity = Entity.all_objects.filter(pk=entity_id).first()
     medium = Medium.objects.filter(pk=medium_id).first()
     sources = list(

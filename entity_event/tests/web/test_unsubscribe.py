@@ -1,5 +1,7 @@
 """Unsubscribe tokens, links and headers, and the page an unsubscribe link opens."""
 
+import base64
+
 import pytest
 from django.core import signing
 from django.core.exceptions import ImproperlyConfigured
@@ -88,6 +90,52 @@ def test_a_token_not_made_here_for_existing_rows_is_refused_naming_it(pair):
         with pytest.raises(BadUnsubscribeToken, match=f"unsubscribe token '{token}'"):
             read_unsubscribe_token(token)
         assert name
+
+
+def signed_payloads() -> dict[str, str]:
+    """Tokens signed here with the real salt whose payload is not ``[entity, medium, sources]`` ids."""
+    signer = signing.Signer(salt=links.SALT)
+
+    def raw(text: str) -> str:  # a payload as unsign_object reads it: base64 of JSON
+        return signer.sign(base64.urlsafe_b64encode(text.encode()).decode().rstrip("="))
+
+    return {
+        "not base64 of JSON": signer.sign("abc"),
+        "cut JSON": raw("[1, 2"),
+        "JSON nested too deep": raw("[" * 100_000 + "]" * 100_000),
+        "a number of 5000 digits": raw(f"[{'1' * 5000}, 1, 1]"),
+        "not base64": signer.sign("abcde"),
+        "not zlib": signer.sign("." + base64.urlsafe_b64encode(b"not zlib").decode()),
+        "compressed, wrong shape": signer.sign_object(
+            {"entity": 1} | {str(n): n for n in range(50)}, compress=True
+        ),
+        "NaN": raw("[NaN, 1, 1]"),
+        "null": signer.sign_object(None),
+        "text": signer.sign_object("1:1:1"),
+        "a float": signer.sign_object([1.0, 1, 1]),
+        "a flag": signer.sign_object([True, 1, 1]),
+        "four ids": signer.sign_object([1, 1, 1, 1]),
+        "two ids": signer.sign_object([1, 1]),
+        "entity beyond 64 bits": signer.sign_object([2**63, 1, 1]),
+        "medium beyond 64 bits": signer.sign_object([1, -(2**63) - 1, 1]),
+        "source beyond 64 bits": signer.sign_object([1, 1, 10**30]),
+        "a source of several beyond 64 bits": signer.sign_object([1, 1, [1, 10**30]]),
+        "sources as an object": signer.sign_object([1, 1, {"1": 1}]),
+        "source null": signer.sign_object([1, 1, None]),
+    }
+
+
+@pytest.mark.parametrize("name", signed_payloads())
+def test_a_token_signed_here_with_a_malformed_payload_is_refused_naming_it(pair, name):
+    token = signed_payloads()[name]
+
+    with pytest.raises(BadUnsubscribeToken) as raised:
+        read_unsubscribe_token(token)
+    assert str(raised.value) == f"unsubscribe token {token!r} does not hold an entity, medium and source ids"
+    with helpers.row_counts_unchanged():
+        for response in (Client().get(page(token)), Client().post(page(token), ONE_CLICK)):
+            assert response.status_code == 400
+            assert "Invalid unsubscribe link" in response.content.decode()
 
 
 def test_a_token_signed_with_an_old_secret_key_still_works(pair, settings):
