@@ -78,16 +78,18 @@ def prune_events(
     database = using or router.db_for_write(schema.Event)
     keys = dependents()
     oldest = prunable(before, database).order_by("id").values_list("id", flat=True)
-    deleted = 0
+    deleted = last = 0
     while True:
         with transaction.atomic(using=database):
-            ids = list(oldest.select_for_update()[:batch_size])
+            # Each batch starts after the last one's ids, so that no batch walks the index
+            # entries of the rows deleted before it.
+            ids = list(oldest.filter(id__gt=last).select_for_update()[:batch_size])
             if not ids:
                 return deleted
             for model, key in keys:
                 _delete(model, key, ids, database)
             _delete(schema.Event, schema.Event._meta.pk, ids, database)
-        deleted += len(ids)
+        deleted, last = deleted + len(ids), ids[-1]
         if on_batch is not None:
             on_batch(len(ids))
 
