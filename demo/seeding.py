@@ -15,7 +15,7 @@ from django.utils import timezone
 from entity.models import Entity, EntityKind
 
 from demo.entities import COMPANY_GROUP
-from demo.progress import ProgressBar
+from entity_event.management.progress import ProgressBar
 from entity_event.models import (
     ContextRenderer,
     Event,

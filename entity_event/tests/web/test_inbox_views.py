@@ -337,7 +337,7 @@ def test_a_page_costs_the_same_queries_whatever_the_size_and_depth_of_the_feed(c
         post_json(client, {"all": True})
 
     # Session, user, entity, medium; then the page (with its sources) and its renderers; or the count.
-    assert len(first) == len(later) == 6
+    assert len(first) == len(later) == 7
     assert len(counted) == 5
     assert len(helpers.statements(marked)) == 10
 

@@ -4,7 +4,7 @@ from io import StringIO
 
 from django.core.management.base import OutputWrapper
 
-from demo.progress import ProgressBar
+from entity_event.management.progress import ProgressBar
 
 
 def test_the_bar_redraws_one_line_and_ends_it_when_finished():
