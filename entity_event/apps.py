@@ -6,3 +6,12 @@ class EntityEventConfig(AppConfig):
     label = "entity_event"
     verbose_name = "Django Entity Event"
     default_auto_field = "django.db.models.AutoField"
+
+    def ready(self) -> None:
+        # The capabilities give Medium their entry points (Medium.inbox, Medium.deliver): the
+        # core never imports a capability (see docs/architecture.rst).
+        from entity_event import inbox
+        from entity_event.delivery import planning
+
+        inbox.install()
+        planning.install()

@@ -11,6 +11,9 @@ entity only, in two tables:
 
 An event is seen when its mark says so, otherwise when its id is not above the watermark. Writes
 to one inbox take a lock on its watermark row, so concurrent calls count each change once.
+
+The inbox is a capability on top of the core: :func:`install` gives ``Medium`` its
+``inbox(entity)`` method when the app is ready, so the core never imports this module.
 """
 
 from collections.abc import Iterable, Iterator
@@ -33,6 +36,16 @@ from entity.models import Entity
 from entity_event.arguments import ID_RANGE, check_flag
 from entity_event.creation import ids_subquery, locked_event_ids
 from entity_event.models import Event, InboxMark, InboxWatermark, Medium
+
+
+def install() -> None:
+    """Give every medium ``medium.inbox(entity)``, this module's entry point (see docs/architecture.rst)."""
+    Medium.inbox = medium_inbox
+
+
+def medium_inbox(medium: Medium, entity: Entity) -> "Inbox":
+    """What ``entity`` receives on ``medium``, with its own seen marks: ``medium.inbox(entity)``."""
+    return Inbox(medium, entity)
 
 
 class Inbox:

@@ -24,6 +24,12 @@ CHUNK_SIZE = 500
 RESERVED_FILTERS = ("seen", "mark_seen")
 
 
+def install() -> None:
+    """Give every medium ``medium.deliver(**event_filters)``, delivery's entry point (see
+    docs/architecture.rst)."""
+    Medium.deliver = deliver
+
+
 def deliver(medium: Medium, *, chunk_size: int = CHUNK_SIZE, **event_filters) -> int:
     """Claim ``medium``'s unseen events, write a delivery per target and enqueue their sending.
 

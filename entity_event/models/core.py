@@ -1,13 +1,14 @@
-"""The schema of entity_event: sources, mediums, subscriptions, events and renderers.
+"""The core schema: sources, mediums, subscriptions, events, seen marks and renderers.
 
-Methods here stay thin: who receives what lives in :mod:`entity_event.routing`, event creation
+Capabilities keep their tables beside this module (:mod:`entity_event.models.inbox`,
+:mod:`entity_event.models.delivery`) and this module knows nothing of them. Methods here stay
+thin: who receives what lives in :mod:`entity_event.routing`, event creation
 in :mod:`entity_event.creation`, rendering in :mod:`entity_event.rendering` (with
 :mod:`entity_event.context_loader` and :mod:`entity_event.context_serializer`).
 """
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -19,33 +20,7 @@ from entity.models import Entity, EntityKind
 from entity_event import rendering, routing, validators
 from entity_event.context_serializer import DefaultContextSerializer
 from entity_event.deletion import EventsLockedOnDelete, EventsLockedOnDeleteQuerySet
-from entity_event.querysets import EventManager, EventQuerySet, SubscriptionManager, SubscriptionQuerySet
-
-# Names that code written against 3.x imports from this module.
-__all__ = [
-    "AdminEvent",
-    "ContextRenderer",
-    "DefaultContextSerializer",
-    "Entity",
-    "Event",
-    "EventActor",
-    "EventManager",
-    "EventQuerySet",
-    "EventSeen",
-    "Medium",
-    "NEVER_EXPIRES",
-    "RenderingStyle",
-    "Source",
-    "SourceGroup",
-    "Subscription",
-    "SubscriptionManager",
-    "SubscriptionQuerySet",
-    "Unsubscription",
-    "never_expires",
-]
-
-if TYPE_CHECKING:
-    from entity_event.inbox import Inbox
+from entity_event.querysets import EventManager, SubscriptionManager
 
 #: The moment used for "never expires". Far enough to never pass, near enough that no time
 #: zone conversion of it overflows (the old package used ``datetime.max`` and crashed).
@@ -163,20 +138,6 @@ class Medium(models.Model):
             self, entity_kind=entity_kind, chunk_size=chunk_size, **event_filters
         )
 
-    # Delivery.
-
-    def deliver(self, **event_filters) -> int:
-        """Plan the delivery of this medium's unseen events; returns how many deliveries it planned.
-
-        The events are claimed (marked seen) first, so two overlapping runs never take the same
-        event; each target gets one :class:`Delivery`, sent by background tasks through the
-        medium's channel (see :mod:`entity_event.delivery`). ``event_filters`` narrow the events
-        as for :meth:`events`.
-        """
-        from entity_event.delivery import planning
-
-        return planning.deliver(self, **event_filters)
-
     def followed_by(self, entities) -> "models.QuerySet[Entity]":
         """The entities that ``entities`` follow: by default themselves and their super entities."""
         return routing.default_followed_by(entities)
@@ -186,14 +147,6 @@ class Medium(models.Model):
         return routing.default_followers_of(entities)
 
     # Rendering.
-
-    # Read state of one entity.
-
-    def inbox(self, entity: Entity) -> "Inbox":
-        """What ``entity`` receives here, with its own seen marks (see :mod:`entity_event.inbox`)."""
-        from entity_event.inbox import Inbox
-
-        return Inbox(self, entity)
 
     def render(self, events) -> dict:
         """``{event: (text, html)}``: ``events`` rendered in this medium's style.
@@ -368,51 +321,6 @@ def _unseen_event_ids(medium: Medium) -> "models.QuerySet":
     return Event.objects.exclude(eventseen__medium=medium).values_list("id", flat=True)
 
 
-class InboxWatermark(models.Model):
-    """One entity's "everything seen" on a medium: the events up to ``seen_up_to`` (an event id).
-
-    Marking everything seen moves this one row, whatever the number of events; the
-    :class:`InboxMark` rows record the exceptions on either side of it.
-    """
-
-    entity = models.ForeignKey(Entity, on_delete=models.CASCADE, related_name="+")
-    medium = models.ForeignKey(Medium, on_delete=models.CASCADE)
-    seen_up_to = models.BigIntegerField(default=0)
-    time_marked = models.DateTimeField(null=True, blank=True, default=None)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["entity", "medium"], name="inbox_watermark_entity_medium")
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.entity} has seen events up to #{self.seen_up_to} on {self.medium}"
-
-
-class InboxMark(models.Model):
-    """One entity's mark on one event of a medium, overriding the watermark for that event.
-
-    ``seen=True`` above the watermark (marked seen on its own), ``seen=False`` below it (marked
-    unseen again after everything was marked seen).
-    """
-
-    entity = models.ForeignKey(Entity, on_delete=models.CASCADE, related_name="+")
-    medium = models.ForeignKey(Medium, on_delete=models.CASCADE)
-    event = models.ForeignKey(Event, on_delete=models.CASCADE)
-    seen = models.BooleanField()
-    time_marked = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["entity", "medium", "event"], name="inbox_mark_entity_medium_event"
-            )
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.event} marked {'seen' if self.seen else 'unseen'} by {self.entity} on {self.medium}"
-
-
 class ContextRenderer(models.Model):
     """Templates that render a source's (or source group's) events in one rendering style."""
 
@@ -460,39 +368,3 @@ class ContextRenderer(models.Model):
         """``context`` as data ``json.dumps`` accepts (see :mod:`entity_event.context_serializer`);
         a hint's ``"fields"`` list chooses the fields of the instances under its key."""
         return DefaultContextSerializer(context, context_hints=self.context_hints).data
-
-
-class Delivery(models.Model):
-    """One event sent, or to be sent, to one entity through one medium, with the outcome."""
-
-    class Status(models.TextChoices):
-        PENDING = "pending"
-        SENT = "sent"
-        FAILED = "failed"
-
-    event = models.ForeignKey(Event, on_delete=models.CASCADE)
-    medium = models.ForeignKey(Medium, on_delete=models.CASCADE)
-    entity = models.ForeignKey(Entity, related_name="+", on_delete=models.CASCADE)
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
-    attempts = models.PositiveIntegerField(default=0)
-    last_error = models.TextField(default="", blank=True)
-    time_created = models.DateTimeField(default=timezone.now)
-    time_next_attempt = models.DateTimeField(default=timezone.now)
-    time_sent = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        verbose_name_plural = "deliveries"
-        constraints = [
-            models.UniqueConstraint(fields=["event", "medium", "entity"], name="delivery_event_medium_entity")
-        ]
-        # Workers look for the pending deliveries of a medium whose next attempt is due.
-        indexes = [
-            models.Index(
-                fields=["medium", "time_next_attempt"],
-                condition=models.Q(status="pending"),
-                name="delivery_pending_due",
-            )
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.event} to {self.entity} by {self.medium} ({self.status})"
