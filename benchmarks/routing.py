@@ -179,8 +179,8 @@ LEGACY_REQUIREMENTS = [
 
 
 #: What 3.1.0 is measured on: every method at the smallest scale only. Its events_targets runs
-#: queries per event and target (5,000 queries, 13 s a call, on org_teams at 1x), so that larger
-#: scales would not finish in a bounded run.
+#: queries per event and target (see its queries in the shapes table), so that larger scales
+#: would not finish in a bounded run.
 LEGACY_SPEC = {"kind": "shape", "scale": 1, "runs": 3}
 
 
