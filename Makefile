@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: test lint coverage demo docs bench bench-delivery load clean stop
+.PHONY: test lint coverage demo docs bench bench-delivery figures-fresh load clean stop
 
 $(INSTALLED): pyproject.toml requirements/*.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -65,6 +65,11 @@ bench: $(BENCH_INSTALLED)
 # and writes nothing (make bench passes on its --quick, and nothing else of BENCH_ARGS).
 bench-delivery: $(INSTALLED)
 	$(BIN)/python benchmarks/delivery.py $(DELIVERY_ARGS)
+
+# Fails, naming them, when a figures file of docs/ was measured at a commit older than the last
+# change to the code it measures (the map is in benchmarks/figures_fresh.py).
+figures-fresh:
+	$(PYTHON) benchmarks/figures_fresh.py
 
 # Writers, consumers, markers and deleters at once against PostgreSQL, in a throwaway database;
 # LOAD_ARGS="--seconds 60"
