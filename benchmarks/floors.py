@@ -43,6 +43,7 @@ def read_back(queryset, table: str):
     """``queryset`` with its SQL replaced by a read of ``table``: the same model instances (their
     ``select_related`` relations and annotations) or tuples, built by the same iterable."""
     from django.db import connections
+    from django.db.models import Value
 
     class AnswerCompiler(connections[queryset.db].ops.compiler("SQLCompiler")):
         def as_sql(self, with_limits=True, with_col_aliases=False):
@@ -55,6 +56,9 @@ def read_back(queryset, table: str):
 
     answer = queryset._chain()
     answer.query = queryset.query.chain(AnswerQuery)
+    for name, expression in answer.query.annotations.items():
+        # Its value comes from the table: its SQL (subqueries, say) need not be compiled.
+        answer.query.annotations[name] = Value(None, output_field=expression.output_field)
     return answer
 
 

@@ -2,9 +2,10 @@
 
 import pytest
 from django.db import connection
+from django.db.models import Exists, OuterRef
 from floors import answer, check, value_floor
 
-from entity_event.models import Event
+from entity_event.models import Event, Source
 from entity_event.tests import helpers
 
 pytestmark = [
@@ -21,18 +22,19 @@ def stored_events() -> list[int]:
     return list(Event.objects.order_by("-id").values_list("id", flat=True))
 
 
-def test_a_floor_builds_the_same_events_with_their_joined_relations_from_its_table():
+def test_a_floor_builds_the_same_events_with_their_joined_relations_and_annotations_from_its_table():
     ids = stored_events()
-    events = Event.objects.select_related("source__group").order_by("-id")
+    sourced = Exists(Source.objects.filter(pk=OuterRef("source_id")))
+    events = Event.objects.select_related("source__group").annotate(sourced=sourced).order_by("-id")
 
     read = answer(events)
     Event.objects.all().delete()  # the floor reads its own table, not the events
     built = list(read.all())
 
-    assert [(event.id, event.context, event.source.group.name) for event in built] == [
-        (ids[0], {"n": 2}, "club"),
-        (ids[1], {"n": 1}, "club"),
-        (ids[2], {"n": 0}, "club"),
+    assert [(event.id, event.context, event.source.group.name, event.sourced) for event in built] == [
+        (ids[0], {"n": 2}, "club", True),
+        (ids[1], {"n": 1}, "club", True),
+        (ids[2], {"n": 0}, "club", True),
     ]
 
 
