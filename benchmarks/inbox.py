@@ -14,18 +14,25 @@ set-up runs with JIT off, so that building the world does not wait on compilatio
 library itself never changes a server setting.
 
     python benchmarks/inbox.py              # the large world; rewrites docs/read-state-figures.inc
+    python benchmarks/inbox.py --server embedded --server 'postgres:///bench?host=/var/run/postgresql'
     python benchmarks/inbox.py --quick      # a tenth of it, printed only
     python benchmarks/inbox.py --explain    # also print the PostgreSQL plans of the reads
+
+Each server (that of DATABASE_URL, else the embedded one; or those of ``--server``) is measured
+in a child process; one run writes the figures of all of them.
 """
 
 import argparse
+import json
 import os
 import random
 import sys
+from pathlib import Path
 
 import provenance
 from database import ROOT, setup_django, throwaway_database
 from floors import check, rows_floor, value_floor
+from servers import add_server_option, chosen, measure_on
 
 USERS, EVENTS, SOURCES, BROADCAST = 5000, 20000, 16, 1
 MARKING_EVERYTHING = slice(5, None, 10)  # a tenth of the users, none of them subscribed on their own
@@ -43,21 +50,38 @@ def main() -> int:
     )
     parser.add_argument("--quick", action="store_true", help="a tenth of the users and events; write nothing")
     parser.add_argument("--explain", action="store_true", help="print EXPLAIN ANALYZE of the reads")
+    add_server_option(parser)
+    parser.add_argument("--child", help=argparse.SUPPRESS)  # measure here, write the JSON there
     arguments = parser.parse_args()
+    divisor = 10 if arguments.quick else 1
+    if arguments.child:
+        return measure_here(USERS // divisor, EVENTS // divisor, arguments.explain, Path(arguments.child))
+    passed_on = [option for option in ("--quick", "--explain") if getattr(arguments, option[2:])]
+    run = provenance.start()
+    run["servers"] = [measure_on(server, __file__, passed_on) for server in chosen(arguments.server)]
+    provenance.finish(run)
+    if not arguments.quick:
+        write_docs(run)
+    return check(
+        {
+            f"{result['server']['label']}: {cell}": figures
+            for result in run["servers"]
+            for cell, figures in result["cells"].items()
+        }
+    )
+
+
+def measure_here(users: int, events: int, explain: bool, output: Path) -> int:
+    """Measure on the server of DATABASE_URL (else the embedded one) and write the figures to ``output``."""
     setup_django()
     from django.db import connection
 
     if connection.vendor != "postgresql":
         print(f"The benchmark needs PostgreSQL; DATABASE_URL points to {connection.vendor}.", file=sys.stderr)
         return 2
-    divisor = 10 if arguments.quick else 1
-    run = provenance.start()
     with throwaway_database(f"entity_event_inbox_bench_{os.getpid()}"):
-        run |= measure(USERS // divisor, EVENTS // divisor, explain=arguments.explain)
-    provenance.finish(run)
-    if not arguments.quick:
-        write_docs(run)
-    return check(run["cells"])
+        output.write_text(json.dumps(measure(users, events, explain=explain)))
+    return 0
 
 
 def measure(users: int, events: int, explain: bool) -> dict:
@@ -257,28 +281,32 @@ def explain_reads(newsfeed, entity, label: str) -> None:
         print(f"\n--- {name}, {label}\n{plan}\n")
 
 
-def jit_compiles(run: dict) -> bool:
+def jit_compiles(result: dict) -> bool:
     """Whether a statement measured costs more than the threshold of JIT (-1 turns JIT off)."""
-    threshold = float(run["server"]["jit_above_cost"])
-    return 0 <= threshold < run["highest_cost"]
+    threshold = float(result["server"]["jit_above_cost"])
+    return 0 <= threshold < result["highest_cost"]
 
 
 def write_docs(run: dict) -> None:
-    """The reStructuredText included by docs/read_state.rst."""
-    server = run["server"]
-    text = [
-        f"**Server**: {server['label']}: {provenance.server_paragraph(server)}",
-        "",
-        f"**World**: {run['caption']}.",
-        "",
-        f"The highest cost the planner estimates for any statement below, inbox or floor, is "
-        f"{run['highest_cost']:,.0f}; with ``jit = on`` PostgreSQL JIT-compiles a statement whose "
-        f"estimate exceeds ``jit_above_cost`` ({server['jit_above_cost']} here), so "
-        + ("some of them are compiled." if jit_compiles(run) else "none of them is compiled."),
-        "",
-    ]
-    for jit, lines in run["tables"].items():
-        text += [f"**With {JIT_SETTINGS[jit]}**:", "", provenance.plain_table(COLUMNS, lines), ""]
+    """The reStructuredText included by docs/read_state.rst: one part per server."""
+    text = []
+    for result in run["servers"]:
+        server = result["server"]
+        text += [
+            f".. rubric:: {server['label']}",
+            "",
+            provenance.server_paragraph(server),
+            "",
+            f"**World**: {result['caption']}.",
+            "",
+            f"The highest cost the planner estimates for any statement below, inbox or floor, is "
+            f"{result['highest_cost']:,.0f}; with ``jit = on`` PostgreSQL JIT-compiles a statement whose "
+            f"estimate exceeds ``jit_above_cost`` ({server['jit_above_cost']} here), so "
+            + ("some of them are compiled." if jit_compiles(result) else "none of them is compiled."),
+            "",
+        ]
+        for jit, lines in result["tables"].items():
+            text += [f"**With {JIT_SETTINGS[jit]}**:", "", provenance.plain_table(COLUMNS, lines), ""]
     provenance.write_figures(DOCS_FIGURES, "inbox.py", run, text)
     print(f"\nWrote {DOCS_FIGURES.relative_to(ROOT)}")
 

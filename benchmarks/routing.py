@@ -26,6 +26,7 @@ from pathlib import Path
 import provenance
 from database import ROOT, setup_django, throwaway_database
 from floors import check, events_floor, pairs_floor
+from servers import add_server_option, chosen, environment
 
 #: (users, events, sources, broadcast sources) of the world.py worlds; quick runs divide users and events.
 STANDARD = (500, 2000, 10, 5)
@@ -49,12 +50,7 @@ def main() -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--quick", action="store_true", help="small sizes; print only, write no docs files")
-    parser.add_argument(
-        "--server",
-        action="append",
-        help="'embedded' or a DATABASE_URL of a PostgreSQL server; repeat to compare servers "
-        "(default: $DATABASE_URL, else the embedded server)",
-    )
+    add_server_option(parser)
     parser.add_argument(
         "--explain", action="store_true", help="print EXPLAIN ANALYZE of each method's queries"
     )
@@ -72,7 +68,7 @@ def main() -> int:
         setup_django()
         print(json.dumps(run_world(json.loads(arguments.world))))
         return 0
-    servers = arguments.server or [os.environ.get("DATABASE_URL") or "embedded"]
+    servers = chosen(arguments.server)
     chosen_shapes = arguments.shape or list(SHAPES)
     legacy_python = legacy_environment() if arguments.compare_3x else None
     run = provenance.start() | {"servers": []}
@@ -150,17 +146,14 @@ def in_child(spec: dict, server: str, python: str = sys.executable) -> dict:
     legacy = python != sys.executable
     label = f"{spec.get('name', spec['kind'])} {spec.get('scale', '')}{' (3.1.0)' if legacy else ''}"
     print(f"... {label}", file=sys.stderr, flush=True)
-    environment = dict(os.environ)
-    environment.pop("DATABASE_URL", None)
-    if server != "embedded":
-        environment["DATABASE_URL"] = server
+    child = environment(server)
     if legacy:
-        environment["DJANGO_SETTINGS_MODULE"] = "settings_3x"
+        child["DJANGO_SETTINGS_MODULE"] = "settings_3x"
     done = subprocess.run(
         [python, __file__, "--world", json.dumps(spec)],
         capture_output=True,
         text=True,
-        env=environment,
+        env=child,
     )
     if done.returncode:
         sys.exit(f"{spec} failed on {server}:\n{done.stderr}")
