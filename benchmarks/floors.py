@@ -166,16 +166,18 @@ def by_id(rows, ids: list[int], related: tuple[str, ...] = ()):
     return rows.select_related(*related) if related else rows
 
 
-def beaten(figures: dict) -> bool:
-    """Whether the call of a ``measure.compare`` result beat its floor by more than ``NOISE``."""
-    return figures["mine"]["seconds"] < (1 - NOISE) * figures["floor"]["seconds"]
+def beats_floor(seconds: float, floor_seconds: float) -> bool:
+    """Whether a call of ``seconds`` beats a floor of ``floor_seconds`` by more than ``NOISE``."""
+    return seconds < (1 - NOISE) * floor_seconds
 
 
 def check(cells: dict) -> int:
-    """Print a loud line per call (by name) that beat its floor; 1 if any did, else 0."""
-    wrong = [name for name, figures in cells.items() if beaten(figures)]
+    """Print a loud line per call (by name, its ``measure.compare`` figures) that beat its
+    floor; 1 if any did, else 0."""
+    seconds = {name: (cell["mine"]["seconds"], cell["floor"]["seconds"]) for name, cell in cells.items()}
+    wrong = [name for name, (mine, floor) in seconds.items() if beats_floor(mine, floor)]
     for name in wrong:
-        mine, floor = cells[name]["mine"]["seconds"], cells[name]["floor"]["seconds"]
+        mine, floor = seconds[name]
         print(
             f"FLOOR BEATEN: {name}: {mine * 1000:.1f} ms against a floor of {floor * 1000:.1f} ms; "
             "a floor is a lower bound, so this one is wrong",
