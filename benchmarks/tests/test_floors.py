@@ -8,12 +8,9 @@ from floors import answer, check, value_floor
 from entity_event.models import Event, Source
 from entity_event.tests import helpers
 
-pytestmark = [
-    pytest.mark.django_db,
-    pytest.mark.skipif(
-        connection.vendor != "postgresql", reason="the floors' tables are PostgreSQL's CREATE TABLE AS"
-    ),
-]
+needs_postgresql = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="the floors' tables are PostgreSQL's CREATE TABLE AS"
+)
 
 
 def stored_events() -> list[int]:
@@ -22,6 +19,8 @@ def stored_events() -> list[int]:
     return list(Event.objects.order_by("-id").values_list("id", flat=True))
 
 
+@pytest.mark.django_db
+@needs_postgresql
 def test_a_floor_builds_the_same_events_with_their_joined_relations_and_annotations_from_its_table():
     ids = stored_events()
     sourced = Exists(Source.objects.filter(pk=OuterRef("source_id")))
@@ -38,6 +37,8 @@ def test_a_floor_builds_the_same_events_with_their_joined_relations_and_annotati
     ]
 
 
+@pytest.mark.django_db
+@needs_postgresql
 def test_the_floor_of_a_count_reads_back_the_counted_value():
     stored_events()
 
