@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: test lint coverage demo docs bench bench-delivery load clean stop
+.PHONY: test lint coverage demo docs bench bench-delivery figures figures-fresh load clean stop
 
 $(INSTALLED): pyproject.toml requirements/*.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -65,6 +65,23 @@ bench: $(BENCH_INSTALLED)
 # and writes nothing (make bench passes on its --quick, and nothing else of BENCH_ARGS).
 bench-delivery: $(INSTALLED)
 	$(BIN)/python benchmarks/delivery.py $(DELIVERY_ARGS)
+
+# Every figures file of docs/, on a quiet machine: routing (with 3.1.0 beside), the inbox and
+# delivery, each on the embedded server and on FIGURES_SERVER (Debian's PostgreSQL 15, set up as
+# docs/performance.rst says). Each script fails when a call beats its floor. Commit the files
+# with their measured commit's code unchanged, so that figures-fresh passes.
+FIGURES_SERVER ?= postgres:///benchfloors?host=/var/run/postgresql
+FIGURES_SERVERS = --server embedded --server '$(FIGURES_SERVER)'
+
+figures: $(BENCH_INSTALLED)
+	$(BIN)/python benchmarks/routing.py $(FIGURES_SERVERS) --compare-3x
+	$(BIN)/python benchmarks/inbox.py $(FIGURES_SERVERS)
+	$(BIN)/python benchmarks/delivery.py $(FIGURES_SERVERS)
+
+# Fails, naming them, when a figures file of docs/ was measured at a commit older than the last
+# change to the code it measures (the map is in benchmarks/figures_fresh.py).
+figures-fresh:
+	$(PYTHON) benchmarks/figures_fresh.py
 
 # Writers, consumers, markers and deleters at once against PostgreSQL, in a throwaway database;
 # LOAD_ARGS="--seconds 60"

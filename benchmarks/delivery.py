@@ -1,8 +1,7 @@
 """Delivery benchmark: 50,000 deliveries planned, then sent by 4 ``db_worker`` processes.
 
 A club of members subscribed to its news, and enough news events that every member gets one
-delivery per event. The script measures, in a throwaway database on the embedded (or
-``DATABASE_URL``) PostgreSQL server:
+delivery per event. The script measures, in a throwaway database on each PostgreSQL server:
 
 - planning (``Medium.deliver``): time, queries per chunk of events (the claim and the insert of
   the deliveries; the enqueues, one per batch of deliveries, are counted apart), and the peak
@@ -15,12 +14,16 @@ The workers write their mail with Django's file-based backend into a temporary d
 the in-memory backend keeps messages inside one process, so it cannot count what 4 worker
 processes send. The count of messages written is checked against the deliveries.
 
-    python benchmarks/delivery.py [--quick] [--deliveries 50000] [--workers 4]
+    python benchmarks/delivery.py [--quick] [--deliveries 50000] [--workers 4] [--server ...]
 
-A full run (no ``--quick``) that succeeds rewrites docs/delivery-figures.inc with its figures.
+Each server (that of DATABASE_URL, else the embedded one; or those of ``--server``, repeatable)
+is measured in a child process. A full run (no ``--quick``) that succeeds rewrites
+docs/delivery-figures.inc with the figures of all of them. It has no floors: it measures
+statements per chunk, memory and throughput.
 """
 
 import argparse
+import json
 import os
 import subprocess
 import sys
@@ -32,6 +35,7 @@ from urllib.parse import quote
 
 import provenance
 from database import ROOT, setup_django, throwaway_database
+from servers import add_server_option, chosen, measure_on
 
 MEMBERS = 500
 CHUNK_SIZE = 10
@@ -46,8 +50,24 @@ def main() -> int:
     parser.add_argument("--deliveries", type=int, default=50_000)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--quick", action="store_true", help="5,000 deliveries; write nothing")
+    add_server_option(parser)
+    parser.add_argument("--child", help=argparse.SUPPRESS)  # measure here, write the JSON there
     arguments = parser.parse_args()
     deliveries = 5_000 if arguments.quick else arguments.deliveries
+    if arguments.child:
+        return measure_here(deliveries, arguments.workers, Path(arguments.child))
+    sizes = ["--deliveries", str(deliveries), "--workers", str(arguments.workers)]
+    figures = provenance.start()
+    figures["servers"] = [measure_on(server, __file__, sizes) for server in chosen(arguments.server)]
+    provenance.finish(figures)
+    failed = max(result["failed"] for result in figures["servers"])
+    if not failed and not arguments.quick:
+        write_docs(figures)
+    return failed
+
+
+def measure_here(deliveries: int, workers: int, output: Path) -> int:
+    """Measure on the server of DATABASE_URL (else the embedded one); write the figures to ``output``."""
     outbox = Path(tempfile.mkdtemp(prefix="entity-event-outbox-"))
     os.environ["EMAIL_FILE_PATH"] = str(outbox)
     os.environ["TASKS_BACKEND"] = "database"
@@ -57,14 +77,11 @@ def main() -> int:
     if connection.vendor != "postgresql":
         print(f"The benchmark needs PostgreSQL; DATABASE_URL points to {connection.vendor}.", file=sys.stderr)
         return 2
-    figures = provenance.start()
     with throwaway_database(f"entity_event_delivery_bench_{os.getpid()}"):
-        figures["server"] = provenance.server_info()
-        failed, figures["findings"] = run(deliveries, arguments.workers, outbox)
-    provenance.finish(figures)
-    if not failed and not arguments.quick:
-        write_docs(figures)
-    return failed
+        server = provenance.server_info()
+        failed, findings = run(deliveries, workers, outbox)
+    output.write_text(json.dumps({"server": server, "failed": failed, "findings": findings}))
+    return 0
 
 
 def run(deliveries: int, workers: int, outbox: Path) -> tuple[int, list[str]]:
@@ -237,14 +254,18 @@ def send_with_workers(workers: int, outbox: Path, planned: int) -> tuple[int, st
 
 
 def write_docs(figures: dict) -> None:
-    """The reStructuredText included by docs/delivery.rst."""
-    server = figures["server"]
-    text = [
-        f"**Server**: {server['label']}: {provenance.server_paragraph(server)}",
-        "",
-        *(f"* {finding}" for finding in figures["findings"]),
-        "",
-    ]
+    """The reStructuredText included by docs/delivery.rst: one part per server."""
+    text = []
+    for result in figures["servers"]:
+        server = result["server"]
+        text += [
+            f".. rubric:: {server['label']}",
+            "",
+            provenance.server_paragraph(server),
+            "",
+            *(f"* {finding}" for finding in result["findings"]),
+            "",
+        ]
     provenance.write_figures(DOCS_FIGURES, "delivery.py", figures, text)
     print(f"Wrote {DOCS_FIGURES.relative_to(ROOT)}")
 

@@ -8,6 +8,11 @@ from dataclasses import asdict, dataclass
 from statistics import median
 from time import perf_counter
 
+from floors import beats_floor
+
+#: How often, at least, a call that seems to beat its floor is run before it is believed.
+CONFIRMING_RUNS = 10
+
 
 @dataclass
 class Figure:
@@ -49,23 +54,32 @@ def compare(
 
     Alternating keeps a slow spell of the machine from landing on one side only. Quick actions
     run more often than ``runs``, until ``min_seconds`` have passed (at most ``max_runs`` times),
-    so that their medians are stable. ``reset`` runs, untimed, before each run. The traced runs
-    (tracemalloc slows Python down) give the query count and the peak of Python memory; the
-    floor is traced first, so ``mine``'s effects are what stays in the database.
+    so that their medians are stable. A call that seems to beat its floor (which a floor, a lower
+    bound, rules out) runs again, up to twice as often (at least ``CONFIRMING_RUNS`` times), before
+    it is believed: a busy spell of the machine can favour one side. ``reset`` runs, untimed,
+    before each run. The traced runs (tracemalloc slows Python down) give the query count and
+    the peak of Python memory; the floor is traced first, so ``mine``'s effects are what stays
+    in the database.
     """
     seconds = {mine: [], floor: []}
     rows = {}
-    spent = 0.0
-    while len(seconds[mine]) < runs or (spent < min_seconds and len(seconds[mine]) < max_runs):
+
+    def run_both() -> None:
         for action in (floor, mine):
             if reset:
                 reset()
             gc.collect()
             start = perf_counter()
             rows[action] = action()
-            elapsed = perf_counter() - start
-            seconds[action].append(elapsed)
-            spent += elapsed
+            seconds[action].append(perf_counter() - start)
+
+    while len(seconds[mine]) < runs or (
+        sum(seconds[mine] + seconds[floor]) < min_seconds and len(seconds[mine]) < max_runs
+    ):
+        run_both()
+    confirmed = max(2 * len(seconds[mine]), CONFIRMING_RUNS)
+    while beats_floor(median(seconds[mine]), median(seconds[floor])) and len(seconds[mine]) < confirmed:
+        run_both()
     figures = {}
     for action in (floor, mine):
         if reset:

@@ -1,8 +1,9 @@
 """Benchmark of event creation and routing, each figure next to its floor, on one or more servers.
 
-The floor of an operation is the least any implementation must do for the same answer: read
-(or write) the same rows, by primary key, in the fewest round trips, through the same Django
-ORM, measured the same way (see ``floors`` below and docs/performance.rst). Every world lives in
+The floor of a read is its exact answer read back from a table holding exactly its rows and
+built by the same Django machinery (floors.py); the floor of a write writes the same rows in the
+fewest statements. A call faster than its floor by more than 10% fails the run (exit status 1,
+after writing the docs files of a full run). Every world lives in
 a throwaway database, in a child process of its own, so that one world's memory does not hide
 in another's.
 
@@ -24,6 +25,8 @@ from pathlib import Path
 
 import provenance
 from database import ROOT, setup_django, throwaway_database
+from floors import check, events_floor, pairs_floor
+from servers import add_server_option, chosen, environment
 
 #: (users, events, sources, broadcast sources) of the world.py worlds; quick runs divide users and events.
 STANDARD = (500, 2000, 10, 5)
@@ -42,17 +45,12 @@ DOCS_PLOT = ROOT / "docs" / "_static" / "performance.png"
 LAST_RUN = ROOT / "benchmarks" / "output" / "last-run.json"
 
 
-def main() -> None:
+def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--quick", action="store_true", help="small sizes; print only, write no docs files")
-    parser.add_argument(
-        "--server",
-        action="append",
-        help="'embedded' or a DATABASE_URL of a PostgreSQL server; repeat to compare servers "
-        "(default: $DATABASE_URL, else the embedded server)",
-    )
+    add_server_option(parser)
     parser.add_argument(
         "--explain", action="store_true", help="print EXPLAIN ANALYZE of each method's queries"
     )
@@ -69,8 +67,8 @@ def main() -> None:
     if arguments.world:
         setup_django()
         print(json.dumps(run_world(json.loads(arguments.world))))
-        return
-    servers = arguments.server or [os.environ.get("DATABASE_URL") or "embedded"]
+        return 0
+    servers = chosen(arguments.server)
     chosen_shapes = arguments.shape or list(SHAPES)
     legacy_python = legacy_environment() if arguments.compare_3x else None
     run = provenance.start() | {"servers": []}
@@ -107,6 +105,23 @@ def main() -> None:
     LAST_RUN.write_text(json.dumps(run, indent=1))
     if not arguments.quick and not arguments.shape:
         write_docs(run)
+    return check(measured_cells(run))
+
+
+def measured_cells(run: dict) -> dict:
+    """Every call measured in ``run``, next to its floor, by server, world and operation."""
+    cells = {}
+    for results in run["servers"]:
+        server = results["server"]["label"].split(",")[0]
+        for world in ("standard", "large"):
+            for name, row in results[world]["rows"].items():
+                cells[f"{server}, {world} world, {name}"] = row
+        for version, shapes in (("", results["shapes"]), (" 3.1.0", results.get("legacy", {}))):
+            for shape, by_scale in shapes.items():
+                for result in by_scale:
+                    for method, row in result["rows"].items():
+                        cells[f"{server}, {shape} {result['spec']['scale']}x, {method}{version}"] = row
+    return cells
 
 
 def world_spec(name: str, sizes: tuple, divisor: int, runs: int, **flags) -> dict:
@@ -131,17 +146,14 @@ def in_child(spec: dict, server: str, python: str = sys.executable) -> dict:
     legacy = python != sys.executable
     label = f"{spec.get('name', spec['kind'])} {spec.get('scale', '')}{' (3.1.0)' if legacy else ''}"
     print(f"... {label}", file=sys.stderr, flush=True)
-    environment = dict(os.environ)
-    environment.pop("DATABASE_URL", None)
-    if server != "embedded":
-        environment["DATABASE_URL"] = server
+    child = environment(server)
     if legacy:
-        environment["DJANGO_SETTINGS_MODULE"] = "settings_3x"
+        child["DJANGO_SETTINGS_MODULE"] = "settings_3x"
     done = subprocess.run(
         [python, __file__, "--world", json.dumps(spec)],
         capture_output=True,
         text=True,
-        env=environment,
+        env=child,
     )
     if done.returncode:
         sys.exit(f"{spec} failed on {server}:\n{done.stderr}")
@@ -160,8 +172,8 @@ LEGACY_REQUIREMENTS = [
 
 
 #: What 3.1.0 is measured on: every method at the smallest scale only. Its events_targets runs
-#: queries per event and target (5,000 queries, 13 s a call, on org_teams at 1x), so that larger
-#: scales would not finish in a bounded run.
+#: queries per event and target (see its queries in the shapes table), so that larger scales
+#: would not finish in a bounded run.
 LEGACY_SPEC = {"kind": "shape", "scale": 1, "runs": 3}
 
 
@@ -209,26 +221,7 @@ def analyze() -> None:
         cursor.execute("ANALYZE")
 
 
-# Floors: the same answer's rows, by primary key, in the fewest round trips.
-
-
-def loaded_relations(events: list) -> list[str]:
-    """The relations the answer's events come with already loaded, which the floor must read too."""
-    from entity_event.models import Event, Source
-
-    if not events or not Event._meta.get_field("source").is_cached(events[0]):
-        return []
-    if Source._meta.get_field("group").is_cached(events[0].source):
-        return ["source__group"]
-    return ["source"]
-
-
-def fetch_events(ids: list[int], related: list[str]) -> int:
-    """The floor of a list of events: one query by primary key, with what the answer had loaded."""
-    from entity_event.models import Event
-
-    events = Event.objects.filter(id__in=ids).order_by("-time", "-id")
-    return len(list(events.select_related(*related) if related else events))
+# Floors (see floors.py); those of writes write the same rows in the fewest statements.
 
 
 def mark_ids_seen(ids: list[int], medium_id: int) -> None:
@@ -315,11 +308,7 @@ def routing_rows(world, runs: int) -> dict:
         ("entity_events(user)", lambda: medium.entity_events(user)),
         ("entity_events(user, seen=False)", lambda: medium.entity_events(user, seen=False)),
     ):
-        answer = list(query())
-        ids, related = [event.id for event in answer], loaded_relations(answer)
-        rows[name] = compare(
-            lambda query=query: len(list(query())), lambda ids=ids, r=related: fetch_events(ids, r), runs
-        )
+        rows[name] = compare(lambda query=query: len(list(query())), events_floor(query()), runs)
     rows.update(targets_rows(medium, runs))
     rows["render(200 events)"] = render_row(world, runs)
     return rows
@@ -332,7 +321,7 @@ def targets_rows(medium, runs: int) -> dict:
 
     from entity_event.models import EventSeen
 
-    floor, event_ids = targets_floor(medium.events_targets(seen=False))
+    floor, event_ids = pairs_floor(medium.events_targets(seen=False))
 
     def floor_marking() -> int:
         mark_ids_seen(event_ids, medium.id)
@@ -349,20 +338,6 @@ def targets_rows(medium, runs: int) -> dict:
     }
 
 
-def targets_floor(pairs: list) -> tuple:
-    """The floor of an events_targets answer: its events and its distinct targets, by primary key."""
-    from entity.models import Entity
-
-    event_ids = [event.id for event, _targets in pairs]
-    target_ids = list({target.id for _event, targets in pairs for target in targets})
-    related = loaded_relations([event for event, _targets in pairs])
-
-    def floor() -> int:
-        return fetch_events(event_ids, related) + len(list(Entity.all_objects.filter(id__in=target_ids)))
-
-    return floor, event_ids
-
-
 def count(pairs) -> int:
     return sum(len(targets) for _event, targets in pairs)
 
@@ -374,10 +349,11 @@ HTML_TEMPLATE = "<b>{{ title }}</b> #{{ number }}"
 def render_row(world, runs: int) -> dict:
     """Medium.render of the 200 newest events.
 
-    Its floor fetches the same events and renders the same two templates with Django's template
-    engine directly: rendering is mostly template work, which no implementation avoids.
+    Its floor reads back the same events and renders the same two templates with Django's
+    template engine directly: rendering is mostly template work, which no implementation avoids.
     """
     from django.template import Context, Template
+    from floors import answer
     from measure import compare
 
     from entity_event.models import ContextRenderer, Event, RenderingStyle
@@ -393,10 +369,11 @@ def render_row(world, runs: int) -> dict:
     world.newsfeed.rendering_style = style
     world.newsfeed.save()
     ids = list(world.newsfeed.events().values_list("id", flat=True)[:200])
+    answer_events = answer(Event.objects.filter(id__in=ids))
 
     def plain_rendering() -> int:
         text, html = Template(TEXT_TEMPLATE), Template(HTML_TEMPLATE)
-        events = list(Event.objects.filter(id__in=ids).order_by("-time", "-id"))
+        events = list(answer_events.all())
         return len([(text.render(Context(e.context)), html.render(Context(e.context))) for e in events])
 
     return compare(
@@ -405,37 +382,23 @@ def render_row(world, runs: int) -> dict:
 
 
 def large_rows(world, runs: int) -> dict:
-    """The large world: one user's feed, and every pair streamed by iter_events_targets.
-
-    The streaming floor reads every event through a server-side cursor in the same chunks, and
-    every entity once.
-    """
-    from entity.models import Entity
+    """The large world: one user's feed, and every pair streamed by iter_events_targets (whose
+    floor streams the answer's events in the same chunks)."""
     from measure import compare
 
-    from entity_event.models import Event
+    from entity_event.routing import DEFAULT_CHUNK_SIZE
 
-    medium = world.newsfeed
+    medium, user = world.newsfeed, world.users[12]
 
     def stream() -> int:
         return sum(len(targets) for _event, targets in medium.iter_events_targets(seen=False))
 
-    first = next(iter(medium.iter_events_targets(seen=False, chunk_size=1)), None)
-    related = loaded_relations([first[0]] if first else [])
-
-    def floor() -> int:
-        events = Event.objects.order_by("-time", "-id")
-        events = events.select_related(*related) if related else events
-        return sum(1 for _event in events.iterator(chunk_size=2000)) + len(list(Entity.all_objects.all()))
-
-    user = world.users[12]
-    answer = list(medium.entity_events(user))
-    feed_ids, feed_related = [event.id for event in answer], loaded_relations(answer)
+    streamed, _ids = pairs_floor(medium.iter_events_targets(seen=False), DEFAULT_CHUNK_SIZE)
     return {
         "entity_events(user)": compare(
-            lambda: len(list(medium.entity_events(user))), lambda: fetch_events(feed_ids, feed_related), runs
+            lambda: len(list(medium.entity_events(user))), events_floor(medium.entity_events(user)), runs
         ),
-        "iter_events_targets(seen=False)": compare(stream, floor, runs),
+        "iter_events_targets(seen=False)": compare(stream, streamed, runs),
     }
 
 
@@ -457,16 +420,15 @@ def shape_rows(spec: dict) -> dict:
     rows, plans = {}, {}
     for name in spec.get("methods", METHODS):
         query = queries[name]
-        answer = list(query())
         if name == "events_targets()":
-            floor, _ids = targets_floor(answer)
+            answer = query()
+            floor, _ids = pairs_floor(answer)
             mine = lambda query=query: count(query())  # noqa: E731
             size = count(answer)
         else:
-            ids, related = [event.id for event in answer], loaded_relations(answer)
-            floor = lambda ids=ids, related=related: fetch_events(ids, related)  # noqa: E731
+            floor = events_floor(query())
             mine = lambda query=query: len(list(query()))  # noqa: E731
-            size = len(answer)
+            size = floor()
         runs = spec.get("runs", 3)
         rows[name] = compare(mine, floor, runs, min_seconds=0.5 if runs > 1 else 0, max_runs=max(runs, 10))
         rows[name]["answer"] = size
@@ -724,4 +686,4 @@ def plot(run: dict, path: Path) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

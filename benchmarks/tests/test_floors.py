@@ -1,0 +1,62 @@
+"""benchmarks/floors.py: a floor reads the call's answer back from its own table."""
+
+import pytest
+from django.db import connection
+from django.db.models import Exists, OuterRef
+from floors import answer, check, value_floor
+
+from entity_event.models import Event, Source
+from entity_event.tests import helpers
+
+needs_postgresql = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="the floors' tables are PostgreSQL's CREATE TABLE AS"
+)
+
+
+def stored_events() -> list[int]:
+    source = helpers.source("news", group="club")
+    Event.objects.create_events({"source": source, "context": {"n": n}} for n in range(3))
+    return list(Event.objects.order_by("-id").values_list("id", flat=True))
+
+
+@pytest.mark.django_db
+@needs_postgresql
+def test_a_floor_builds_the_same_events_with_their_joined_relations_and_annotations_from_its_table():
+    ids = stored_events()
+    sourced = Exists(Source.objects.filter(pk=OuterRef("source_id")))
+    events = Event.objects.select_related("source__group").annotate(sourced=sourced).order_by("-id")
+
+    read = answer(events)
+    Event.objects.all().delete()  # the floor reads its own table, not the events
+    built = list(read.all())
+
+    assert [(event.id, event.context, event.source.group.name, event.sourced) for event in built] == [
+        (ids[0], {"n": 2}, "club", True),
+        (ids[1], {"n": 1}, "club", True),
+        (ids[2], {"n": 0}, "club", True),
+    ]
+
+
+@pytest.mark.django_db
+@needs_postgresql
+def test_the_floor_of_a_count_reads_back_the_counted_value():
+    stored_events()
+
+    floor = value_floor(Event.objects.count)
+    Event.objects.all().delete()
+
+    assert floor() == 3
+
+
+def figures(mine: float, floor: float) -> dict:
+    return {"mine": {"seconds": mine}, "floor": {"seconds": floor}}
+
+
+def test_a_call_beating_its_floor_by_more_than_the_noise_fails_the_run(capsys):
+    assert check({"events()": figures(mine=0.080, floor=0.100)}) == 1
+    assert "FLOOR BEATEN: events(): 80.0 ms against a floor of 100.0 ms" in capsys.readouterr().err
+
+
+def test_a_call_within_the_noise_of_its_floor_passes(capsys):
+    assert check({"events()": figures(mine=0.095, floor=0.100)}) == 0
+    assert capsys.readouterr().err == ""
