@@ -13,12 +13,13 @@ import hmac
 import json
 import urllib.request
 from collections.abc import Callable
-from email.utils import parseaddr
+from email.utils import getaddresses, parseaddr
 
 from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
+from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.core.serializers.json import DjangoJSONEncoder
+from django.core.validators import validate_email
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch
 from django.utils.module_loading import import_string
@@ -55,6 +56,22 @@ def channel_for(medium: Medium) -> "Channel":
 def entity_meta_email(entity: Entity) -> str | None:
     """The default recipient of the email channel: ``entity_meta["email"]``."""
     return (entity.entity_meta or {}).get("email") or None
+
+
+def is_one_address(address: str) -> bool:
+    """Whether ``address`` is one address Django's validation accepts, bare or as ``Name <address>``:
+    no line break, no list. Sending a malformed one can only fail, so it is not retried."""
+    if not isinstance(address, str) or any(ord(character) < 32 for character in address):
+        return False
+    pairs = getaddresses([address])
+    if len(pairs) != 1:
+        return False
+    bare = pairs[0][1]
+    try:
+        validate_email(bare)
+    except ValidationError:
+        return False
+    return address.strip() in (bare, f"<{bare}>") or address.rstrip().endswith(f" <{bare}>")
 
 
 class Channel:
@@ -170,10 +187,12 @@ class EmailChannel(Channel):
         )
 
     def address(self, entity: Entity) -> str:
-        """The entity's address; :class:`DeliveryRefused` when it has none."""
+        """The entity's address; :class:`DeliveryRefused` when it has none or a malformed one."""
         address = self.recipient(entity)
         if not address:
             raise DeliveryRefused(f"entity {entity.pk} ({entity}) has no email address")
+        if not is_one_address(address):
+            raise DeliveryRefused(f"entity {entity.pk} ({entity}) has a malformed email address: {address!r}")
         return address
 
     def sources(self, deliveries: list[Delivery]) -> list[Source]:
