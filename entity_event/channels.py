@@ -11,9 +11,9 @@ finally :meth:`Channel.close`. An exception from ``send`` fails that delivery on
 import hashlib
 import hmac
 import json
-import urllib.request
 from collections.abc import Callable
 from email.utils import getaddresses, parseaddr
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured, ValidationError
@@ -25,7 +25,7 @@ from django.urls import NoReverseMatch
 from django.utils.module_loading import import_string
 from entity.models import Entity
 
-from entity_event import app_settings
+from entity_event import app_settings, http_post
 from entity_event.models import Delivery, Event, Medium, Source
 from entity_event.web.unsubscribe import (
     preferences_url,
@@ -40,6 +40,29 @@ SUBJECT_LENGTH = 78
 
 class DeliveryRefused(Exception):
     """A delivery that can never succeed (an entity without an address): failed at once, not retried."""
+
+
+#: Seconds a webhook request may take unless ``ENTITY_EVENT_WEBHOOKS`` says otherwise.
+WEBHOOK_TIMEOUT = 10
+
+
+def webhook_timeout(medium_name: str) -> float:
+    """The ``timeout`` of ``ENTITY_EVENT_WEBHOOKS[medium_name]``, checked to be a number of seconds
+    below ``ENTITY_EVENT_DELIVERY_LEASE``, so that no attempt outlives the worker's lease and
+    another worker sends the delivery again. Raises ``ImproperlyConfigured`` naming both settings
+    otherwise; a system check may call it for each webhook medium."""
+    timeout = (app_settings.webhooks().get(medium_name) or {}).get("timeout", WEBHOOK_TIMEOUT)
+    setting = f"ENTITY_EVENT_WEBHOOKS['{medium_name}']['timeout']"
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not timeout > 0:
+        raise ImproperlyConfigured(f"{setting} is {timeout!r}; it is a positive number of seconds.")
+    lease = app_settings.delivery_lease_seconds()
+    if timeout >= lease:
+        raise ImproperlyConfigured(
+            f"{setting} is {timeout!r} seconds, not below ENTITY_EVENT_DELIVERY_LEASE ({lease!r} "
+            "seconds): a worker still waiting for the answer when its lease ends would see the "
+            "delivery handed to another worker and sent twice."
+        )
+    return timeout
 
 
 def channel_for(medium: Medium) -> "Channel":
@@ -268,8 +291,9 @@ class WebhookChannel(Channel):
     """POSTs each delivery as JSON to the medium's URL, signed with HMAC-SHA256.
 
     ``ENTITY_EVENT_WEBHOOKS[medium.name]`` holds ``url``, ``secret`` and optionally ``timeout``
-    (seconds, default 10). The hex digest of the body, keyed with the secret, is sent in the
-    :data:`SIGNATURE_HEADER` header as ``sha256=<digest>``. Any answer outside 2xx is retried.
+    (seconds for the whole request, default 10, below ``ENTITY_EVENT_DELIVERY_LEASE``). The hex
+    digest of the body, keyed with the secret, is sent in the :data:`SIGNATURE_HEADER` header as
+    ``sha256=<digest>``. Any answer outside 2xx is retried; redirects are not followed.
     """
 
     SIGNATURE_HEADER = "X-Entity-Event-Signature"
@@ -283,9 +307,13 @@ class WebhookChannel(Channel):
                 f"ENTITY_EVENT_WEBHOOKS['{medium.name}'] lacks {', '.join(missing)}: the webhook "
                 "channel needs the URL to post to and the secret to sign with."
             )
+        if urlsplit(str(config["url"])).scheme not in ("http", "https"):
+            raise ImproperlyConfigured(
+                f"ENTITY_EVENT_WEBHOOKS['{medium.name}']['url'] is {config['url']!r}, not an http(s) URL."
+            )
         self.url = config["url"]
         self.secret = str(config["secret"]).encode()
-        self.timeout = config.get("timeout", 10)
+        self.timeout = webhook_timeout(medium.name)
 
     def send(self, delivery: Delivery) -> None:
         entity = self.entity_data(delivery.entity)
@@ -324,11 +352,5 @@ class WebhookChannel(Channel):
 
     def post(self, payload: dict) -> None:
         body = json.dumps(payload, cls=DjangoJSONEncoder).encode()
-        request = urllib.request.Request(
-            self.url,
-            data=body,
-            method="POST",
-            headers={"Content-Type": "application/json", self.SIGNATURE_HEADER: self.signature(body)},
-        )
-        with urllib.request.urlopen(request, timeout=self.timeout):  # raises HTTPError outside 2xx
-            pass
+        headers = {"Content-Type": "application/json", self.SIGNATURE_HEADER: self.signature(body)}
+        http_post.post(self.url, body, headers, self.timeout)
