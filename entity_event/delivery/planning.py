@@ -49,7 +49,7 @@ def deliver(medium: Medium, *, chunk_size: int = CHUNK_SIZE, **event_filters) ->
             if period is not None:  # a digest task is enqueued once per entity and period
                 entity_ids -= digests.entities_waiting(medium, due, entity_ids)
             delivery_ids = insert_deliveries(medium, rows, now, due)
-        tasks.enqueue_planned(medium, delivery_ids, entity_ids, due)
+        tasks.enqueue_planned(medium, period, delivery_ids, entity_ids, due)
         planned += len(delivery_ids)
     return planned
 
