@@ -12,6 +12,7 @@ from django.utils import timezone
 from entity_event.models import Delivery
 from entity_event.tests import helpers
 from entity_event.tests.delivery.conftest import post
+from entity_event.tests.models import FollowSubEntitiesMedium
 
 
 def deliver_events(*args) -> str:
@@ -61,3 +62,17 @@ def test_an_unknown_medium_is_named_and_nothing_is_delivered(club):
     with pytest.raises(CommandError, match="No medium is named 'sms', 'fax'"):
         deliver_events("--medium", "email", "--medium", "sms", "--medium", "fax")
     assert Delivery.objects.count() == 0
+
+
+@override_settings(ENTITY_EVENT_CHANNELS={"alerts": "entity_event.channels.EmailChannel"})
+def test_a_medium_subclass_is_planned_with_its_own_follow_rules(db):
+    club = helpers.entity("club", "club")
+    member = helpers.entity("member", supers=[club])
+    alerts = helpers.medium("alerts", medium_class=FollowSubEntitiesMedium)
+    doings = helpers.source("doings")
+    helpers.subscribe(alerts, doings, club, only_following=True)
+    helpers.event(doings, actors=[member])  # the club follows its members on this medium only
+
+    deliver_events()
+
+    assert list(Delivery.objects.values_list("entity_id", flat=True)) == [club.pk]
