@@ -20,13 +20,16 @@ from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import validate_email
+from django.template import Context, Engine, Template, TemplateDoesNotExist
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch
 from django.utils.module_loading import import_string
+from django.utils.text import slugify
 from entity.models import Entity
 
-from entity_event import app_settings, http_post
-from entity_event.models import Delivery, Event, Medium, Source
+from entity_event import app_settings, context_loader, http_post
+from entity_event.models import ContextRenderer, Delivery, Event, Medium, Source
+from entity_event.rendering import medium_context
 from entity_event.web.unsubscribe import (
     preferences_url,
     unsubscribe_headers,
@@ -148,6 +151,12 @@ class EmailChannel(Channel):
     template variables with :meth:`template_context`.
     """
 
+    #: Templates of a message's subject, the first found wins: ``{renderer}`` and ``{style}`` are
+    #: the slugified names of the event's context renderer and of its rendering style.
+    subject_templates = (
+        "entity_event/delivery/subjects/{renderer}.txt",
+        "entity_event/delivery/subjects/{style}.txt",
+    )
     text_template = "entity_event/delivery/email.txt"
     html_template = "entity_event/delivery/email.html"
     digest_text_template = "entity_event/delivery/digest.txt"
@@ -156,6 +165,7 @@ class EmailChannel(Channel):
     def prepare(self, deliveries: list[Delivery]) -> None:
         """Also checks that links can be made: without them the whole batch fails, and is retried."""
         super().prepare(deliveries)
+        self.subject_templates_found: dict[int, Template | None] = {}
         self.recipient: Callable = app_settings.email_recipient()
         try:
             preferences_url()  # raises ImproperlyConfigured naming ENTITY_EVENT_BASE_URL without it
@@ -260,9 +270,32 @@ class EmailChannel(Channel):
         return unsubscribe_headers(entity, self.medium, self.sources(deliveries))
 
     def subject(self, text: str, delivery: Delivery) -> str:
-        """The first line of the event's text rendering, cut to :data:`SUBJECT_LENGTH`."""
-        first_line = text.splitlines()[0] if text else str(self.events[delivery.event_id])
-        return first_line[:SUBJECT_LENGTH]
+        """The event's subject template rendered on one line (see :attr:`subject_templates`); without
+        one, or if it renders blank, the first line of the event's text rendering. Cut to
+        :data:`SUBJECT_LENGTH`."""
+        event = self.events[delivery.event_id]
+        template = self.subject_template(context_loader.loaded_rendering(event, self.medium).renderer)
+        subject = ""
+        if template is not None:
+            context = {"event": event, "entity": delivery.entity, **medium_context(event, self.medium)}
+            subject = " ".join(template.render(Context(context, autoescape=False)).split())
+        if not subject:
+            subject = text.splitlines()[0] if text else str(event)
+        return subject[:SUBJECT_LENGTH]
+
+    def subject_template(self, renderer: ContextRenderer) -> Template | None:
+        """The first of :attr:`subject_templates` that exists for ``renderer``, looked up once per
+        renderer and batch (no query: the renderer comes with its style)."""
+        if renderer.pk not in self.subject_templates_found:
+            names = [
+                name.format(renderer=slugify(renderer.name), style=slugify(renderer.rendering_style.name))
+                for name in self.subject_templates
+            ]
+            try:
+                self.subject_templates_found[renderer.pk] = Engine.get_default().select_template(names)
+            except TemplateDoesNotExist:
+                self.subject_templates_found[renderer.pk] = None
+        return self.subject_templates_found[renderer.pk]
 
     def digest_subject(self, entity: Entity, deliveries: list[Delivery]) -> str:
         count = len(deliveries)

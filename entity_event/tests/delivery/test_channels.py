@@ -9,10 +9,14 @@ from http.server import BaseHTTPRequestHandler
 import pytest
 from django.core import mail
 from django.core.exceptions import ImproperlyConfigured
+from django.db import connection
 from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
 
-from entity_event.channels import Channel, EmailChannel, WebhookChannel
-from entity_event.models import Delivery
+from entity_event.channels import SUBJECT_LENGTH, Channel, EmailChannel, WebhookChannel
+from entity_event.delivery import tasks
+from entity_event.models import Delivery, RenderingStyle
+from entity_event.tests import helpers
 from entity_event.tests.delivery.conftest import hooks_settings, post, serving
 
 
@@ -79,6 +83,46 @@ def test_an_event_without_text_takes_its_description_as_subject(club):
     club.medium.deliver()
 
     assert {m.subject for m in mail.outbox} == {str(event)}
+
+
+def test_a_subject_template_named_after_the_renderer_gives_the_subject_on_one_line(club):
+    club.news.contextrenderer_set.update(name="News, with a subject")  # subjects/news-with-a-subject.txt
+    post(club, "Tom & Jerry")
+    club.medium.deliver()
+
+    assert sorted(m.subject for m in mail.outbox) == [f"Tom & Jerry is on, member{n}!" for n in range(3)]
+
+
+def test_a_subject_template_named_after_the_style_serves_its_renderers(club):
+    RenderingStyle.objects.filter(name="email").update(name="Styled")  # subjects/styled.txt
+    post(club, "Tom & Jerry " + "la" * 50)
+    club.medium.deliver()
+
+    assert {m.subject for m in mail.outbox} == {("Styled: Tom & Jerry " + "la" * 50)[:SUBJECT_LENGTH]}
+
+
+def test_a_blank_subject_falls_back_to_the_first_line_of_the_text(club):
+    RenderingStyle.objects.filter(name="email").update(name="Styled")
+    post(club, "")
+    club.medium.deliver()
+
+    assert {m.subject for m in mail.outbox} == {"News: "}
+
+
+def count_subject_queries(club, events: int) -> int:
+    for number in range(events):
+        post(club, f"News {number}")
+    club.medium.deliver()
+    ids = list(Delivery.objects.filter(attempts=0).values_list("id", flat=True))
+    with CaptureQueriesContext(connection) as captured:
+        assert tasks.send_deliveries.call(ids) == 3 * events
+    return len(helpers.statements(captured))
+
+
+def test_subject_templates_cost_no_query_per_message(club, dummy_tasks):
+    club.news.contextrenderer_set.update(name="News, with a subject")
+    assert count_subject_queries(club, events=1) == count_subject_queries(club, events=5)
+    assert mail.outbox[-1].subject.endswith(" is on, member2!")
 
 
 class BareChannel(Channel):
