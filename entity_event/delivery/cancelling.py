@@ -99,9 +99,7 @@ def _following_by_overridden_rules(medium: Medium, deliveries: list[Delivery]) -
     whose entity follows an actor of their event by ``medium.followed_by``: one query, whose SQL
     grows with the entities asked about."""
     asked = [d for d in deliveries if d.reached_if_following and not (d.reached_by_all or d.unsubscribed)]
-    if not asked:
-        return set()
-    condition = Q(pk__in=[])
+    condition = Q(pk__in=[])  # nothing asked: Django runs no query for it
     for _entity, group in groupby(sorted(asked, key=_entity_id), key=_entity_id):
         group = list(group)
         actors = EventActor.objects.filter(entity__in=medium.followed_by(group[0].entity)).values("event_id")

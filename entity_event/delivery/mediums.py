@@ -17,7 +17,9 @@ def specific(mediums: QuerySet) -> list[Medium]:
     links = [
         rel.get_accessor_name() for rel in Medium._meta.related_objects if rel.one_to_one and rel.parent_link
     ]
-    return [_as_subclass(medium, links) for medium in mediums.select_related(*links)]
+    # select_related() without names would follow every foreign key: only with subclasses.
+    loaded = mediums.select_related(*links) if links else mediums
+    return [_as_subclass(medium, links) for medium in loaded]
 
 
 def _as_subclass(medium: Medium, links: list[str]) -> Medium:
