@@ -7,7 +7,9 @@ EMAIL = "email"
 
 
 class DemoEmailChannel(EmailChannel):
-    """The built-in email channel, with the event's source ahead of the subject: "[Announcements] Hello,"."""
+    """The built-in email channel, with the event's source ahead of the subject that the renderer's
+    subject template (``demo/templates/entity_event/delivery/subjects/``) gives:
+    "[Announcements] Office closed on Friday"."""
 
     def subject(self, text: str, delivery: Delivery) -> str:
         source = self.events[delivery.event_id].source

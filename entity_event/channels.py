@@ -11,21 +11,25 @@ finally :meth:`Channel.close`. An exception from ``send`` fails that delivery on
 import hashlib
 import hmac
 import json
-import urllib.request
 from collections.abc import Callable
-from email.utils import parseaddr
+from email.utils import getaddresses, parseaddr
+from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
+from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.core.serializers.json import DjangoJSONEncoder
+from django.core.validators import validate_email
+from django.template import Context, Engine, Template, TemplateDoesNotExist
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch
 from django.utils.module_loading import import_string
+from django.utils.text import slugify
 from entity.models import Entity
 
-from entity_event import app_settings
-from entity_event.models import Delivery, Event, Medium, Source
+from entity_event import app_settings, context_loader, http_post
+from entity_event.models import ContextRenderer, Delivery, Event, Medium, Source
+from entity_event.rendering import medium_context
 from entity_event.web.unsubscribe import (
     preferences_url,
     unsubscribe_headers,
@@ -39,6 +43,29 @@ SUBJECT_LENGTH = 78
 
 class DeliveryRefused(Exception):
     """A delivery that can never succeed (an entity without an address): failed at once, not retried."""
+
+
+#: Seconds a webhook request may take unless ``ENTITY_EVENT_WEBHOOKS`` says otherwise.
+WEBHOOK_TIMEOUT = 10
+
+
+def webhook_timeout(medium_name: str) -> float:
+    """The ``timeout`` of ``ENTITY_EVENT_WEBHOOKS[medium_name]``, checked to be a number of seconds
+    below ``ENTITY_EVENT_DELIVERY_LEASE``, so that no attempt outlives the worker's lease and
+    another worker sends the delivery again. Raises ``ImproperlyConfigured`` naming both settings
+    otherwise; a system check may call it for each webhook medium."""
+    timeout = (app_settings.webhooks().get(medium_name) or {}).get("timeout", WEBHOOK_TIMEOUT)
+    setting = f"ENTITY_EVENT_WEBHOOKS['{medium_name}']['timeout']"
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not timeout > 0:
+        raise ImproperlyConfigured(f"{setting} is {timeout!r}; it is a positive number of seconds.")
+    lease = app_settings.delivery_lease_seconds()
+    if timeout >= lease:
+        raise ImproperlyConfigured(
+            f"{setting} is {timeout!r} seconds, not below ENTITY_EVENT_DELIVERY_LEASE ({lease!r} "
+            "seconds): a worker still waiting for the answer when its lease ends would see the "
+            "delivery handed to another worker and sent twice."
+        )
+    return timeout
 
 
 def channel_for(medium: Medium) -> "Channel":
@@ -55,6 +82,22 @@ def channel_for(medium: Medium) -> "Channel":
 def entity_meta_email(entity: Entity) -> str | None:
     """The default recipient of the email channel: ``entity_meta["email"]``."""
     return (entity.entity_meta or {}).get("email") or None
+
+
+def is_one_address(address: str) -> bool:
+    """Whether ``address`` is one address Django's validation accepts, bare or as ``Name <address>``:
+    no line break, no list. Sending a malformed one can only fail, so it is not retried."""
+    if not isinstance(address, str) or any(ord(character) < 32 for character in address):
+        return False
+    pairs = getaddresses([address])
+    if len(pairs) != 1:
+        return False
+    bare = pairs[0][1]
+    try:
+        validate_email(bare)
+    except ValidationError:
+        return False
+    return address.strip() in (bare, f"<{bare}>") or address.rstrip().endswith(f" <{bare}>")
 
 
 class Channel:
@@ -108,6 +151,12 @@ class EmailChannel(Channel):
     template variables with :meth:`template_context`.
     """
 
+    #: Templates of a message's subject, the first found wins: ``{renderer}`` and ``{style}`` are
+    #: the slugified names of the event's context renderer and of its rendering style.
+    subject_templates = (
+        "entity_event/delivery/subjects/{renderer}.txt",
+        "entity_event/delivery/subjects/{style}.txt",
+    )
     text_template = "entity_event/delivery/email.txt"
     html_template = "entity_event/delivery/email.html"
     digest_text_template = "entity_event/delivery/digest.txt"
@@ -116,6 +165,7 @@ class EmailChannel(Channel):
     def prepare(self, deliveries: list[Delivery]) -> None:
         """Also checks that links can be made: without them the whole batch fails, and is retried."""
         super().prepare(deliveries)
+        self.subject_templates_found: dict[int, Template | None] = {}
         self.recipient: Callable = app_settings.email_recipient()
         try:
             preferences_url()  # raises ImproperlyConfigured naming ENTITY_EVENT_BASE_URL without it
@@ -170,10 +220,12 @@ class EmailChannel(Channel):
         )
 
     def address(self, entity: Entity) -> str:
-        """The entity's address; :class:`DeliveryRefused` when it has none."""
+        """The entity's address; :class:`DeliveryRefused` when it has none or a malformed one."""
         address = self.recipient(entity)
         if not address:
             raise DeliveryRefused(f"entity {entity.pk} ({entity}) has no email address")
+        if not is_one_address(address):
+            raise DeliveryRefused(f"entity {entity.pk} ({entity}) has a malformed email address: {address!r}")
         return address
 
     def sources(self, deliveries: list[Delivery]) -> list[Source]:
@@ -218,9 +270,32 @@ class EmailChannel(Channel):
         return unsubscribe_headers(entity, self.medium, self.sources(deliveries))
 
     def subject(self, text: str, delivery: Delivery) -> str:
-        """The first line of the event's text rendering, cut to :data:`SUBJECT_LENGTH`."""
-        first_line = text.splitlines()[0] if text else str(self.events[delivery.event_id])
-        return first_line[:SUBJECT_LENGTH]
+        """The event's subject template rendered on one line (see :attr:`subject_templates`); without
+        one, or if it renders blank, the first line of the event's text rendering. Cut to
+        :data:`SUBJECT_LENGTH`."""
+        event = self.events[delivery.event_id]
+        template = self.subject_template(context_loader.loaded_rendering(event, self.medium).renderer)
+        subject = ""
+        if template is not None:
+            context = {"event": event, "entity": delivery.entity, **medium_context(event, self.medium)}
+            subject = " ".join(template.render(Context(context, autoescape=False)).split())
+        if not subject:
+            subject = text.splitlines()[0] if text else str(event)
+        return subject[:SUBJECT_LENGTH]
+
+    def subject_template(self, renderer: ContextRenderer) -> Template | None:
+        """The first of :attr:`subject_templates` that exists for ``renderer``, looked up once per
+        renderer and batch (no query: the renderer comes with its style)."""
+        if renderer.pk not in self.subject_templates_found:
+            names = [
+                name.format(renderer=slugify(renderer.name), style=slugify(renderer.rendering_style.name))
+                for name in self.subject_templates
+            ]
+            try:
+                self.subject_templates_found[renderer.pk] = Engine.get_default().select_template(names)
+            except TemplateDoesNotExist:
+                self.subject_templates_found[renderer.pk] = None
+        return self.subject_templates_found[renderer.pk]
 
     def digest_subject(self, entity: Entity, deliveries: list[Delivery]) -> str:
         count = len(deliveries)
@@ -249,8 +324,9 @@ class WebhookChannel(Channel):
     """POSTs each delivery as JSON to the medium's URL, signed with HMAC-SHA256.
 
     ``ENTITY_EVENT_WEBHOOKS[medium.name]`` holds ``url``, ``secret`` and optionally ``timeout``
-    (seconds, default 10). The hex digest of the body, keyed with the secret, is sent in the
-    :data:`SIGNATURE_HEADER` header as ``sha256=<digest>``. Any answer outside 2xx is retried.
+    (seconds for the whole request, default 10, below ``ENTITY_EVENT_DELIVERY_LEASE``). The hex
+    digest of the body, keyed with the secret, is sent in the :data:`SIGNATURE_HEADER` header as
+    ``sha256=<digest>``. Any answer outside 2xx is retried; redirects are not followed.
     """
 
     SIGNATURE_HEADER = "X-Entity-Event-Signature"
@@ -264,9 +340,13 @@ class WebhookChannel(Channel):
                 f"ENTITY_EVENT_WEBHOOKS['{medium.name}'] lacks {', '.join(missing)}: the webhook "
                 "channel needs the URL to post to and the secret to sign with."
             )
+        if urlsplit(str(config["url"])).scheme not in ("http", "https"):
+            raise ImproperlyConfigured(
+                f"ENTITY_EVENT_WEBHOOKS['{medium.name}']['url'] is {config['url']!r}, not an http(s) URL."
+            )
         self.url = config["url"]
         self.secret = str(config["secret"]).encode()
-        self.timeout = config.get("timeout", 10)
+        self.timeout = webhook_timeout(medium.name)
 
     def send(self, delivery: Delivery) -> None:
         entity = self.entity_data(delivery.entity)
@@ -305,11 +385,5 @@ class WebhookChannel(Channel):
 
     def post(self, payload: dict) -> None:
         body = json.dumps(payload, cls=DjangoJSONEncoder).encode()
-        request = urllib.request.Request(
-            self.url,
-            data=body,
-            method="POST",
-            headers={"Content-Type": "application/json", self.SIGNATURE_HEADER: self.signature(body)},
-        )
-        with urllib.request.urlopen(request, timeout=self.timeout):  # raises HTTPError outside 2xx
-            pass
+        headers = {"Content-Type": "application/json", self.SIGNATURE_HEADER: self.signature(body)}
+        http_post.post(self.url, body, headers, self.timeout)

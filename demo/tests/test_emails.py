@@ -51,7 +51,7 @@ def test_each_target_gets_the_event_rendered_in_the_email_style(company):
         entity_for(company["users"]["alice"]), company["mediums"]["email"], event.source
     )
     preferences = "http://127.0.0.1:8000/notifications/preferences/"
-    assert message.subject == "[Announcements] Hello,"
+    assert message.subject == "[Announcements] Office closed on Friday"
     assert message.body == (
         "Hello,\n\nOffice closed on Friday\n\nThe demo company\n\n-- \n"
         f"Stop these emails: {unsubscribe}\nAll your notification settings: {preferences}\n"
@@ -77,6 +77,15 @@ def test_each_message_carries_the_one_click_unsubscribe_headers_of_its_reader(co
         assert message.extra_headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
         assert f"Stop these emails: {url}" in message.body
     assert len({message.extra_headers["List-Unsubscribe"] for message in mail.outbox}) == len(SALES_ADDRESSES)
+
+
+def test_a_new_product_is_mailed_with_a_subject_of_its_own(company):
+    events.new_product(company, company["users"]["alice"], "Desk lamp")
+    send()
+
+    assert {message.subject for message in mail.outbox} == {
+        "[New products] Alice Martin added Desk lamp to the catalogue"
+    }
 
 
 def test_events_are_mailed_once(company):

@@ -35,7 +35,7 @@ def test_delivering_shows_the_sent_mail_newest_first(client, company, file_outbo
     assert "Planned 11 email(s)" in response.text
     shown = response.context["messages_sent"]
     assert len(shown) == response.context["total"] == 11
-    assert shown[0]["subject"] == "[Announcements] Hello,"
+    assert shown[0]["subject"] == "[Announcements] Office closed on Friday"
     assert shown[0]["from"] == "notifications@example.com"
     assert "<p>Office closed on Friday</p>" in shown[0]["html"]
     assert shown[0]["message_id"].startswith("<entity-event.delivery-")

@@ -1,19 +1,22 @@
 """Planning: turning a medium's unseen events into pending deliveries, chunk by chunk.
 
-The events and their targets are streamed with ``Medium.iter_events_targets(seen=False)``, so
-memory stays bounded by one chunk. Each chunk costs a constant number of queries in one
-transaction: the claim of its events (their seen marks, inserted first so that an overlapping
-run skips them), for a digest medium the look-up of the entities whose digest task is enqueued
-already, and the insert of its deliveries. Its send tasks are enqueued afterwards, one
-per batch of deliveries; should that fail, the deliveries stay pending and ``deliver_events``
-enqueues them later.
+The events and their targets are streamed as ``Medium.iter_events_targets(seen=False)`` streams
+them (:func:`entity_event.routing.chunks_to_claim`), so memory stays bounded by one chunk. The
+events that reach nobody are marked seen first, in one query, as 3.x's email job did: later runs
+skip them, and a later subscriber does not get old mail. Each chunk costs a constant number of
+queries in one transaction: the claim of all its events, those without targets too (their seen
+marks, inserted first so that an overlapping run skips them), for a digest medium the look-up
+of the entities whose digest task is enqueued already, and the insert of its deliveries. Its
+send tasks are enqueued afterwards, one per batch of deliveries; should that fail, the
+deliveries stay pending and ``deliver_events`` enqueues them later.
 """
 
 from django.db import connections, router, transaction
 from django.utils import timezone
 
+from entity_event import routing
 from entity_event.channels import channel_for
-from entity_event.creation import claim_seen
+from entity_event.creation import claim_seen, mark_seen
 from entity_event.delivery import digests, tasks
 from entity_event.models import Delivery, Medium
 
@@ -42,20 +45,21 @@ def deliver(medium: Medium, *, chunk_size: int = CHUNK_SIZE, **event_filters) ->
     channel_for(medium)
     period = digests.digest_period(medium)
     planned = 0
-    pairs = medium.iter_events_targets(seen=False, chunk_size=chunk_size, **event_filters)
-    for chunk in tasks.batches(pairs, chunk_size):
+    nobody, chunks = routing.chunks_to_claim(medium, chunk_size=chunk_size, seen=False, **event_filters)
+    mark_seen(nobody, medium)
+    for events, pairs in chunks:
         now = timezone.now()
         due = now if period is None else digests.period_end(period, now)
         with transaction.atomic(using=router.db_for_write(Delivery)):
-            claimed = set(claim_seen([event.pk for event, _targets in chunk], medium))
+            claimed = set(claim_seen([event.pk for event in events], medium))
             rows = [
-                (event.pk, target.pk) for event, targets in chunk if event.pk in claimed for target in targets
+                (event.pk, target.pk) for event, targets in pairs if event.pk in claimed for target in targets
             ]
             entity_ids = {entity_id for _event_id, entity_id in rows}
             if period is not None:  # a digest task is enqueued once per entity and period
                 entity_ids -= digests.entities_waiting(medium, due, entity_ids)
             delivery_ids = insert_deliveries(medium, rows, now, due)
-        tasks.enqueue_planned(medium, delivery_ids, entity_ids, due)
+        tasks.enqueue_planned(medium, period, delivery_ids, entity_ids, due)
         planned += len(delivery_ids)
     return planned
 

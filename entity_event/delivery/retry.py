@@ -1,4 +1,5 @@
-"""What an attempt's outcome does to its deliveries: sent, retried later, or failed for good.
+"""What an attempt's outcome does to its deliveries: sent, retried later, failed for good, or
+cancelled (routing no longer makes them, see :mod:`~entity_event.delivery.cancelling`).
 
 A failed attempt is retried after an exponential backoff (one minute, then two, four, ...) until
 ``ENTITY_EVENT_DELIVERY_MAX_ATTEMPTS``; a :class:`~entity_event.channels.DeliveryRefused` fails
@@ -27,11 +28,12 @@ def describe(error: BaseException) -> str:
 
 
 class Outcomes:
-    """Collects the sent and failed deliveries of a batch, then records them together."""
+    """Collects the sent, failed and cancelled deliveries of a batch, then records them together."""
 
     def __init__(self):
         self.sent: list[Delivery] = []
         self.failed: list[tuple[Delivery, BaseException]] = []
+        self.cancelled: list[tuple[Delivery, str]] = []
 
     def record(self) -> list[Delivery]:
         """Store the outcomes (two queries at most); returns the deliveries to retry."""
@@ -49,7 +51,8 @@ class Outcomes:
             else:
                 delivery.time_next_attempt = next_attempt(now, delivery.attempts)
                 retried.append(delivery)
-        Delivery.objects.bulk_update(
-            [delivery for delivery, _error in self.failed], ["status", "last_error", "time_next_attempt"]
-        )
+        for delivery, reason in self.cancelled:
+            delivery.status, delivery.last_error = Delivery.Status.CANCELLED, reason
+        ended = [delivery for delivery, _error in self.failed] + [delivery for delivery, _ in self.cancelled]
+        Delivery.objects.bulk_update(ended, ["status", "last_error", "time_next_attempt"])
         return retried

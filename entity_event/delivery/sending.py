@@ -1,15 +1,19 @@
 """Sending claimed deliveries through their medium's channel and recording the outcomes.
 
-Each call runs a constant number of queries whatever the number of deliveries: the claim, the
-channel's loading and rendering, and the recording. One delivery's exception fails that delivery
-only; the others of the batch are sent.
+Each call runs a constant number of queries whatever the number of deliveries: the claim (which
+reads routing's verdict on each delivery too), the mediums, the channel's loading and rendering,
+and the recording; one more per batch for a medium overriding the follow rules. Deliveries that
+routing no longer makes are cancelled, not sent (:mod:`~entity_event.delivery.cancelling`). One
+delivery's exception fails that delivery only; the others of the batch are sent.
 """
 
 from collections.abc import Callable
 from itertools import groupby
 
 from entity_event.channels import channel_for
+from entity_event.delivery.cancelling import cancellations
 from entity_event.delivery.claiming import claim_due
+from entity_event.delivery.mediums import specific
 from entity_event.delivery.retry import Outcomes
 from entity_event.models import Delivery, Medium
 
@@ -21,7 +25,10 @@ def send_deliveries(delivery_ids: list[int]) -> tuple[int, list[Delivery]]:
     """
     deliveries = claim_due(Delivery.objects.filter(id__in=delivery_ids))
     outcomes = Outcomes()
-    mediums = Medium.objects.in_bulk({delivery.medium_id for delivery in deliveries})
+    mediums = {
+        medium.pk: medium
+        for medium in specific(Medium.objects.filter(id__in={delivery.medium_id for delivery in deliveries}))
+    }
     for medium_id, group in groupby(sorted(deliveries, key=_medium_id), key=_medium_id):
         _run(mediums[medium_id], list(group), outcomes, _send_each)
     return len(outcomes.sent), outcomes.record()
@@ -32,7 +39,7 @@ def send_digests(medium_id: int, entity_ids: list[int]) -> tuple[int, list[Deliv
 
     Returns how many deliveries were sent and the deliveries to retry.
     """
-    medium = Medium.objects.get(pk=medium_id)
+    [medium] = specific(Medium.objects.filter(pk=medium_id))
     deliveries = claim_due(Delivery.objects.filter(medium_id=medium_id, entity_id__in=entity_ids))
     deliveries.sort(key=_entity_id)  # stable: each entity's deliveries stay in order of id
     outcomes = Outcomes()
@@ -42,7 +49,14 @@ def send_digests(medium_id: int, entity_ids: list[int]) -> tuple[int, list[Deliv
 
 
 def _run(medium: Medium, deliveries: list[Delivery], outcomes: Outcomes, send: Callable) -> None:
-    """Prepare the channel and send; if the channel cannot even be prepared, all fail (and retry)."""
+    """Cancel what routing no longer makes, prepare the channel and send the rest; if the channel
+    cannot even be prepared, all of the rest fail (and retry)."""
+    cancelled = cancellations(medium, deliveries)
+    outcomes.cancelled.extend(cancelled)
+    cancelled_ids = {delivery.pk for delivery, _reason in cancelled}
+    deliveries = [delivery for delivery in deliveries if delivery.pk not in cancelled_ids]
+    if not deliveries:
+        return
     try:
         channel = channel_for(medium)
         channel.prepare(deliveries)

@@ -44,11 +44,11 @@ def send_digests(medium_id: int, entity_ids: list[int]) -> int:
 
 
 def enqueue_planned(
-    medium: Medium, delivery_ids: list[int], entity_ids: Iterable[int], due: datetime
+    medium: Medium, period: str | None, delivery_ids: list[int], entity_ids: Iterable[int], due: datetime
 ) -> None:
-    """Enqueue the sending of new deliveries: now, or when they are ``due`` for a digest medium
-    (the digests of ``entity_ids``)."""
-    if digests.digest_period(medium) is None:
+    """Enqueue the sending of new deliveries: now, or when they are ``due`` for a medium with a
+    digest ``period`` (the digests of ``entity_ids``); planning decided the period."""
+    if period is None:
         for batch in batches(delivery_ids):
             send_deliveries.enqueue(batch)
     elif send_digests.get_backend().supports_defer:

@@ -14,6 +14,7 @@ class Delivery(models.Model):
         PENDING = "pending"
         SENT = "sent"
         FAILED = "failed"
+        CANCELLED = "cancelled"
 
     event = models.ForeignKey(Event, on_delete=models.CASCADE)
     medium = models.ForeignKey(Medium, on_delete=models.CASCADE)

@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from entity_event import app_settings
 from entity_event.delivery import tasks
+from entity_event.delivery.mediums import specific
 from entity_event.event_input import unstorable_character
 from entity_event.models import Medium
 
@@ -21,7 +22,8 @@ class Command(BaseCommand):
     def handle(self, *args, mediums: list[str], **options):
         names = mediums or sorted(app_settings.channels())
         storable = [name for name in names if not unstorable_character(name)]
-        found = {medium.name: medium for medium in Medium.objects.filter(name__in=storable)}
+        # As their subclass, so that planning and the workers' check follow the same rules.
+        found = {medium.name: medium for medium in specific(Medium.objects.filter(name__in=storable))}
         missing = [name for name in names if name not in found]
         if missing:
             raise CommandError(f"No medium is named {', '.join(map(repr, missing))}.")

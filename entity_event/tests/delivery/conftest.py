@@ -1,6 +1,8 @@
 """The world of the delivery tests: a club whose members receive its news by email."""
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import SimpleNamespace
 
@@ -66,19 +68,36 @@ class Receiver(BaseHTTPRequestHandler):
         pass
 
 
+@contextmanager
+def serving(handler: type[BaseHTTPRequestHandler]) -> Iterator[ThreadingHTTPServer]:
+    """An HTTP server on 127.0.0.1 answering with ``handler``, in a thread, shut down after."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def hooks_settings(url: str, **config) -> override_settings:
+    """The settings of a webhook medium named "hooks" posting to ``url``."""
+    return override_settings(
+        ENTITY_EVENT_WEBHOOKS={"hooks": {"url": url, "secret": "s3cret", **config}},
+        ENTITY_EVENT_CHANNELS={"hooks": "entity_event.channels.WebhookChannel"},
+    )
+
+
 @pytest.fixture
 def receiver():
     """An HTTP server on 127.0.0.1 receiving the webhook of a medium named "hooks"."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
-    server.received, server.failing = [], set()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    webhooks = {"hooks": {"url": f"http://127.0.0.1:{server.server_port}/events", "secret": "s3cret"}}
-    channels = {"hooks": "entity_event.channels.WebhookChannel"}
-    with override_settings(ENTITY_EVENT_WEBHOOKS=webhooks, ENTITY_EVENT_CHANNELS=channels):
-        yield server
-    server.shutdown()
-    server.server_close()
+    with serving(Receiver) as server:
+        server.received, server.failing = [], set()
+        server.url = f"http://127.0.0.1:{server.server_port}/events"
+        with hooks_settings(server.url):
+            yield server
 
 
 @pytest.fixture

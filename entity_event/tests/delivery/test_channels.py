@@ -3,15 +3,21 @@
 import hashlib
 import hmac
 import json
+import time
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 from django.core import mail
 from django.core.exceptions import ImproperlyConfigured
+from django.db import connection
 from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
 
-from entity_event.channels import Channel, EmailChannel, WebhookChannel
-from entity_event.models import Delivery
-from entity_event.tests.delivery.conftest import post
+from entity_event.channels import SUBJECT_LENGTH, Channel, EmailChannel, WebhookChannel
+from entity_event.delivery import tasks
+from entity_event.models import Delivery, RenderingStyle
+from entity_event.tests import helpers
+from entity_event.tests.delivery.conftest import hooks_settings, post, serving
 
 
 def test_an_email_has_the_text_and_html_renderings_and_a_message_id_of_the_delivery(club):
@@ -79,6 +85,46 @@ def test_an_event_without_text_takes_its_description_as_subject(club):
     assert {m.subject for m in mail.outbox} == {str(event)}
 
 
+def test_a_subject_template_named_after_the_renderer_gives_the_subject_on_one_line(club):
+    club.news.contextrenderer_set.update(name="News, with a subject")  # subjects/news-with-a-subject.txt
+    post(club, "Tom & Jerry")
+    club.medium.deliver()
+
+    assert sorted(m.subject for m in mail.outbox) == [f"Tom & Jerry is on, member{n}!" for n in range(3)]
+
+
+def test_a_subject_template_named_after_the_style_serves_its_renderers(club):
+    RenderingStyle.objects.filter(name="email").update(name="Styled")  # subjects/styled.txt
+    post(club, "Tom & Jerry " + "la" * 50)
+    club.medium.deliver()
+
+    assert {m.subject for m in mail.outbox} == {("Styled: Tom & Jerry " + "la" * 50)[:SUBJECT_LENGTH]}
+
+
+def test_a_blank_subject_falls_back_to_the_first_line_of_the_text(club):
+    RenderingStyle.objects.filter(name="email").update(name="Styled")
+    post(club, "")
+    club.medium.deliver()
+
+    assert {m.subject for m in mail.outbox} == {"News: "}
+
+
+def count_subject_queries(club, events: int) -> int:
+    for number in range(events):
+        post(club, f"News {number}")
+    club.medium.deliver()
+    ids = list(Delivery.objects.filter(attempts=0).values_list("id", flat=True))
+    with CaptureQueriesContext(connection) as captured:
+        assert tasks.send_deliveries.call(ids) == 3 * events
+    return len(helpers.statements(captured))
+
+
+def test_subject_templates_cost_no_query_per_message(club, dummy_tasks):
+    club.news.contextrenderer_set.update(name="News, with a subject")
+    assert count_subject_queries(club, events=1) == count_subject_queries(club, events=5)
+    assert mail.outbox[-1].subject.endswith(" is on, member2!")
+
+
 class BareChannel(Channel):
     """A channel that forgot to implement ``send``."""
 
@@ -119,7 +165,8 @@ def test_a_webhook_error_answer_is_retried_and_the_other_posts_stay_sent(hooked,
     hooked.medium.deliver()
 
     failed = Delivery.objects.get(entity=hooked.users[2])
-    assert failed.status == "pending" and failed.last_error.startswith("HTTPError: HTTP Error 500")
+    assert failed.status == "pending"
+    assert failed.last_error == f"PostFailed: {receiver.url} answered 500 Internal Server Error"
     assert Delivery.objects.filter(status="sent").count() == 2
 
 
@@ -130,3 +177,129 @@ def test_a_webhook_medium_needs_its_url_and_secret(hooked, config, missing):
     with override_settings(ENTITY_EVENT_WEBHOOKS={"hooks": config}):
         with pytest.raises(ImproperlyConfigured, match=f"ENTITY_EVENT_WEBHOOKS\\['hooks'\\] lacks {missing}"):
             WebhookChannel(hooked.medium)
+
+
+class Redirecting(BaseHTTPRequestHandler):
+    """Answers every POST with the redirect status of its server, to ``/moved`` on the same server;
+    counts the requests that reach ``/moved``."""
+
+    def do_POST(self):
+        self._answer()
+
+    def do_GET(self):
+        self._answer()
+
+    def _answer(self):
+        if self.path == "/moved":
+            self.server.moved_hits += 1
+            self.send_response(204)
+        else:
+            self.send_response(self.server.status)
+            self.send_header("Location", f"http://127.0.0.1:{self.server.server_port}/moved")
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+def test_a_webhook_redirect_is_a_failed_attempt_and_never_followed(hooked, status):
+    with serving(Redirecting) as server:
+        server.status, server.moved_hits = status, 0
+        url = f"http://127.0.0.1:{server.server_port}/events"
+        with hooks_settings(url):
+            post(hooked)
+            hooked.medium.deliver()
+
+        assert server.moved_hits == 0
+    deliveries = Delivery.objects.all()
+    assert {(d.status, d.attempts) for d in deliveries} == {("pending", 1)}
+    moved = f"http://127.0.0.1:{server.server_port}/moved"
+    assert deliveries[0].last_error.startswith(f"PostFailed: {url} answered {status} ")
+    assert deliveries[0].last_error.endswith(f"(a redirect to {moved}, not followed)")
+
+
+class Trickling(BaseHTTPRequestHandler):
+    """Sends one byte every 0.2 s for 20 s: in the status line, or in the body after the headers."""
+
+    def do_POST(self):
+        self.rfile.read(int(self.headers["Content-Length"]))
+        if self.server.in_body:
+            self.wfile.write(b"HTTP/1.0 200 OK\r\nContent-Length: 100\r\n\r\n")
+        for _byte in range(100):
+            try:
+                self.wfile.write(b"H")
+                self.wfile.flush()
+            except OSError:
+                return
+            time.sleep(0.2)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.mark.parametrize("in_body", [False, True], ids=["status line", "body"])
+def test_a_webhook_timeout_bounds_the_whole_request(hooked, in_body):
+    with serving(Trickling) as server:
+        server.in_body = in_body
+        url = f"http://127.0.0.1:{server.server_port}/events"
+        with hooks_settings(url, timeout=1):
+            post(hooked)
+            started = time.monotonic()
+            hooked.medium.deliver()
+            took = time.monotonic() - started
+
+    assert took < 3 * 1.5  # three deliveries of at most a second each, 20 s each before
+    deliveries = Delivery.objects.all()
+    assert {(d.status, d.attempts) for d in deliveries} == {("pending", 1)}
+    assert {d.last_error for d in deliveries} == {f"PostFailed: {url} did not answer within 1 seconds"}
+
+
+@pytest.mark.parametrize(("timeout", "lease"), [(300, None), (60, 60), (90, 60)])
+def test_a_webhook_timeout_not_below_the_lease_is_refused_naming_both_settings(hooked, timeout, lease):
+    with (
+        hooks_settings("http://127.0.0.1/", timeout=timeout),
+        override_settings(ENTITY_EVENT_DELIVERY_LEASE=lease),
+    ):
+        with pytest.raises(ImproperlyConfigured) as raised:
+            WebhookChannel(hooked.medium)
+    setting = "ENTITY_EVENT_WEBHOOKS['hooks']['timeout']"
+    assert str(raised.value).startswith(
+        f"{setting} is {timeout} seconds, not below ENTITY_EVENT_DELIVERY_LEASE"
+    )
+
+
+@pytest.mark.parametrize("timeout", [0, -1, "5", True, None])
+def test_a_webhook_timeout_is_a_positive_number_of_seconds(hooked, timeout):
+    with hooks_settings("http://127.0.0.1/", timeout=timeout):
+        with pytest.raises(ImproperlyConfigured, match=f"\\['timeout'\\] is {timeout!r}; it is a positive"):
+            WebhookChannel(hooked.medium)
+
+
+@pytest.mark.parametrize("url", ["ftp://127.0.0.1/events", "127.0.0.1/events", "file:///etc/passwd"])
+def test_a_webhook_url_is_an_http_url(hooked, url):
+    with hooks_settings(url):
+        with pytest.raises(ImproperlyConfigured, match=f"\\['url'\\] is '{url}', not an http"):
+            WebhookChannel(hooked.medium)
+
+
+class HangingUp(BaseHTTPRequestHandler):
+    """Reads the POST, then closes the connection without an answer."""
+
+    def do_POST(self):
+        self.rfile.read(int(self.headers["Content-Length"]))
+        self.close_connection = True
+
+    def log_message(self, *args):
+        pass
+
+
+def test_a_webhook_receiver_hanging_up_is_retried_with_the_error(hooked):
+    with serving(HangingUp) as server, hooks_settings(f"http://127.0.0.1:{server.server_port}/events"):
+        post(hooked)
+        hooked.medium.deliver()
+
+    deliveries = Delivery.objects.all()
+    assert {(d.status, d.attempts) for d in deliveries} == {("pending", 1)}
+    assert deliveries[0].last_error.startswith("RemoteDisconnected: ")

@@ -12,6 +12,7 @@ from django.utils import timezone
 from entity_event.models import Delivery
 from entity_event.tests import helpers
 from entity_event.tests.delivery.conftest import post
+from entity_event.tests.models import FollowSubEntitiesMedium
 
 
 def deliver_events(*args) -> str:
@@ -70,3 +71,17 @@ def test_a_name_no_medium_can_have_is_named_and_nothing_is_delivered(club, name)
         deliver_events("--medium", "email", "--medium", name)
     assert str(raised.value) == f"No medium is named {name!r}."
     assert Delivery.objects.count() == 0
+
+
+@override_settings(ENTITY_EVENT_CHANNELS={"alerts": "entity_event.channels.EmailChannel"})
+def test_a_medium_subclass_is_planned_with_its_own_follow_rules(db):
+    club = helpers.entity("club", "club")
+    member = helpers.entity("member", supers=[club])
+    alerts = helpers.medium("alerts", medium_class=FollowSubEntitiesMedium)
+    doings = helpers.source("doings")
+    helpers.subscribe(alerts, doings, club, only_following=True)
+    helpers.event(doings, actors=[member])  # the club follows its members on this medium only
+
+    deliver_events()
+
+    assert list(Delivery.objects.values_list("entity_id", flat=True)) == [club.pk]

@@ -10,7 +10,7 @@ from django.core.management import call_command
 from django.test import override_settings
 from django.utils import timezone
 
-from entity_event.delivery import digests, tasks
+from entity_event.delivery import digests, planning, tasks
 from entity_event.models import Delivery
 from entity_event.tests import helpers
 from entity_event.tests.delivery.conftest import post
@@ -141,6 +141,16 @@ def test_a_webhook_digest_posts_the_items_together(hooked, receiver):
     assert len(payloads) == 3
     titles = [[item["text"].splitlines()[0] for item in payload["digest"]] for payload in payloads]
     assert titles == [["News: Quiz", "News: Picnic"]] * 3
+
+
+def test_planning_decides_once_whether_the_medium_sends_digests(daily, monkeypatch):
+    reads = []
+    monkeypatch.setattr(digests.app_settings, "digest_periods", lambda: reads.append(1) or {"email": "daily"})
+    post(daily, "Picnic")
+    post(daily, "Quiz")
+
+    assert planning.deliver(daily.medium, chunk_size=1) == 6
+    assert len(reads) == 1
 
 
 def test_an_unknown_period_is_refused_naming_it(club):

@@ -10,7 +10,7 @@ from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 
 from entity_event.delivery import planning, tasks
-from entity_event.models import Delivery, EventSeen
+from entity_event.models import Delivery, EventActor, EventSeen, Unsubscription
 from entity_event.tests import helpers
 from entity_event.tests.delivery.conftest import DUMMY_TASKS, EMAIL_CHANNEL, build_club, post
 
@@ -50,6 +50,49 @@ def test_events_seen_on_the_medium_already_are_not_delivered(club):
 
     assert club.medium.deliver() == 3
     assert set(Delivery.objects.values_list("event_id", flat=True)) == {fresh.pk}
+
+
+def events_routed_to_nobody(world) -> list:
+    """An event of a source nobody subscribes to, one that no subscriber follows an actor of, and
+    one of a source whose only subscriber unsubscribed."""
+    unheard = helpers.event(helpers.source("unheard"))
+    mentions = helpers.source("mentions")
+    helpers.subscribe(world.medium, mentions, world.club, sub_kind="user", only_following=True)
+    unfollowed = helpers.event(mentions, actors=[helpers.entity("stranger")])
+    left = helpers.source("left")
+    helpers.subscribe(world.medium, left, world.users[0])
+    helpers.unsubscribe(world.medium, left, world.users[0])
+    return [unheard, unfollowed, helpers.event(left)]
+
+
+def test_events_routed_to_nobody_are_marked_seen_and_never_read_again(club):
+    nobody = events_routed_to_nobody(club)
+    post(club)
+
+    assert club.medium.deliver() == 3
+
+    seen = EventSeen.objects.filter(medium=club.medium).values_list("event_id", flat=True)
+    assert {event.pk for event in nobody} <= set(seen)
+    with CaptureQueriesContext(connection) as captured:
+        assert club.medium.deliver() == 0
+    actors_table = EventActor._meta.db_table
+    assert not [sql for sql in helpers.statements(captured) if actors_table in sql]
+
+
+def test_a_later_subscriber_does_not_get_old_mail(club):
+    [unheard, _unfollowed, left] = events_routed_to_nobody(club)
+    club.medium.deliver()
+    helpers.subscribe(club.medium, unheard.source, club.club, sub_kind="user")
+    Unsubscription.objects.all().delete()
+
+    assert club.medium.deliver() == 0
+    post(club)
+    assert club.medium.deliver() == 3 and len(mail.outbox) == 3
+
+
+def test_a_chunk_size_below_one_is_refused(club):
+    with pytest.raises(ValueError, match="chunk_size must be a positive number of events, not 0"):
+        club.medium.deliver(chunk_size=0)
 
 
 def test_event_filters_narrow_the_events(club):

@@ -107,6 +107,50 @@ def test_an_entity_without_address_fails_at_once_with_that_reason(club):
     assert len(mail.outbox) == 2
 
 
+@pytest.mark.parametrize(
+    "address",
+    [
+        "member0@example.com\nBcc: victim@example.com",
+        "member0@example.com\r\n",
+        "member0@example.com, other@example.com",
+        "member0@example.com; other@example.com",
+        "member0@example.com other",
+        "member0.example.com",
+        "member0@@example.com",
+        "Member <member0@example.com",
+        "@example.com",
+        ["member0@example.com", "other@example.com"],
+    ],
+)
+def test_a_malformed_address_fails_at_once_with_that_reason(club, refusing, address):
+    club.users[0].entity_meta = {"email": address}
+    club.users[0].save()
+    post(club)
+
+    club.medium.deliver()
+
+    delivery = Delivery.objects.get(entity=club.users[0])
+    assert (delivery.status, delivery.attempts) == ("failed", 1)
+    reason = f"entity {club.users[0].pk} (member0) has a malformed email address: {address!r}"
+    assert delivery.last_error == f"DeliveryRefused: {reason}"
+    assert sorted(message.to[0] for message in RefusingBackend.attempted) == [
+        "member1@example.com",
+        "member2@example.com",
+    ]
+
+
+@pytest.mark.parametrize("address", ["Member Zero <member0@example.com>", "<member0@example.com>"])
+def test_an_address_with_a_display_name_is_sent_to(club, address):
+    club.users[0].entity_meta = {"email": address}
+    club.users[0].save()
+    post(club)
+
+    club.medium.deliver()
+
+    assert Delivery.objects.get(entity=club.users[0]).status == "sent"
+    assert address in [message.to[0] for message in mail.outbox]
+
+
 @override_settings(EMAIL_BACKEND="entity_event.tests.delivery.mail_backends.SilentBackend")
 def test_a_message_the_backend_did_not_send_is_retried(club):
     post(club)
