@@ -32,6 +32,14 @@ from servers import add_server_option, chosen, environment
 STANDARD = (500, 2000, 10, 5)
 LARGE = (5000, 20000, 16, 1)
 QUICK_DIVISOR = 5
+#: Scales of the standard world at which the reading calls are measured beside 3.1.0's.
+READING_SCALES = (4, 16)
+QUICK_READING_SCALES = (1,)
+#: The reading calls of 3.x, in the order of the reading table.
+READING = ("events()", "entity_events(user)", "entity_events(user, seen=False)")
+#: What the reading calls must reach at every reading scale: this many times faster than 3.1.0,
+#: and within this many times their floor.
+READING_SPEED_UP, READING_FLOOR_RATIO = 2.0, 2.0
 #: Scales of the shapes (users and events grow together); quick runs stop at 4x.
 SCALES = (1, 4, 16)
 QUICK_SCALES = (1, 4)
@@ -97,6 +105,14 @@ def main() -> int:
                 for name in chosen_shapes
             }
         print_shapes(results, arguments.explain)
+        results["reading"] = reading_runs(
+            server,
+            results["server"]["url"],
+            QUICK_READING_SCALES if arguments.quick else READING_SCALES,
+            divisor,
+            legacy_python,
+        )
+        print_reading(results["reading"])
         results["large"] = in_child(world_spec("large", LARGE, divisor, 2, large=True), server)
         print_table("Large world (streamed with iter_events_targets)", results["large"])
         run["servers"].append(results)
@@ -116,12 +132,30 @@ def measured_cells(run: dict) -> dict:
         for world in ("standard", "large"):
             for name, row in results[world]["rows"].items():
                 cells[f"{server}, {world} world, {name}"] = row
+        for scale, versions in results["reading"].items():
+            for version, result in versions.items():
+                for name, row in result["rows"].items():
+                    cells[f"{server}, standard world {scale}x, {name}{version}"] = row
         for version, shapes in (("", results["shapes"]), (" 3.1.0", results.get("legacy", {}))):
             for shape, by_scale in shapes.items():
                 for result in by_scale:
                     for method, row in result["rows"].items():
                         cells[f"{server}, {shape} {result['spec']['scale']}x, {method}{version}"] = row
     return cells
+
+
+def reading_runs(server: str, url: str, scales: tuple, divisor: int, legacy_python: str | None) -> dict:
+    """The reading calls on the standard world at each of ``scales``, and 3.1.0's (on the server
+    at ``url``) when it is measured: ``{scale: {"": result, " 3.1.0": result}}``."""
+    runs = {}
+    for scale in scales:
+        users, events, sources, broadcast = STANDARD
+        sizes = (users * scale, events * scale, sources, broadcast)
+        spec = world_spec("reading", sizes, divisor, 3) | {"kind": "reading", "scale": scale}
+        runs[scale] = {"": in_child(spec, server)}
+        if legacy_python:
+            runs[scale][" 3.1.0"] = in_child(spec, url, python=legacy_python)
+    return runs
 
 
 def world_spec(name: str, sizes: tuple, divisor: int, runs: int, **flags) -> dict:
@@ -204,6 +238,8 @@ def run_world(spec: dict) -> dict:
 
         world = build_world(spec["users"], spec["sources"], spec["broadcast"])
         requests = plan_events(world, spec["events"])
+        if spec["kind"] == "reading":
+            return reading_rows(world, requests, spec)
         rows = {"creation": creation_rows(requests, spec["runs"])}
         analyze()
         if spec.get("large"):
@@ -297,18 +333,39 @@ def insert_events(batch: list[dict]) -> int:
     return len(events) + len(pairs)
 
 
-def routing_rows(world, runs: int) -> dict:
-    """events, entity_events and events_targets (with and without mark_seen), each next to its floor."""
+def reading_calls(world) -> dict:
+    """The three reading calls of 3.x, by name, on ``world``'s newsfeed for one of its users."""
+    medium, user = world.newsfeed, world.users[12]
+    return {
+        "events()": lambda: medium.events(),
+        "entity_events(user)": lambda: medium.entity_events(user),
+        "entity_events(user, seen=False)": lambda: medium.entity_events(user, seen=False),
+    }
+
+
+def events_rows(calls: dict, runs: int) -> dict:
+    """Each call returning events, next to its floor (the same events read from a table of them)."""
     from measure import compare
 
-    medium, user = world.newsfeed, world.users[12]
-    rows = {}
-    for name, query in (
-        ("events()", lambda: medium.events()),
-        ("entity_events(user)", lambda: medium.entity_events(user)),
-        ("entity_events(user, seen=False)", lambda: medium.entity_events(user, seen=False)),
-    ):
-        rows[name] = compare(lambda query=query: len(list(query())), events_floor(query()), runs)
+    return {
+        name: compare(lambda query=query: len(list(query())), events_floor(query()), runs)
+        for name, query in calls.items()
+    }
+
+
+def reading_rows(world, requests: list[dict], spec: dict) -> dict:
+    """The reading calls only, on a world whose events are stored the quickest way."""
+    from world import create_planned_events
+
+    create_planned_events(requests)
+    analyze()
+    return {"spec": spec, "max_rss_mb": max_rss_mb(), "rows": events_rows(reading_calls(world), spec["runs"])}
+
+
+def routing_rows(world, runs: int) -> dict:
+    """events, entity_events and events_targets (with and without mark_seen), each next to its floor."""
+    medium = world.newsfeed
+    rows = events_rows(reading_calls(world), runs)
     rows.update(targets_rows(medium, runs))
     rows["render(200 events)"] = render_row(world, runs)
     return rows
@@ -518,6 +575,58 @@ def print_table(title: str, result: dict) -> None:
     print(provenance.plain_table(COLUMNS, table_lines(result)), flush=True)
 
 
+READING_COLUMNS = ("world", "method", "time / floor = ratio", "3.1.0", "3.1.0 / time", "rows", "queries")
+
+
+def reading_lines(reading: dict) -> list[tuple]:
+    """One line per scale and reading call: ours against its floor, then against 3.1.0."""
+    lines = []
+    for scale, versions in reading.items():
+        spec = versions[""]["spec"]
+        for name, row in versions[""]["rows"].items():
+            mine, floor = row["mine"], row["floor"]
+            legacy = versions.get(" 3.1.0", {}).get("rows", {}).get(name)
+            lines.append(
+                (
+                    f"{scale}x: {spec['users']:,} users, {spec['events']:,} events",
+                    name,
+                    f"{seconds(mine['seconds'])} / {seconds(floor['seconds'])} = "
+                    f"{mine['seconds'] / floor['seconds']:.2f}",
+                    seconds(legacy["mine"]["seconds"]) if legacy else "not measured",
+                    f"{legacy['mine']['seconds'] / mine['seconds']:.1f}" if legacy else "-",
+                    f"{mine['rows']:,}" + (f" (3.1.0: {legacy['mine']['rows']:,})" if legacy else ""),
+                    f"{mine['queries']}" + (f" (3.1.0: {legacy['mine']['queries']})" if legacy else ""),
+                )
+            )
+    return lines
+
+
+def reading_verdict(reading: dict) -> str:
+    """Whether every reading call is READING_SPEED_UP times faster than 3.1.0 and within
+    READING_FLOOR_RATIO of its floor, naming the calls that are not."""
+    misses = []
+    for scale, versions in reading.items():
+        for name, row in versions[""]["rows"].items():
+            ratio = row["mine"]["seconds"] / row["floor"]["seconds"]
+            if ratio > READING_FLOOR_RATIO:
+                misses.append(f"{name} at {scale}x is {ratio:.2f} times its floor")
+            legacy = versions.get(" 3.1.0", {}).get("rows", {}).get(name)
+            if legacy and legacy["mine"]["seconds"] < READING_SPEED_UP * row["mine"]["seconds"]:
+                speed_up = legacy["mine"]["seconds"] / row["mine"]["seconds"]
+                misses.append(f"{name} at {scale}x is {speed_up:.1f} times faster than 3.1.0")
+    target = (
+        f"Target: each reading call at least {READING_SPEED_UP:g} times faster than 3.1.0 and within "
+        f"{READING_FLOOR_RATIO:g} times its floor."
+    )
+    return f"{target} Missed: {'; '.join(misses)}." if misses else f"{target} Met by every call."
+
+
+def print_reading(reading: dict) -> None:
+    print("\nReading calls of 3.x on the standard world, against their floors and 3.1.0")
+    print(provenance.plain_table(READING_COLUMNS, reading_lines(reading)))
+    print(reading_verdict(reading), flush=True)
+
+
 def shape_columns(shapes: dict) -> tuple:
     scales = [r["spec"]["scale"] for r in next(iter(shapes.values()))]
     return ("shape", "method", *(f"{s}x: time / floor = ratio" for s in scales), "rows", "queries")
@@ -634,6 +743,14 @@ def write_docs(run: dict) -> None:
             provenance.plain_table(shape_columns(results["shapes"]), shape_lines(results)),
             "",
             targets_verdict(results),
+            "",
+            "**Reading calls of 3.x** on the standard world at larger scales, each next to its floor "
+            "and to django-entity-event 3.1.0 on the same world (3.1.0 / time: how many times "
+            "faster this version is; rows and queries as each version returns them).",
+            "",
+            provenance.plain_table(READING_COLUMNS, reading_lines(results["reading"])),
+            "",
+            reading_verdict(results["reading"]),
             "",
             f"**Large world, streamed**: {caption(results['large'])}.",
             "",
