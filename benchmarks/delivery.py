@@ -259,10 +259,7 @@ def write_docs(figures: dict) -> None:
     for result in figures["servers"]:
         server = result["server"]
         text += [
-            f".. rubric:: {server['label']}",
-            "",
-            provenance.server_paragraph(server),
-            "",
+            *provenance.server_heading(server),
             *(f"* {finding}" for finding in result["findings"]),
             "",
         ]

@@ -293,10 +293,7 @@ def write_docs(run: dict) -> None:
     for result in run["servers"]:
         server = result["server"]
         text += [
-            f".. rubric:: {server['label']}",
-            "",
-            provenance.server_paragraph(server),
-            "",
+            *provenance.server_heading(server),
             f"**World**: {result['caption']}.",
             "",
             f"The highest cost the planner estimates for any statement below, inbox or floor, is "

@@ -120,12 +120,16 @@ def paragraph(script: str, run: dict) -> str:
     )
 
 
-def server_paragraph(server: dict) -> str:
-    """The server of ``server_info`` in full: its version string and JIT settings."""
-    return (
+def server_heading(server: dict) -> list[str]:
+    """The lines that open a server's part of a figures file: its label, then in full its version
+    string and JIT settings."""
+    return [
+        f".. rubric:: {server['label']}",
+        "",
         f"``{server['version']}``; ``jit = {server['jit']}``, "
-        f"``jit_above_cost = {server['jit_above_cost']}``."
-    )
+        f"``jit_above_cost = {server['jit_above_cost']}``.",
+        "",
+    ]
 
 
 def write_figures(path: Path, script: str, run: dict, body: list[str]) -> None:

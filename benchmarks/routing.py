@@ -728,10 +728,7 @@ def write_docs(run: dict) -> None:
     for results in run["servers"]:
         server = results["server"]
         text += [
-            f".. rubric:: {server['label']}",
-            "",
-            provenance.server_paragraph(server),
-            "",
+            *provenance.server_heading(server),
             f"**Standard world**: {caption(results['standard'])}.",
             "",
             provenance.plain_table(COLUMNS, table_lines(results["standard"])),
