@@ -80,8 +80,13 @@ _LOCK_MARKED = {"postgresql": " FOR KEY SHARE OF marked"}
 def marked_events_sql(events: QuerySet, connection, also: str = "") -> tuple[str, tuple]:
     """``SELECT marked.id`` (then the columns ``also`` lists) of ``events``, in id order and locked
     as ``_LOCK_MARKED`` says: the source of an ``INSERT`` of rows that refer to these events.
-    Raises ``EmptyResultSet`` for a queryset Django knows to be empty."""
-    select_sql, select_params = events.values("id").query.sql_with_params()
+    Raises ``EmptyResultSet`` for a queryset Django knows to be empty.
+
+    The ids come through Django's own ``id__in`` subquery, which keeps exactly the rows that
+    ``events`` yields whatever its ordering, ``distinct()`` and slice, and drops the ordering
+    columns that ``distinct()`` adds to its select list."""
+    ids = models.Event.objects.using(events.db).filter(id__in=events.values("id")).values("id")
+    select_sql, select_params = ids.query.sql_with_params()
     table = connection.ops.quote_name(models.Event._meta.db_table)
     lock = _LOCK_MARKED.get(connection.vendor, "")
     sql = f"SELECT marked.id{also} FROM {table} marked WHERE marked.id IN ({select_sql}) ORDER BY marked.id"
