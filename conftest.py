@@ -3,10 +3,15 @@
 import io
 import os
 from collections import Counter, defaultdict
+from pathlib import Path
 
 import pytest
 from django.db import connection
 from django.test import override_settings
+
+#: Per database vendor, ``<vendor>.txt``: the ids of the tests a run may skip, one a line.
+ROOT = Path(__file__).parent
+EXPECTED_SKIPS = ROOT / ".ci" / "expected-skips"
 
 #: Tasks run inline in the tests unless TASKS_BACKEND names a backend (CI's second run on RQ).
 IMMEDIATE_TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
@@ -27,6 +32,20 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "entity_sync" in item.keywords:
             item.add_marker(skip)
+
+
+def pytest_sessionfinish(session):
+    """Fail the run when a test was skipped that the expected skips of this database do not list."""
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    expected_path = EXPECTED_SKIPS / f"{connection.vendor}.txt"
+    expected = set(expected_path.read_text().splitlines())
+    unexpected = sorted({report.nodeid for report in reporter.stats.get("skipped", [])} - expected)
+    if unexpected:
+        reporter.ensure_newline()
+    for node_id in unexpected:
+        reporter.write_line(f"UNEXPECTED SKIP (not in {expected_path.relative_to(ROOT)}): {node_id}")
+    if unexpected:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 @pytest.hookimpl(trylast=True)

@@ -10,6 +10,7 @@ go wrong, not what the schema already guarantees:
 - every event a writer asked for is stored (unless a deleter deleted it), with the actors it
   was asked with, and no uuid was reported created by two writers;
 - no process raised an exception (a deadlock, say).
+- every role's process completed at least one operation (an idle one is named).
 
 It prints the throughput and exits non-zero on any violation but the ``--known`` ones. It works
 in a throwaway database on the embedded (or ``DATABASE_URL``) PostgreSQL server, never in the

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping
 
 from django.core.exceptions import EmptyResultSet
 from django.db import IntegrityError, connections, router, transaction
-from django.db.models import QuerySet
+from django.db.models import QuerySet, Subquery
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from entity.models import Entity
@@ -80,11 +80,16 @@ _LOCK_MARKED = {"postgresql": " FOR KEY SHARE OF marked"}
 def marked_events_sql(events: QuerySet, connection, also: str = "") -> tuple[str, tuple]:
     """``SELECT marked.id`` (then the columns ``also`` lists) of ``events``, in id order and locked
     as ``_LOCK_MARKED`` says: the source of an ``INSERT`` of rows that refer to these events.
-    Raises ``EmptyResultSet`` for a queryset Django knows to be empty."""
-    select_sql, select_params = events.values("id").query.sql_with_params()
+    Raises ``EmptyResultSet`` for a queryset Django knows to be empty.
+
+    The ids are compiled as a Django subquery: it keeps exactly the rows that ``events`` yields
+    whatever its ordering, ``distinct()`` and slice, and selects the ids alone even where
+    ``distinct()`` adds the ordering columns to the select list."""
+    ids = Subquery(events.values("id"))
+    select_sql, select_params = ids.as_sql(ids.query.get_compiler(connection=connection), connection)
     table = connection.ops.quote_name(models.Event._meta.db_table)
     lock = _LOCK_MARKED.get(connection.vendor, "")
-    sql = f"SELECT marked.id{also} FROM {table} marked WHERE marked.id IN ({select_sql}) ORDER BY marked.id"
+    sql = f"SELECT marked.id{also} FROM {table} marked WHERE marked.id IN {select_sql} ORDER BY marked.id"
     return sql + lock, select_params
 
 

@@ -31,7 +31,7 @@ pytestmark = [
 def run_workload() -> dict[str, str]:
     """Every role on its own thread (and connection) until the deadline; the violations found.
 
-    A run in which no writer, consumer or deleter did anything (or failed) proves nothing: that fails here.
+    A run in which a role's thread completed no operation proves nothing: that fails here.
     """
     ids = concurrency.prepare_world()
     deadline = time.time() + SECONDS
@@ -42,10 +42,9 @@ def run_workload() -> dict[str, str]:
             for number in range(count)
         ]
         outcomes = [future.result() for future in futures]
-    did = {role: [o for o in outcomes if o["role"] == role] for role in THREADS}
-    for role, work in (("writer", "created"), ("consumer", "handed"), ("deleter", "deleted")):
-        assert any(o.get(work) or "error" in o for o in did[role]), f"no {role} did anything"
-    return concurrency.check(outcomes, ids)
+    violations = concurrency.check(outcomes, ids)
+    assert "idle" not in violations, violations["idle"]
+    return violations
 
 
 ACCOUNTS = ("lost", "unseen", "not stored", "created twice", "actors")

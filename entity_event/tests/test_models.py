@@ -168,6 +168,12 @@ def test_cascade_deletes_follow_the_source():
     assert not Event.objects.exists() and not EventActor.objects.exists()
 
 
+def test_cascade_deletes_follow_the_source_group():
+    helpers.event(helpers.source(group="photos"), actors=[helpers.entity("alice")])
+    SourceGroup.objects.filter(name="photos").delete()
+    assert not Event.objects.exists() and not EventActor.objects.exists()
+
+
 # Bad values that staff or other code can store, and what they get.
 
 

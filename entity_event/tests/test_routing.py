@@ -15,6 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from entity.models import Entity
 
+from entity_event import routing
 from entity_event.models import Event, EventSeen, Medium, Subscription
 from entity_event.tests import helpers
 from entity_event.tests.models import FollowSubEntitiesMedium
@@ -108,6 +109,24 @@ def test_an_individual_subscription_of_an_inactive_entity_still_reaches_it(compa
     login = helpers.event(company.login)
 
     assert ids(company.newsfeed.entity_events(company.erin)) == [login.id]
+    assert targets_by_event(company.newsfeed.events_targets()) == {login.id: ["erin"]}
+
+
+def test_an_individual_subscription_whose_entity_goes_while_routing_reads_reaches_nobody(
+    company, monkeypatch
+):
+    helpers.subscribe(company.newsfeed, company.login, company.red)
+    helpers.subscribe(company.newsfeed, company.login, company.erin)
+    login = helpers.event(company.login)
+    read_entities = routing._Routes._subscribed_entities
+
+    def delete_red_then_read_entities(routes):
+        # The subscriptions are read; the entities they name are not yet.
+        Entity.all_objects.filter(id=company.red.id).delete(force=True)
+        return read_entities(routes)
+
+    monkeypatch.setattr(routing._Routes, "_subscribed_entities", delete_red_then_read_entities)
+
     assert targets_by_event(company.newsfeed.events_targets()) == {login.id: ["erin"]}
 
 
@@ -371,6 +390,8 @@ def test_events_targets_agrees_with_entity_events_for_every_entity(photo_email):
         for target in targets:
             received[target.id].add(event.id)
 
+    # Both branches are exercised: most entities receive events, acme and red none.
+    assert [entity.display_name for entity in everybody if not received[entity.id]] == ["acme", "red"]
     for entity in everybody:
         assert set(ids(company.email.entity_events(entity))) == received[entity.id], entity.display_name
     assert set(ids(company.email.events())) >= set().union(*received.values())

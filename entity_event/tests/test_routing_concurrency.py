@@ -73,20 +73,27 @@ def deletion(world, deleted: str):
 def test_events_targets_survives_a_deletion_between_its_queries(monkeypatch, deleted):
     world = build_world(events=12)
     read_entities = routing._Routes._subscribed_entities
+    injected = []
 
     def delete_then_read_entities(routes):
         # The subscriptions are read; the entities they name, and the events, are not yet.
         in_another_thread(deletion(world, deleted))
+        injected.append(deleted)
         return read_entities(routes)
 
     monkeypatch.setattr(routing._Routes, "_subscribed_entities", delete_then_read_entities)
 
     pairs = world.email.events_targets()
 
+    assert injected == [deleted]
     targets = {target.id for _event, event_targets in pairs for target in event_targets}
+    news_targets = {
+        tuple(t.id for t in event_targets) for e, event_targets in pairs if e.source_id == world.news.id
+    }
     outcome = {
         "entity": world.users[0].id not in targets,
-        "subscription": bool(pairs),
+        # The news events reach only the first user, through the subscription of their own.
+        "subscription": news_targets == {(world.users[0].id,)},
         "source": all(event.source_id != world.news.id for event, _targets in pairs),
     }
     assert pairs and outcome[deleted]
