@@ -339,7 +339,7 @@ def test_a_page_costs_the_same_queries_whatever_the_size_and_depth_of_the_feed(c
     # Session, user, entity, medium; then the page (with its sources) and its renderers; or the count.
     assert len(first) == len(later) == 7
     assert len(counted) == 5
-    assert len(helpers.statements(marked)) == 10
+    assert len(helpers.statements(marked)) == 11
 
 
 @pytest.mark.parametrize("name", ENDPOINTS)
