@@ -61,11 +61,14 @@ class Inbox:
         events = self._filtered(seen, is_seen, event_filters)
         return events.annotate(is_seen=ExpressionWrapper(is_seen, BooleanField()))
 
-    def unseen_count(self, **event_filters) -> int:
-        """How many of the events this entity receives it has not seen, in one query."""
+    def unseen_count(self, limit: int | None = None, **event_filters) -> int:
+        """How many of the events this entity receives it has not seen, in one query; with
+        ``limit``, at most that many, counted at a cost bounded by ``limit`` (for a "99+" badge)."""
         if "seen" in event_filters:
             raise TypeError("Inbox.unseen_count() takes no seen argument: it counts the unseen events.")
-        return self._filtered(False, self._is_seen(), event_filters, "unseen_count").count()
+        _check_limit(limit)
+        unseen = self._filtered(False, self._is_seen(), event_filters, "unseen_count")
+        return (unseen if limit is None else unseen.order_by()[:limit]).count()
 
     def _filtered(
         self, seen: bool | None, is_seen: Q, event_filters: dict, method: str = "events"
@@ -200,6 +203,16 @@ def _delete(marks: QuerySet) -> None:
     """Delete ``marks`` in one statement: nothing refers to a mark, so there is nothing to collect,
     even when a project listens to every ``post_delete`` (django-entity's syncing does)."""
     marks._raw_delete(marks.db)
+
+
+def _check_limit(limit) -> None:
+    """Refuse a ``limit`` that is not a positive 64-bit ``int``, naming it."""
+    if limit is None:
+        return
+    if not isinstance(limit, int) or isinstance(limit, bool):
+        raise TypeError(f"limit must be a positive int, not {limit!r}.")
+    if not 1 <= limit <= ID_RANGE[-1]:
+        raise ValueError(f"limit={limit} is not a positive 64-bit integer.")
 
 
 def _check_up_to(up_to) -> None:

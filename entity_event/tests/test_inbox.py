@@ -422,3 +422,34 @@ def test_up_to_does_not_go_with_events(world):
 
     with helpers.row_counts_unchanged(), pytest.raises(TypeError, match="either events or up_to, not both"):
         inbox.mark_seen(events[0], up_to=events[1].pk)
+
+
+@pytest.mark.parametrize("size", [5, 60])
+def test_a_capped_unseen_count_is_one_query_counting_at_most_the_limit(world, size):
+    events = photos(world, size)
+    inbox = world["newsfeed"].inbox(world["alice"])
+    inbox.mark_seen(events[:2])
+
+    with CaptureQueriesContext(connection) as counted:
+        capped = inbox.unseen_count(limit=4)
+
+    assert capped == 3 if size == 5 else 4
+    assert inbox.unseen_count(limit=size) == inbox.unseen_count() == size - 2
+    assert len(counted) == 1 and "LIMIT 4" in counted[0]["sql"]
+
+
+@pytest.mark.parametrize(
+    ("bad", "error", "message"),
+    [
+        (0, ValueError, "limit=0 is not a positive 64-bit integer."),
+        (-3, ValueError, "limit=-3 is not a positive 64-bit integer."),
+        (2**63, ValueError, f"limit={2**63} is not a positive 64-bit integer."),
+        ("99", TypeError, "limit must be a positive int, not '99'."),
+        (True, TypeError, "limit must be a positive int, not True."),
+    ],
+)
+def test_a_limit_that_is_not_a_positive_int_is_refused_naming_it(world, bad, error, message):
+    inbox = world["newsfeed"].inbox(world["alice"])
+
+    with pytest.raises(error, match=re.escape(message)):
+        inbox.unseen_count(limit=bad)
