@@ -3,7 +3,7 @@
 import threading
 
 import pytest
-from django.db import OperationalError, connection, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 
 from entity_event.creation_lock import newest_settled_id
 from entity_event.models import Event, InboxMark, InboxWatermark
@@ -103,6 +103,33 @@ def test_the_settled_id_stays_below_a_long_transaction_creating_batch_after_batc
     assert settled == before
     assert (during, after) == (2, 0)  # published once for the three batches, gone at commit
     assert newest_settled_id("default") == Event.objects.order_by("-id").first().pk
+
+
+@helpers.needs_postgresql
+def test_a_creation_rolled_back_to_its_savepoint_publishes_again_next_time(world):
+    """A savepoint rolled back takes its locks and its setting with it, together."""
+    before = Event.objects.order_by("-id").first().pk
+    taken, read = threading.Event(), threading.Event()
+
+    def retry_after_a_duplicate():
+        with transaction.atomic():
+            with pytest.raises(IntegrityError):
+                helpers.event(world["photo"], uuid=world["old"][0].uuid)
+            assert _own_advisory_locks() == 0
+            helpers.event(world["photo"], context={"n": "retried"})
+            taken.set()
+            assert read.wait(PATIENCE)
+
+    def read_settled():
+        assert taken.wait(PATIENCE)
+        try:
+            return newest_settled_id("default")
+        finally:
+            read.set()
+
+    _, settled = helpers.run_together(retry_after_a_duplicate, read_settled)
+
+    assert settled == before
 
 
 @helpers.needs_postgresql
