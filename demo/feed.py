@@ -61,15 +61,18 @@ def feed_events(user: User, **filters) -> QuerySet:
     return Event.objects.none() if user_inbox is None else user_inbox.events(**filters)
 
 
-def unseen_count(user: User) -> int:
+def unseen_count(user: User, limit: int | None = None) -> int:
+    """How many newsfeed events ``user`` has not seen; at most ``limit``, counted at a cost
+    bounded by it."""
     user_inbox = inbox(user)
-    return 0 if user_inbox is None else user_inbox.unseen_count()
+    return 0 if user_inbox is None else user_inbox.unseen_count(limit=limit)
 
 
-def mark_seen(user: User, events=None, medium_name: str = NEWSFEED) -> int:
-    """Mark ``events`` (everything by default) seen for ``user`` alone; returns how many."""
+def mark_seen(user: User, events=None, medium_name: str = NEWSFEED, up_to: int | None = None) -> int:
+    """Mark ``events`` (everything by default, or everything up to the event id ``up_to``) seen
+    for ``user`` alone; returns how many."""
     user_inbox = inbox(user, medium_name)
-    return 0 if user_inbox is None else user_inbox.mark_seen(events)
+    return 0 if user_inbox is None else user_inbox.mark_seen(events, up_to=up_to)
 
 
 def mark_own_event_seen(author: User, event: Event) -> None:

@@ -4,12 +4,13 @@ from functools import wraps
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
 from demo import feed
 from demo.forms import PostEventForm
+from entity_event.web.numbers import parse_number
 
 
 def post_only(view):
@@ -34,6 +35,7 @@ def newsfeed(request: HttpRequest) -> HttpResponse:
         "items": items,
         "seeded": feed.newsfeed() is not None,
         "has_entity": feed.user_entity(request.user) is not None,
+        "newest_shown": max((item.event.pk for item in items), default=None),
     }
     return render(request, "demo/feed.html", context)
 
@@ -41,8 +43,14 @@ def newsfeed(request: HttpRequest) -> HttpResponse:
 @post_only
 @login_required
 def mark_all_seen(request: HttpRequest) -> HttpResponse:
-    """Mark everything in the signed-in user's newsfeed seen, for that user only."""
-    marked = feed.mark_seen(request.user)
+    """Mark the signed-in user's newsfeed seen up to the newest event the page showed (``up_to``;
+    everything without it), for that user only: what arrived since stays unseen."""
+    up_to = request.POST.get("up_to")
+    try:
+        up_to = None if up_to is None else parse_number(up_to)
+    except ValueError as error:
+        return HttpResponseBadRequest(f"up_to is not an event id: {error}")
+    marked = feed.mark_seen(request.user, up_to=up_to)
     messages.success(request, f"Marked {marked} event{'' if marked == 1 else 's'} seen.")
     return redirect("demo:feed")
 

@@ -17,6 +17,7 @@ from entity.models import Entity
 
 from entity_event import event_input
 from entity_event.arguments import check_flag
+from entity_event.creation_lock import lock_creation
 from entity_event.exceptions import InvalidEventError
 from entity_event.registry import models
 
@@ -30,6 +31,7 @@ def create_events(kwargs_list: list[Mapping]) -> list:
     _check_actors_exist(requests)
     database = router.db_for_write(models.Event)
     with transaction.atomic(using=database):
+        lock_creation(database)
         created = _insert_events(requests, database)
         models.EventActor.objects.using(database).bulk_create(
             models.EventActor(event=request.event, entity_id=actor_id)

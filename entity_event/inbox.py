@@ -23,7 +23,6 @@ from django.db import connections, router, transaction
 from django.db.models import (
     BooleanField,
     ExpressionWrapper,
-    Max,
     Q,
     QuerySet,
     Subquery,
@@ -35,6 +34,7 @@ from entity.models import Entity
 
 from entity_event.arguments import ID_RANGE, check_flag
 from entity_event.creation import ids_subquery, locked_event_ids
+from entity_event.creation_lock import newest_settled_id
 from entity_event.models import Event, InboxMark, InboxWatermark, Medium
 
 
@@ -74,11 +74,14 @@ class Inbox:
         events = self._filtered(seen, is_seen, event_filters)
         return events.annotate(is_seen=ExpressionWrapper(is_seen, BooleanField()))
 
-    def unseen_count(self, **event_filters) -> int:
-        """How many of the events this entity receives it has not seen, in one query."""
+    def unseen_count(self, limit: int | None = None, **event_filters) -> int:
+        """How many of the events this entity receives it has not seen, in one query; with
+        ``limit``, at most that many, counted at a cost bounded by ``limit`` (for a "99+" badge)."""
         if "seen" in event_filters:
             raise TypeError("Inbox.unseen_count() takes no seen argument: it counts the unseen events.")
-        return self._filtered(False, self._is_seen(), event_filters, "unseen_count").count()
+        _check_limit(limit)
+        unseen = self._filtered(False, self._is_seen(), event_filters, "unseen_count")
+        return (unseen if limit is None else unseen.order_by()[:limit]).count()
 
     def _filtered(
         self, seen: bool | None, is_seen: Q, event_filters: dict, method: str = "events"
@@ -111,16 +114,21 @@ class Inbox:
 
     # Writing.
 
-    def mark_seen(self, events=None) -> int:
+    def mark_seen(self, events=None, *, up_to: int | None = None) -> int:
         """Mark events seen for this entity; returns how many became seen.
 
-        ``None`` marks everything received up to now, in a constant number of writes. Otherwise
+        ``None`` marks everything received up to now, in a constant number of writes, and
+        ``up_to=<event id>`` everything received with an id up to it (what a page showed);
+        either leaves out the events other transactions are still creating. Otherwise
         ``events`` is an event, an event id, an iterable of them or a queryset of events; those
         that this entity does not receive are left alone. Expired events count like the others.
         """
         if events is None:
+            _check_up_to(up_to)
             with self._locked() as watermark:
-                return self._mark_everything_seen(watermark)
+                return self._mark_everything_seen(watermark, up_to)
+        if up_to is not None:
+            raise TypeError("mark_seen() takes either events or up_to, not both.")
         ids = _event_ids(events)
         with self._locked() as watermark:
             changed = self._ids(ids, seen=False)
@@ -143,13 +151,23 @@ class Inbox:
             )
             return len(changed)
 
-    def _mark_everything_seen(self, watermark: InboxWatermark) -> int:
-        """Move the watermark to the newest event and drop the marks it makes pointless."""
-        newest = max(Event.objects.aggregate(newest=Max("id"))["newest"] or 0, watermark.seen_up_to)
+    def _mark_everything_seen(self, watermark: InboxWatermark, up_to: int | None) -> int:
+        """Move the watermark to the newest settled event (at most ``up_to``) and drop the marks
+        it makes pointless; mark the committed events above it (up to ``up_to``) one by one.
+
+        Events above the settled id exist only while another transaction is still creating
+        events below them, so there are few of them, and they get marks until a later call
+        moves the watermark past them.
+        """
+        settled = newest_settled_id(router.db_for_write(Event))
+        newest = max(settled if up_to is None else min(settled, up_to), watermark.seen_up_to)
         became_seen = self._ids_query(seen=False).filter(id__lte=newest).count()
         InboxWatermark.objects.filter(pk=watermark.pk).update(seen_up_to=newest, time_marked=timezone.now())
         _delete(self._own_marks().filter(event_id__lte=newest))
-        return became_seen
+        above = self._ids_query(seen=False).filter(id__gt=newest)
+        above = locked_event_ids(above if up_to is None else above.filter(id__lte=up_to))
+        self._add_marks(above, seen=True)
+        return became_seen + len(above)
 
     @contextmanager
     def _locked(self) -> Iterator[InboxWatermark]:
@@ -198,6 +216,26 @@ def _delete(marks: QuerySet) -> None:
     """Delete ``marks`` in one statement: nothing refers to a mark, so there is nothing to collect,
     even when a project listens to every ``post_delete`` (django-entity's syncing does)."""
     marks._raw_delete(marks.db)
+
+
+def _check_limit(limit) -> None:
+    """Refuse a ``limit`` that is not a positive 64-bit ``int``, naming it."""
+    if limit is None:
+        return
+    if not isinstance(limit, int) or isinstance(limit, bool):
+        raise TypeError(f"limit must be a positive int, not {limit!r}.")
+    if not 1 <= limit <= ID_RANGE[-1]:
+        raise ValueError(f"limit={limit} is not a positive 64-bit integer.")
+
+
+def _check_up_to(up_to) -> None:
+    """Refuse an ``up_to`` that is not an event id, naming it, before anything is written."""
+    if up_to is None:
+        return
+    if not isinstance(up_to, int) or isinstance(up_to, bool):
+        raise TypeError(f"up_to must be an event id (an int), not {up_to!r}.")
+    if up_to not in ID_RANGE:
+        raise ValueError(f"up_to={up_to} is not an event id: ids are 64-bit integers.")
 
 
 def _event_ids(events) -> QuerySet | list[int]:

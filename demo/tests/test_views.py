@@ -74,8 +74,8 @@ def test_the_feed_shows_the_users_events_newest_first_with_unseen_ones_highlight
     assert "<strong>Announcement:</strong> Fresh news" in page
     assert page.count('class="card unseen"') == 1
     assert (
-        'id="unseen-count" title="unseen events" data-url="/notifications/newsfeed/unseen-count/">1</span>'
-        in page
+        'id="unseen-count" title="unseen events" data-url="/notifications/newsfeed/unseen-count/?limit=99">'
+        "1</span>" in page
     )
     assert 'href="/admin/"' in page
 
@@ -118,6 +118,48 @@ def test_mark_all_seen_marks_the_newsfeed_seen_for_the_signed_in_user_only(clien
     assert feed.unseen_count(bob) == 2
     assert feed.inbox(alice, feed.NOTIFICATION_BAR).unseen_count() == 2
     assert not EventSeen.objects.exists()
+
+
+@pytest.mark.entity_sync
+def test_mark_all_seen_marks_up_to_the_newest_event_the_page_showed(client, company):
+    alice = company["users"]["alice"]
+    events.announcement(company, "One")
+    client = signed_in(client, alice)
+    page = client.get(reverse("demo:feed"))
+    shown = page.context["newest_shown"]
+    events.announcement(company, "Arrived after the page")  # a higher id
+
+    assert f'name="up_to" value="{shown}"' in page.content.decode()
+    response = client.post(reverse("demo:mark_all_seen"), {"up_to": str(shown)}, follow=True)
+
+    assert b"Marked 1 event seen." in response.content
+    assert [(item.text, item.seen) for item in response.context["items"]] == [
+        ("Announcement: Arrived after the page", False),
+        ("Announcement: One", True),
+    ]
+
+
+@pytest.mark.entity_sync
+@pytest.mark.parametrize("bad", ["", "-1", "²", "9" * 30])
+def test_mark_all_seen_refuses_an_up_to_that_is_not_an_event_id_naming_it(client, company, bad):
+    events.announcement(company, "One")
+    client = signed_in(client, company["users"]["alice"])
+
+    response = client.post(reverse("demo:mark_all_seen"), {"up_to": bad})
+
+    assert response.status_code == 400 and repr(bad) in response.content.decode()
+    assert feed.unseen_count(company["users"]["alice"]) == 1
+
+
+@pytest.mark.entity_sync
+@pytest.mark.parametrize(("count", "badge"), [(99, ">99</span>"), (100, ">99+</span>")])
+def test_the_badge_counts_up_to_99_then_shows_99_plus(client, company, count, badge):
+    for number in range(count):
+        events.announcement(company, f"News {number}")
+
+    page = signed_in(client, company["users"]["alice"]).get(reverse("demo:feed")).content.decode()
+
+    assert f'?limit=99"{badge}' in page
 
 
 @pytest.mark.entity_sync

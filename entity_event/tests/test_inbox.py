@@ -1,5 +1,6 @@
 """Per-entity read state: Medium.inbox(entity)."""
 
+import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
@@ -216,7 +217,8 @@ def test_marking_everything_seen_takes_the_same_writes_whatever_the_number_of_ev
         assert inbox.mark_seen() == size
     # The watermark row ensured, moved, and the marks below it dropped.
     assert len(writes(captured)) == 3
-    assert len(helpers.statements(captured)) == 6  # and the lock, the newest id, the count
+    # And the lock, the newest settled id, the count, the committed events above it (none here).
+    assert len(helpers.statements(captured)) == 7
     assert InboxMark.objects.count() == 0
     assert InboxWatermark.objects.get().seen_up_to == Event.objects.order_by("-id").first().pk
 
@@ -379,3 +381,75 @@ def test_many_ids_take_the_same_statements_and_fit_sqlites_limit_of_parameters(w
 
     assert len(helpers.statements(seen)) == len(helpers.statements(unseen)) == 5
     assert InboxMark.objects.count() == size
+
+
+def test_marking_up_to_an_id_marks_what_a_page_showed_and_leaves_later_events_unseen(world):
+    events = photos(world, 4)
+    inbox = world["newsfeed"].inbox(world["alice"])
+    inbox.mark_seen(events[3])
+
+    assert inbox.mark_seen(up_to=events[1].pk) == 2
+    assert seen_states(inbox) == [(3, True), (2, False), (1, True), (0, True)]
+    assert InboxWatermark.objects.get().seen_up_to == events[1].pk
+    assert inbox.mark_seen(up_to=events[0].pk) == 0  # the watermark never moves back
+    assert InboxWatermark.objects.get().seen_up_to == events[1].pk
+    assert inbox.mark_seen(up_to=2**63 - 1) == 1
+
+
+@pytest.mark.parametrize(
+    ("bad", "error", "message"),
+    [
+        ("12", TypeError, "up_to must be an event id (an int), not '12'."),
+        (True, TypeError, "up_to must be an event id (an int), not True."),
+        (1.5, TypeError, "up_to must be an event id (an int), not 1.5."),
+        (2**63, ValueError, f"up_to={2**63} is not an event id: ids are 64-bit integers."),
+        (-(2**63) - 1, ValueError, f"up_to={-(2**63) - 1} is not an event id"),
+    ],
+)
+def test_an_up_to_that_is_not_an_event_id_is_refused_naming_it_with_nothing_written(
+    world, bad, error, message
+):
+    photos(world, 2)
+    inbox = world["newsfeed"].inbox(world["alice"])
+
+    with helpers.row_counts_unchanged(), pytest.raises(error, match=re.escape(message)):
+        inbox.mark_seen(up_to=bad)
+
+
+def test_up_to_does_not_go_with_events(world):
+    events = photos(world, 2)
+    inbox = world["newsfeed"].inbox(world["alice"])
+
+    with helpers.row_counts_unchanged(), pytest.raises(TypeError, match="either events or up_to, not both"):
+        inbox.mark_seen(events[0], up_to=events[1].pk)
+
+
+@pytest.mark.parametrize("size", [5, 60])
+def test_a_capped_unseen_count_is_one_query_counting_at_most_the_limit(world, size):
+    events = photos(world, size)
+    inbox = world["newsfeed"].inbox(world["alice"])
+    inbox.mark_seen(events[:2])
+
+    with CaptureQueriesContext(connection) as counted:
+        capped = inbox.unseen_count(limit=4)
+
+    assert capped == 3 if size == 5 else 4
+    assert inbox.unseen_count(limit=size) == inbox.unseen_count() == size - 2
+    assert len(counted) == 1 and "LIMIT 4" in counted[0]["sql"]
+
+
+@pytest.mark.parametrize(
+    ("bad", "error", "message"),
+    [
+        (0, ValueError, "limit=0 is not a positive 64-bit integer."),
+        (-3, ValueError, "limit=-3 is not a positive 64-bit integer."),
+        (2**63, ValueError, f"limit={2**63} is not a positive 64-bit integer."),
+        ("99", TypeError, "limit must be a positive int, not '99'."),
+        (True, TypeError, "limit must be a positive int, not True."),
+    ],
+)
+def test_a_limit_that_is_not_a_positive_int_is_refused_naming_it(world, bad, error, message):
+    inbox = world["newsfeed"].inbox(world["alice"])
+
+    with pytest.raises(error, match=re.escape(message)):
+        inbox.unseen_count(limit=bad)

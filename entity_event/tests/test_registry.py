@@ -30,6 +30,7 @@ CORE = {
     "entity_event.context_loader",
     "entity_event.context_serializer",
     "entity_event.creation",
+    "entity_event.creation_lock",
     "entity_event.deletion",
     "entity_event.event_input",
     "entity_event.exceptions",

@@ -96,16 +96,26 @@ def events(request: HttpRequest, inbox) -> JsonResponse:
 
 @inbox_view("GET")
 def unseen_count(request: HttpRequest, inbox) -> JsonResponse:
-    """``{"unseen": n}``."""
-    return JsonResponse({"unseen": inbox.unseen_count()})
+    """``{"unseen": n}``; with ``?limit=N``, ``{"count": min(n, N), "more": n > N}`` at a cost
+    bounded by ``N``, for a badge showing "99+"."""
+    if "limit" not in request.GET:
+        return JsonResponse({"unseen": inbox.unseen_count()})
+    limit = _limit(request.GET["limit"])
+    counted = inbox.unseen_count(limit=limit + 1)
+    return JsonResponse({"count": min(counted, limit), "more": counted > limit})
 
 
 @inbox_view("POST")
 def mark_seen(request: HttpRequest, inbox) -> JsonResponse:
-    """``{"marked": n}`` after marking ``{"ids": [...]}`` or ``{"all": true}`` seen."""
+    """``{"marked": n}`` after marking ``{"ids": [...]}``, ``{"up_to": id}`` (everything up to an
+    event id: what a page showed) or ``{"all": true}`` seen."""
     body = _json_object(request)
-    if ("ids" in body) == ("all" in body):
-        raise BadParameter("ids", 'Send either "ids" (a list of event ids) or "all": true.')
+    if sum(key in body for key in ("ids", "up_to", "all")) != 1:
+        raise BadParameter(
+            "ids", 'Send either "ids" (a list of event ids), "up_to" (an event id) or "all": true.'
+        )
+    if "up_to" in body:
+        return JsonResponse({"marked": inbox.mark_seen(up_to=_event_id("up_to", body["up_to"]))})
     if "all" in body:
         if body["all"] is not True:
             raise BadParameter("all", f'"all" must be true, not {json.dumps(body["all"])}.')
@@ -159,6 +169,17 @@ def _limit(value: str | None) -> int:
     if limit is None or not 1 <= limit <= MAX_LIMIT:
         raise BadParameter("limit", f"limit must be a whole number from 1 to {MAX_LIMIT}, not {value!r}.")
     return limit
+
+
+def _event_id(name: str, value) -> int:
+    """An event id sent as a JSON number, read by the one parser of numbers (so ``true``,
+    ``1.5``, ``"3"`` and ``-3`` are refused); :class:`BadParameter` naming it otherwise."""
+    try:
+        return parse_number(json.dumps(value))
+    except ValueError:
+        raise BadParameter(
+            name, f'"{name}" must be an event id from 0 to {ID_RANGE[-1]}, not {json.dumps(value)}.'
+        ) from None
 
 
 def _seen(value: str | None) -> bool | None:

@@ -287,6 +287,17 @@ def test_a_cursor_with_the_wrong_kind_of_time_is_a_400(client, world, settings):
         ("[1, 2]", "body", "The body must be a JSON object"),
         ("{}", "ids", 'Send either "ids"'),
         ('{"ids": [1], "all": true}', "ids", 'Send either "ids"'),
+        ('{"up_to": 1, "all": true}', "ids", 'Send either "ids"'),
+        ('{"up_to": true}', "up_to", '"up_to" must be an event id from 0 to 9223372036854775807, not true.'),
+        ('{"up_to": 1.5}', "up_to", '"up_to" must be an event id from 0 to 9223372036854775807, not 1.5.'),
+        ('{"up_to": "3"}', "up_to", '"up_to" must be an event id from 0 to 9223372036854775807, not "3".'),
+        ('{"up_to": -3}', "up_to", '"up_to" must be an event id from 0 to 9223372036854775807, not -3.'),
+        ('{"up_to": null}', "up_to", '"up_to" must be an event id'),
+        (
+            '{"up_to": 9223372036854775808}',
+            "up_to",
+            '"up_to" must be an event id from 0 to 9223372036854775807, not 9223372036854775808.',
+        ),
         ('{"ids": ["1"]}', "ids", '"ids" must be a list of integer event ids, not ["1"].'),
         ('{"ids": [true]}', "ids", '"ids" must be a list of integer event ids, not [true].'),
         ('{"ids": 3}', "ids", '"ids" must be a list of integer event ids, not 3.'),
@@ -339,7 +350,7 @@ def test_a_page_costs_the_same_queries_whatever_the_size_and_depth_of_the_feed(c
     # Session, user, entity, medium; then the page (with its sources) and its renderers; or the count.
     assert len(first) == len(later) == 7
     assert len(counted) == 5
-    assert len(helpers.statements(marked)) == 10
+    assert len(helpers.statements(marked)) == 11
 
 
 @pytest.mark.parametrize("name", ENDPOINTS)
@@ -409,3 +420,45 @@ def test_a_cursor_at_the_ends_of_time_is_a_page_or_a_400_never_a_500(client, wor
     else:
         page = [event["id"] for event in response.json()["events"]]
         assert page == ([events[1].pk, events[0].pk] if expected == "all" else [])
+
+
+def test_marking_up_to_an_id_marks_what_the_page_showed(client, world):
+    events = add_events(world, 4)
+    client = signed_in(client, world)
+    page = client.get(url("events"), {"limit": 2}).json()["events"]  # the two newest
+    newer = add_events(world, 1)  # arrives after the page was read
+
+    response = post_json(client, {"up_to": max(event["id"] for event in page)})
+
+    assert response.json() == {"marked": 4}
+    unseen = client.get(url("events"), {"seen": "false"}).json()["events"]
+    assert [event["id"] for event in unseen] == [newer[0].pk]
+    assert events[-1].pk < newer[0].pk
+
+
+@pytest.mark.parametrize("size", [5, 60])
+def test_a_capped_unseen_count_answers_more_at_the_same_cost_whatever_the_size(client, world, size):
+    add_events(world, size)
+    client = signed_in(client, world)
+    client.get(url("unseen_count"))  # the session and content types are read once before counting
+
+    with CaptureQueriesContext(connection) as counted:
+        capped = client.get(url("unseen_count"), {"limit": 4}).json()
+
+    # Session, user, entity, medium; the count.
+    assert len(counted) == 5
+    assert capped == {"count": 4, "more": True}
+    assert client.get(url("unseen_count"), {"limit": size}).json() == {"count": size, "more": False}
+    assert client.get(url("unseen_count"), {"limit": 100}).json() == {"count": size, "more": False}
+    assert client.get(url("unseen_count")).json() == {"unseen": size}
+
+
+@pytest.mark.parametrize("limit", ["0", "-3", "101", "9" * 30, "²", "", " 3", "ten"])
+def test_a_bad_limit_on_the_unseen_count_is_a_400_naming_it(client, world, limit):
+    response = signed_in(client, world).get(url("unseen_count"), {"limit": limit})
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "error": f"limit must be a whole number from 1 to 100, not {limit!r}.",
+        "parameter": "limit",
+    }

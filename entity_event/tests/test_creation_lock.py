@@ -1,0 +1,186 @@
+"""No event counts as seen before it was committed: events being created meanwhile stay unseen."""
+
+import threading
+
+import pytest
+from django.db import IntegrityError, OperationalError, connection, transaction
+
+from entity_event.creation_lock import newest_settled_id
+from entity_event.models import Event, InboxMark, InboxWatermark
+from entity_event.tests import helpers
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+#: How long a thread waits for the other one; a test that waits this long has failed.
+PATIENCE = 10
+
+
+@pytest.fixture
+def world():
+    """Alice, who receives every photo tag on the newsfeed, and two photo tags already there."""
+    alice = helpers.entity("alice")
+    newsfeed, photo = helpers.medium("newsfeed"), helpers.source("photo-tag")
+    helpers.subscribe(newsfeed, photo, alice)
+    old = [helpers.event(photo, context={"n": n}) for n in range(2)]
+    return {"alice": alice, "newsfeed": newsfeed, "photo": photo, "old": old}
+
+
+def held_open_while(world, work):
+    """Create an event in a transaction that stays open while another thread creates an event
+    (a later id, committed first) and then runs ``work``; return the ids of the slow and the
+    quick event and what ``work`` returned."""
+    taken, done = threading.Event(), threading.Event()
+
+    def create_slowly():
+        with transaction.atomic():
+            slow = helpers.event(world["photo"], context={"n": "slow"})
+            taken.set()
+            assert done.wait(PATIENCE), "the other thread waited for this transaction"
+        return slow.pk
+
+    def create_quickly_then_work():
+        assert taken.wait(PATIENCE)
+        try:
+            quick = helpers.event(world["photo"], context={"n": "quick"})
+            return quick.pk, work()
+        finally:
+            done.set()
+
+    slow, (quick, result) = helpers.run_together(create_slowly, create_quickly_then_work)
+    return slow, quick, result
+
+
+def seen_ids(world) -> set[int]:
+    return {event.pk for event in world["newsfeed"].inbox(world["alice"]).events(seen=True)}
+
+
+@helpers.needs_postgresql
+@pytest.mark.parametrize("up_to", [None, "quick"])
+def test_an_event_committed_after_marking_everything_stays_unseen(world, up_to):
+    """The slow event's id is below the quick one's, which was committed and marked first."""
+    inbox = world["newsfeed"].inbox(world["alice"])
+    newest = Event.objects.order_by("-id").first().pk
+
+    def mark():
+        return inbox.mark_seen(up_to=None if up_to is None else Event.objects.order_by("-id").first().pk)
+
+    slow, quick, marked = held_open_while(world, mark)
+
+    assert slow < quick
+    assert marked == 3
+    assert seen_ids(world) == {*(event.pk for event in world["old"]), quick}
+    # The watermark stops below the slow event; the quick one, committed above it, got a mark.
+    assert InboxWatermark.objects.get().seen_up_to == newest
+    assert list(InboxMark.objects.values_list("event_id", "seen")) == [(quick, True)]
+    assert inbox.mark_seen() == 1 and InboxMark.objects.count() == 0
+
+
+@helpers.needs_postgresql
+def test_the_settled_id_stays_below_a_long_transaction_creating_batch_after_batch(world):
+    before = Event.objects.order_by("-id").first().pk
+    taken, read = threading.Event(), threading.Event()
+
+    def import_in_batches():
+        with transaction.atomic():
+            for batch in range(3):
+                Event.objects.create_events(
+                    [{"source": world["photo"], "context": {"n": f"{batch}.{n}"}} for n in range(5)]
+                )
+            locks = _own_advisory_locks()
+            taken.set()
+            assert read.wait(PATIENCE)
+        return locks, _own_advisory_locks()
+
+    def read_settled():
+        assert taken.wait(PATIENCE)
+        try:
+            return newest_settled_id("default")
+        finally:
+            read.set()
+
+    (during, after), settled = helpers.run_together(import_in_batches, read_settled)
+
+    assert settled == before
+    assert (during, after) == (2, 0)  # published once for the three batches, gone at commit
+    assert newest_settled_id("default") == Event.objects.order_by("-id").first().pk
+
+
+@helpers.needs_postgresql
+def test_a_creation_rolled_back_to_its_savepoint_publishes_again_next_time(world):
+    """A savepoint rolled back takes its locks and its setting with it, together."""
+    before = Event.objects.order_by("-id").first().pk
+    taken, read = threading.Event(), threading.Event()
+
+    def retry_after_a_duplicate():
+        with transaction.atomic():
+            with pytest.raises(IntegrityError):
+                helpers.event(world["photo"], uuid=world["old"][0].uuid)
+            assert _own_advisory_locks() == 0
+            helpers.event(world["photo"], context={"n": "retried"})
+            taken.set()
+            assert read.wait(PATIENCE)
+
+    def read_settled():
+        assert taken.wait(PATIENCE)
+        try:
+            return newest_settled_id("default")
+        finally:
+            read.set()
+
+    _, settled = helpers.run_together(retry_after_a_duplicate, read_settled)
+
+    assert settled == before
+
+
+@helpers.needs_postgresql
+def test_a_transaction_that_creates_then_marks_counts_its_own_events_and_waits_for_nobody(world):
+    inbox = world["newsfeed"].inbox(world["alice"])
+
+    def create_and_mark():
+        with transaction.atomic():
+            helpers.event(world["photo"], context={"n": "own"})
+            return inbox.mark_seen()
+
+    slow, quick, marked = held_open_while(world, create_and_mark)
+
+    assert marked == 4  # the old ones, the quick one and its own; the slow one is not committed
+    assert seen_ids(world) == {*(event.pk for event in world["old"]), quick, quick + 1}
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's serialised writers")
+def test_on_sqlite_nobody_creates_or_marks_while_an_event_is_uncommitted(world):
+    """SQLite takes an id under its one write lock: while a transaction holds one, another
+    connection can take no later id and mark nothing, so ids are commit-ordered there."""
+    inbox = world["newsfeed"].inbox(world["alice"])
+    taken, done = threading.Event(), threading.Event()
+
+    def create_slowly():
+        with transaction.atomic():
+            slow = helpers.event(world["photo"], context={"n": "slow"})
+            taken.set()
+            assert done.wait(PATIENCE)
+        return slow.pk
+
+    def create_and_mark():
+        assert taken.wait(PATIENCE)
+        refused = []
+        try:
+            for attempt in (lambda: helpers.event(world["photo"]), inbox.mark_seen):
+                with pytest.raises(OperationalError, match="locked") as error:
+                    attempt()
+                refused.append(str(error.value))
+        finally:
+            done.set()
+        return refused
+
+    slow, refused = helpers.run_together(create_slowly, create_and_mark)
+
+    assert len(refused) == 2
+    assert InboxWatermark.objects.count() == 0 and Event.objects.count() == 3
+    assert inbox.mark_seen() == 3 and InboxWatermark.objects.get().seen_up_to == slow
+
+
+def _own_advisory_locks() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()")
+        return cursor.fetchone()[0]
