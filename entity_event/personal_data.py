@@ -110,8 +110,8 @@ def forget_entity(entity: Entity, *, rewrite_context: ContextRewriter | None = N
 
     Goes: its inbox watermarks and marks, its deliveries, its unsubscriptions, its own
     subscriptions (those without ``sub_entity_kind``) and its place among the actors of events.
-    Stays: the events, their seen marks per medium, and subscriptions of the entity's sub
-    entities (a group's subscriptions of its members are the group's settings, not its data).
+    Stays: the events, their seen marks per medium, and the entity's subscriptions of a kind of
+    its sub entities (a group's subscriptions of its members are its settings, not its data).
 
     ``rewrite_context``, if given, receives the context of each event the entity acted in and
     returns the context to keep (without the person's name, say); contexts it returns unchanged
@@ -122,6 +122,7 @@ def forget_entity(entity: Entity, *, rewrite_context: ContextRewriter | None = N
     if rewrite_context is not None and not callable(rewrite_context):
         raise TypeError(f"rewrite_context must be a function of a context, not {rewrite_context!r}.")
     with transaction.atomic(using=router.db_for_write(Event)):
+        # The lock order of the module's docstring: events, watermarks, marks, deliveries.
         locked_event_ids(
             Event.objects.filter(
                 Q(id__in=_acted(entity).values("event_id"))
