@@ -11,13 +11,16 @@ delivery workers, inbox marks and deletes of events without a deadlock:
 1. the events its rows point at, in id order (``FOR KEY SHARE`` on PostgreSQL), as every delete
    of events and every mark does (see :mod:`entity_event.deletion`);
 2. its inbox watermarks, then its inbox marks, as an inbox mark does (see :mod:`entity_event.inbox`);
-3. its deliveries, in id order, then the rest.
+3. its deliveries, all at once or none: a worker recording outcomes updates its deliveries in
+   whatever order PostgreSQL scans them, so forgetting never holds some of them while it waits
+   for others (see :func:`_lock_all`); then the rest.
 
 Rows are deleted with one statement per table, without Django's per-row delete signals, for the
 reasons :mod:`entity_event.retention` gives. Nothing in the package points at these rows; a
 project model that does makes the database refuse the whole transaction.
 """
 
+import time
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -38,6 +41,9 @@ from entity_event.models import (
     Subscription,
     Unsubscription,
 )
+
+#: Seconds between two tries at locking an entity's deliveries while a worker holds some of them.
+LOCK_RETRY_DELAY = 0.02
 
 #: A function given the context of an event the entity acted in, returning the context to keep.
 ContextRewriter = Callable[[dict], dict]
@@ -134,7 +140,7 @@ def forget_entity(entity: Entity, *, rewrite_context: ContextRewriter | None = N
         counts = {"inbox_watermarks": _delete(InboxWatermark.objects.filter(entity=entity))}
         counts["inbox_marks"] = _delete(InboxMark.objects.filter(entity=entity))
         deliveries = Delivery.objects.filter(entity=entity)
-        list(deliveries.order_by("id").select_for_update().values_list("id", flat=True))
+        _lock_all(deliveries)
         counts["deliveries"] = _delete(deliveries)
         counts["unsubscriptions"] = _delete(Unsubscription.objects.filter(entity=entity))
         counts["subscriptions"] = _delete(Subscription.objects.filter(entity=entity, sub_entity_kind=None))
@@ -176,6 +182,24 @@ def _rewrite_contexts(entity: Entity, rewrite_context: ContextRewriter) -> int:
             changed.append(Event(id=event_id, context=new))
     Event.objects.bulk_update(changed, ["context"])
     return len(changed)
+
+
+def _lock_all(rows: QuerySet) -> None:
+    """Lock ``rows`` all at once or none, in the current transaction.
+
+    A try that finds some rows locked elsewhere lets go of those it took (its savepoint is rolled
+    back) and tries again a moment later: holding some rows while waiting for others is how two
+    transactions that take the same rows in different orders end in a deadlock.
+    """
+    database = router.db_for_write(rows.model)
+    rows = rows.using(database)
+    while True:
+        with transaction.atomic(using=database):
+            taken = set(rows.order_by("id").select_for_update(skip_locked=True).values_list("id", flat=True))
+            if set(rows.values_list("id", flat=True)) <= taken:
+                return
+            transaction.set_rollback(True, using=database)
+        time.sleep(LOCK_RETRY_DELAY)
 
 
 def _delete(rows: QuerySet) -> int:

@@ -2,12 +2,13 @@
 
 import json
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.conf import settings
 from django.core import mail
-from django.db import connection
+from django.db import connection, transaction
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 
@@ -263,6 +264,30 @@ def test_a_failing_context_rewriter_changes_nothing(world, rewrite_context, erro
     with helpers.row_counts_unchanged(), pytest.raises(error, match=message):
         forget_entity(world["alice"], rewrite_context=rewrite_context)
     assert list(Event.objects.order_by("id").values_list("context", flat=True)) == contexts
+
+
+@helpers.needs_postgresql
+@pytest.mark.django_db(transaction=True)
+def test_forgetting_takes_no_delivery_while_a_worker_holds_one_and_wants_another(world):
+    activity(world, "alice", 3)
+    first, *_, last = Delivery.objects.filter(entity=world["alice"]).order_by("id")
+    holding = threading.Event()
+
+    def record_outcomes_backwards():
+        """A worker's update that takes the last delivery first, then, once forgetting has begun,
+        the first one: had forgetting kept the first while waiting for the last, a deadlock."""
+        with transaction.atomic():
+            Delivery.objects.filter(id=last.id).update(attempts=1)
+            holding.set()
+            time.sleep(0.5)
+            return Delivery.objects.filter(id=first.id).update(attempts=1)
+
+    def forget():
+        holding.wait(10)
+        return forget_entity(world["alice"])["deliveries"]
+
+    assert helpers.run_together(record_outcomes_backwards, forget) == [1, 3]
+    assert not Delivery.objects.exists()
 
 
 def until(done: threading.Event, round_done: threading.Barrier, work) -> int:
