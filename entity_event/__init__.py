@@ -1,8 +1,9 @@
 """entity_event: events, mediums and entity subscriptions for Django.
 
 The models can be imported from the package itself (``from entity_event import Event``). They
-are looked up on first use, so importing the package never needs a ready app registry; so is
-``unsubscribe_token`` (see :mod:`entity_event.web.unsubscribe`).
+are looked up on first use, so importing the package never needs a ready app registry; so are
+``unsubscribe_token`` (see :mod:`entity_event.web.unsubscribe`), ``export_entity`` and
+``forget_entity`` (see :mod:`entity_event.personal_data`).
 """
 
 from entity_event.version import __version__
@@ -25,7 +26,11 @@ _MODELS = (
 )
 
 #: Functions of optional modules, imported on first use too: name -> module.
-_FUNCTIONS = {"unsubscribe_token": "entity_event.web.unsubscribe"}
+_FUNCTIONS = {
+    "export_entity": "entity_event.personal_data",
+    "forget_entity": "entity_event.personal_data",
+    "unsubscribe_token": "entity_event.web.unsubscribe",
+}
 
 __all__ = ["__version__", *_MODELS, *_FUNCTIONS]
 

@@ -171,11 +171,18 @@ class Inbox:
 
     @contextmanager
     def _locked(self) -> Iterator[InboxWatermark]:
-        """A transaction holding this inbox's watermark row (created at 0 if missing) locked."""
+        """A transaction holding this inbox's watermark row (created at 0 if missing) locked.
+
+        A delete that commits between the insert and the lock (``forget_entity``, a deleted
+        entity or medium) leaves nothing to lock: the row is then created again.
+        """
         key = {"entity": self.entity, "medium": self.medium}
         with transaction.atomic(using=router.db_for_write(InboxWatermark)):
-            InboxWatermark.objects.bulk_create([InboxWatermark(**key)], ignore_conflicts=True)
-            yield InboxWatermark.objects.select_for_update().get(**key)
+            watermark = None
+            while watermark is None:
+                InboxWatermark.objects.bulk_create([InboxWatermark(**key)], ignore_conflicts=True)
+                watermark = InboxWatermark.objects.select_for_update().filter(**key).first()
+            yield watermark
 
     def _ids(self, ids: QuerySet | list[int], *, seen: bool) -> list[int]:
         """Those of ``ids`` that this entity receives and whose read state is ``seen``, kept from

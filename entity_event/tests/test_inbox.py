@@ -302,6 +302,29 @@ def test_concurrent_single_marks_and_unmarks_count_each_change_once(world):
     assert unseen <= 5 * 3 and InboxWatermark.objects.count() == 1
 
 
+@needs_postgresql
+@pytest.mark.django_db(transaction=True)
+def test_a_watermark_deleted_between_its_insert_and_its_lock_is_created_again(world):
+    events = photos(world, 2)
+    inbox = world["newsfeed"].inbox(world["alice"])
+    inbox.mark_seen(events[:1])
+    deleted = []
+
+    def delete_after_the_insert(execute, sql, params, many, context):
+        """Another connection deletes the watermark, and commits, right after the inbox's insert."""
+        result = execute(sql, params, many, context)
+        if not deleted and sql.startswith(f'INSERT INTO "{InboxWatermark._meta.db_table}"'):
+            deleted.extend(helpers.run_together(lambda: InboxWatermark.objects.all()._raw_delete("default")))
+        return result
+
+    with connection.execute_wrapper(delete_after_the_insert):
+        assert inbox.mark_seen(events) == 1
+
+    assert deleted == [1]
+    assert InboxWatermark.objects.get().seen_up_to == 0
+    assert inbox.unseen_count() == 0
+
+
 @pytest.mark.parametrize("size", [2, 50])
 def test_marking_given_events_takes_the_same_statements_whatever_their_number(world, size):
     inbox = world["newsfeed"].inbox(world["alice"])

@@ -1,0 +1,28 @@
+"""``manage.py export_entity ENTITY [--indent N]``: an access request's answer, as JSON."""
+
+import argparse
+import json
+
+from django.core.management.base import BaseCommand
+
+from entity_event.management.entity_lookup import HELP, find_entity
+from entity_event.personal_data import export_entity
+
+
+def indent(text: str) -> int:
+    """``--indent``: an ASCII whole number (``int()`` would take ``'٣'`` too)."""
+    if not (text.isascii() and text.isdigit()):
+        raise argparse.ArgumentTypeError(f"expected a whole number, not {text!r}")
+    return int(text)
+
+
+class Command(BaseCommand):
+    help = "Print as JSON everything entity_event holds about one entity (see docs/privacy.rst)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("entity", help=HELP)
+        parser.add_argument("--indent", type=indent, default=None, metavar="N", help="pretty-print")
+
+    def handle(self, *args, entity: str, indent: int | None, **options):
+        data = export_entity(find_entity(entity))
+        self.stdout.write(json.dumps(data, indent=indent, ensure_ascii=False))
