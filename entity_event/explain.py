@@ -80,11 +80,11 @@ class Explanation:
 def explain(medium: Medium, event: Event, entity: Entity) -> Explanation:
     """Why ``entity`` receives ``event`` on ``medium``, or why not: ``medium.explain(event, entity)``.
 
-    At most five queries, whatever the number of subscriptions, members and actors: the
+    Four queries at most, whatever the number of subscriptions, members and actors: the
     subscriptions reaching the entity, the followed actor (only when an only-following one
-    reaches it), the entity's relationships with the groups and that actor, the
-    unsubscriptions, and the event's source when no subscription reaches the entity and the
-    source is not loaded yet.
+    reaches it), the entity's relationships with the groups and that actor, and the
+    unsubscriptions; one more for the event's source when no subscription reaches the entity
+    and the source is not loaded yet.
     """
     if not isinstance(entity, Entity):
         raise TypeError(f"An explanation needs an Entity, not {entity!r}.")
