@@ -71,4 +71,3 @@ def test_the_walk_sees_imports_inside_functions():
 @pytest.mark.parametrize("module", sorted(CORE))
 def test_the_core_imports_nothing_but_the_core(module):
     assert imported_modules(module) <= CORE
-
