@@ -188,7 +188,7 @@ def _reasons(
 def _subscription_reason(reach: Reach) -> str:
     subscription = reach.subscription
     names = {"source": subscription.source, "medium": subscription.medium}
-    if reach.membership is None:
+    if subscription.sub_entity_kind_id is None:
         return gettext("You are subscribed to %(source)s on %(medium)s.") % names
     names.update(group=subscription.entity.display_name, kind=subscription.sub_entity_kind.display_name)
     return (
