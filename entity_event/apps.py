@@ -8,10 +8,11 @@ class EntityEventConfig(AppConfig):
     default_auto_field = "django.db.models.AutoField"
 
     def ready(self) -> None:
-        # The capabilities give Medium their entry points (Medium.inbox, Medium.deliver): the
-        # core never imports a capability (see docs/architecture.rst).
-        from entity_event import inbox
+        # The capabilities give Medium their entry points (Medium.inbox, Medium.deliver,
+        # Medium.explain): the core never imports a capability (see docs/architecture.rst).
+        from entity_event import explain, inbox
         from entity_event.delivery import planning
 
         inbox.install()
         planning.install()
+        explain.install()
