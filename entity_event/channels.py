@@ -103,9 +103,9 @@ class EmailChannel(Channel):
     The ``Message-ID`` is derived from the delivery, so a retried message carries the same one and
     receivers can drop the duplicate. Every message carries the one-click ``List-Unsubscribe``
     headers of RFC 8058 (a digest's unsubscribes from all its sources), and its templates get
-    ``unsubscribe_url`` and ``preferences_url``; the links need ``ENTITY_EVENT_BASE_URL`` and
-    ``entity_event.urls`` in the project's URLs. Subclasses add headers with :meth:`headers` and
-    template variables with :meth:`template_context`.
+    ``unsubscribe_url`` and ``preferences_url``; the links need ``ENTITY_EVENT_BASE_URL`` (or
+    ``django.contrib.sites``) and ``entity_event.urls`` in the project's URLs. Subclasses add
+    headers with :meth:`headers` and template variables with :meth:`template_context`.
     """
 
     text_template = "entity_event/delivery/email.txt"
@@ -113,10 +113,10 @@ class EmailChannel(Channel):
     digest_text_template = "entity_event/delivery/digest.txt"
     digest_html_template = "entity_event/delivery/digest.html"
 
-    def prepare(self, deliveries: list[Delivery]) -> None:
-        """Also checks that links can be made: without them the whole batch fails, and is retried."""
-        super().prepare(deliveries)
-        self.recipient: Callable = app_settings.email_recipient()
+    def __init__(self, medium: Medium):
+        """Checks that links can be made, so that planning fails before claiming anything and a
+        batch fails (and is retried) before rendering anything."""
+        super().__init__(medium)
         try:
             preferences_url()  # raises ImproperlyConfigured naming ENTITY_EVENT_BASE_URL without it
         except NoReverseMatch as error:
@@ -124,6 +124,10 @@ class EmailChannel(Channel):
                 "the email channel links every message to its unsubscribe page: include "
                 "entity_event.urls in the project's URLs with the namespace 'entity_event'"
             ) from error
+
+    def prepare(self, deliveries: list[Delivery]) -> None:
+        super().prepare(deliveries)
+        self.recipient: Callable = app_settings.email_recipient()
         self.connection = get_connection()
 
     def close(self) -> None:
@@ -266,7 +270,7 @@ class WebhookChannel(Channel):
             )
         self.url = config["url"]
         self.secret = str(config["secret"]).encode()
-        self.timeout = config.get("timeout", 10)
+        self.timeout = app_settings.webhook_timeout(medium.name)
 
     def send(self, delivery: Delivery) -> None:
         entity = self.entity_data(delivery.entity)
