@@ -139,7 +139,7 @@ def analyze() -> None:
 
 def reads(newsfeed, entity) -> dict:
     """Each read of the entity's inbox and its floor, by name; every read returns its row count."""
-    from entity_event.web.inbox_views import _older_than
+    from entity_event.inbox import older_than
 
     inbox = newsfeed.inbox(entity)
     received = newsfeed.entity_events(entity)
@@ -151,7 +151,7 @@ def reads(newsfeed, entity) -> dict:
             lambda: len(list(received[:PAGE])),
         ),
         f"page of {PAGE} at 90% of the feed (keyset)": (
-            lambda: len(list(_older_than(inbox.events(), *deep)[:PAGE])),
+            lambda: len(list(older_than(inbox.events(), *deep)[:PAGE])),
             lambda: len(list(inbox.events()[:PAGE])),
         ),
         f"page of {PAGE} unseen events": (

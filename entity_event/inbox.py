@@ -15,6 +15,7 @@ to one inbox take a lock on its watermark row, so concurrent calls count each ch
 
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 
 from django.db import router, transaction
 from django.db.models import (
@@ -160,6 +161,12 @@ class Inbox:
             InboxMark(entity=self.entity, medium=self.medium, event_id=event_id, seen=seen, time_marked=now)
             for event_id in event_ids
         )
+
+
+def older_than(events: QuerySet, time: datetime, event_id: int) -> QuerySet:
+    """Those of ``events`` after ``(time, event_id)`` in newest-first order: the page after the
+    event ``event_id`` of a keyset pagination, which costs the same deep in the feed as on top."""
+    return events.filter(Q(time__lt=time) | Q(time=time, id__lt=event_id))
 
 
 def _delete(marks: QuerySet) -> None:

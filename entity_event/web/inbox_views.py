@@ -13,11 +13,11 @@ from datetime import datetime
 from functools import wraps
 
 from django.conf import settings
-from django.db.models import Q, QuerySet
 from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from entity_event.inbox import older_than
 from entity_event.models import Event, Medium
 from entity_event.web.entity import request_entity
 
@@ -61,7 +61,7 @@ def events(request: HttpRequest, inbox) -> JsonResponse:
     page = inbox.events(seen=seen)
     before = request.GET.get("before")
     if before is not None:
-        page = _older_than(page, *decode_cursor(before))
+        page = older_than(page, *decode_cursor(before))
     page = list(page[: limit + 1])
     more = len(page) > limit
     page = page[:limit]
@@ -117,11 +117,6 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
     if timezone.is_aware(time) != settings.USE_TZ:
         raise BadParameter("before", f"before is not a cursor this feed gave: {cursor!r}.")
     return time, event_id
-
-
-def _older_than(events: QuerySet, time: datetime, event_id: int) -> QuerySet:
-    """The events after ``(time, id)`` in newest-first order."""
-    return events.filter(Q(time__lt=time) | Q(time=time, id__lt=event_id))
 
 
 # Parameters.
