@@ -103,7 +103,12 @@ DEFAULT_WEBHOOK_TIMEOUT = 10
 
 def webhook_timeout(medium_name: str) -> float:
     """Seconds the POST of the medium's webhook may take: its ``timeout``, else the default."""
-    return (webhooks().get(medium_name) or {}).get("timeout", DEFAULT_WEBHOOK_TIMEOUT)
+    config = webhooks().get(medium_name)
+    return (
+        config.get("timeout", DEFAULT_WEBHOOK_TIMEOUT)
+        if isinstance(config, dict)
+        else DEFAULT_WEBHOOK_TIMEOUT
+    )
 
 
 def _given(name: str, default):

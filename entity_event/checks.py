@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from numbers import Real
 from urllib.parse import urlsplit
 
-from django.core.checks import CheckMessage, Error, Tags, register
+from django.core.checks import CheckMessage, Error, Tags, Warning, register
 from django.db import DatabaseError, router
 from django.utils.module_loading import import_string
 
@@ -190,7 +190,9 @@ def check_email_links(app_configs: Iterable | None = None, **kwargs) -> list[Che
 
 @register(TAG, Tags.database)
 def check_mediums_exist(app_configs: Iterable | None = None, databases=None, **kwargs) -> list[CheckMessage]:
-    """E012 (``--database`` only): a medium named in the settings that the database does not hold."""
+    """W001 (``--database`` only): a medium named in the settings that the database does not hold.
+
+    A warning, not an error: a fresh database holds no medium until the project creates them."""
     database = router.db_for_read(Medium)
     if database not in (databases or ()):
         return []
@@ -201,11 +203,12 @@ def check_mediums_exist(app_configs: Iterable | None = None, databases=None, **k
     except DatabaseError:  # not migrated yet: migrate runs the checks before it creates the tables
         return []
     return [
-        _error(
-            12,
-            f"The settings name the medium '{name}', which the database does not hold.",
-            "Create the medium (in the admin, or a data migration), or correct its name in "
+        Warning(
+            f"The settings name the medium '{name}', which the database does not hold: "
+            "deliver_events stops on it.",
+            hint="Create the medium (in the admin, or a data migration), or correct its name in "
             "ENTITY_EVENT_CHANNELS, ENTITY_EVENT_DIGESTS and ENTITY_EVENT_WEBHOOKS.",
+            id="entity_event.W001",
         )
         for name in sorted(missing)
     ]

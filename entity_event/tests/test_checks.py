@@ -108,11 +108,13 @@ def test_each_misconfiguration_is_reported_with_its_id(settings, check_id, says)
     assert says in message
 
 
-def test_a_webhook_medium_without_an_entry_lacks_both_url_and_secret():
-    assert [check_id for check_id, _message in reported(ENTITY_EVENT_CHANNELS=HOOKS)] == [
-        "entity_event.E005",
-        "entity_event.E006",
+@pytest.mark.parametrize("webhooks", [{}, {"hooks": "https://hooks.example.com/events"}])
+def test_a_webhook_medium_without_an_entry_lacks_both_url_and_secret(webhooks):
+    reported_ids = [
+        check_id
+        for check_id, _message in reported(ENTITY_EVENT_CHANNELS=HOOKS, ENTITY_EVENT_WEBHOOKS=webhooks)
     ]
+    assert reported_ids == ["entity_event.E005", "entity_event.E006"]
 
 
 def test_zero_attempts_and_lease_are_kept_as_given_for_the_check_to_refuse():
@@ -145,10 +147,10 @@ def test_with_the_database_mediums_named_in_the_settings_must_exist():
         ENTITY_EVENT_CHANNELS={**EMAIL, **HOOKS}, ENTITY_EVENT_WEBHOOKS={"hooks": A_WEBHOOK}
     ):
         assert check_mediums_exist() == []  # without --database, no query
-        [error] = check_mediums_exist(databases=["default"])
+        [warning] = check_mediums_exist(databases=["default"])
         assert reported(ENTITY_EVENT_DIGESTS={}) == []  # manage.py check without --database
-    assert error.id == "entity_event.E012"
-    assert error.msg == "The settings name the medium 'hooks', which the database does not hold."
+    assert (warning.id, warning.level) == ("entity_event.W001", checks.WARNING)
+    assert warning.msg.startswith("The settings name the medium 'hooks', which the database does not hold")
 
 
 @pytest.mark.django_db
