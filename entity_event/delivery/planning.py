@@ -29,7 +29,8 @@ def deliver(medium: Medium, *, chunk_size: int = CHUNK_SIZE, **event_filters) ->
     """Claim ``medium``'s unseen events, write a delivery per target and enqueue their sending.
 
     Returns how many deliveries were planned. Raises ``ImproperlyConfigured`` before claiming
-    anything when no channel delivers the medium.
+    anything when no channel delivers the medium, or its channel cannot be built (a webhook
+    without its settings, email links without a site address).
     """
     reserved = sorted(set(event_filters) & set(RESERVED_FILTERS))
     if reserved:
