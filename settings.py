@@ -49,6 +49,8 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    # Email links take the current site's domain when ENTITY_EVENT_BASE_URL is unset.
+    "django.contrib.sites",
     "entity",
     "django_tasks",
     "django_tasks_db",
@@ -109,6 +111,8 @@ if TASKS_BACKEND == "rq":
     TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
 else:
     TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+
+SITE_ID = 1
 
 # Delivery of the demo's events: the medium named "email" goes out through the email channel.
 ENTITY_EVENT_CHANNELS = {"email": "demo.emails.DemoEmailChannel"}

@@ -197,13 +197,13 @@ def send_one_batch() -> tuple[int, int]:
     from django.test.utils import CaptureQueriesContext
     from django_tasks_db.models import DBTaskResult
 
-    from entity_event.delivery import tasks
+    from entity_event.delivery.tasks import send_deliveries
 
     task = DBTaskResult.objects.filter(status="READY").order_by("enqueued_at").first()
     [delivery_ids] = task.args_kwargs["args"]
     task.delete()
     with CaptureQueriesContext(connection) as captured:
-        tasks.send_deliveries.call(delivery_ids)
+        send_deliveries.call(delivery_ids)
     return len(captured.captured_queries), len(delivery_ids)
 
 

@@ -174,14 +174,14 @@ def analyze() -> None:
 def reads(newsfeed, entity) -> dict:
     """Each read of the entity's inbox and its floor, by name; every read returns its row count
     (``unseen_count()`` its count)."""
-    from entity_event.web.inbox_views import _older_than
+    from entity_event.inbox import older_than
 
     inbox = newsfeed.inbox(entity)
     received = newsfeed.entity_events(entity)
     deep = list(received.values_list("time", "id")[received.count() * 9 // 10 :][:1])[0]
     pages = {
         f"first page of {PAGE} with ``is_seen``": lambda: inbox.events()[:PAGE],
-        f"page of {PAGE} at 90% of the feed (keyset)": lambda: _older_than(inbox.events(), *deep)[:PAGE],
+        f"page of {PAGE} at 90% of the feed (keyset)": lambda: older_than(inbox.events(), *deep)[:PAGE],
         f"page of {PAGE} unseen events": lambda: inbox.events(seen=False)[:PAGE],
     }
     return {

@@ -1,10 +1,12 @@
 """The Django settings entity_event reads, each read when it is needed (so tests may override it).
 
-Every setting is documented in ``docs/settings.rst``.
+Every setting is documented in ``docs/settings.rst``; values are returned as given, and
+:mod:`entity_event.checks` reports the bad ones.
 """
 
 from collections.abc import Callable
 
+from django.apps import apps
 from django.conf import settings
 from django.utils.module_loading import import_string
 
@@ -14,15 +16,39 @@ def default_rendering_style_name() -> str | None:
     return getattr(settings, "DEFAULT_ENTITY_EVENT_RENDERING_STYLE", None) or None
 
 
+def request_entity_path() -> str:
+    """``ENTITY_EVENT_REQUEST_ENTITY``: the dotted path of the callable ``request -> Entity | None``."""
+    return getattr(settings, "ENTITY_EVENT_REQUEST_ENTITY", None) or "entity_event.web.entity.entity_of_user"
+
+
 def request_entity_resolver() -> Callable:
-    """``ENTITY_EVENT_REQUEST_ENTITY``: the callable ``request -> Entity | None`` of the web views."""
-    path = getattr(settings, "ENTITY_EVENT_REQUEST_ENTITY", None) or "entity_event.web.entity.entity_of_user"
-    return import_string(path)
+    """The callable that ``ENTITY_EVENT_REQUEST_ENTITY`` names, which the web views call."""
+    return import_string(request_entity_path())
 
 
 def base_url() -> str | None:
     """``ENTITY_EVENT_BASE_URL``: scheme and host of the links put in emails, or ``None`` if unset."""
     return getattr(settings, "ENTITY_EVENT_BASE_URL", None) or None
+
+
+def links_base_url() -> str | None:
+    """The scheme and host that email links start with: ``ENTITY_EVENT_BASE_URL``, else ``https://``
+    and the current ``Site``'s domain, as Django's own emails sent outside a request use (with
+    ``django.contrib.sites`` installed and ``SITE_ID`` set); ``None`` when neither is available."""
+    if base_url() is not None or not _sites_give_domain():
+        return base_url()
+    from django.contrib.sites.models import Site
+
+    return f"https://{Site.objects.get_current().domain}"
+
+
+def links_base_url_known() -> bool:
+    """Whether :func:`links_base_url` has an address to give, found without the database."""
+    return base_url() is not None or _sites_give_domain()
+
+
+def _sites_give_domain() -> bool:
+    return apps.is_installed("django.contrib.sites") and getattr(settings, "SITE_ID", None) is not None
 
 
 def base_template() -> str:
@@ -42,14 +68,15 @@ def channels() -> dict[str, str]:
 
 
 def delivery_max_attempts() -> int:
-    """``ENTITY_EVENT_DELIVERY_MAX_ATTEMPTS``: attempts at a delivery before it is failed for good."""
-    return getattr(settings, "ENTITY_EVENT_DELIVERY_MAX_ATTEMPTS", None) or 5
+    """``ENTITY_EVENT_DELIVERY_MAX_ATTEMPTS``: attempts at a delivery before it is failed for good
+    (5 when unset)."""
+    return _given("ENTITY_EVENT_DELIVERY_MAX_ATTEMPTS", 5)
 
 
 def delivery_lease_seconds() -> float:
     """``ENTITY_EVENT_DELIVERY_LEASE``: seconds a worker holds the deliveries it took before
-    ``deliver_events`` may hand them to another (the worker may have died)."""
-    return getattr(settings, "ENTITY_EVENT_DELIVERY_LEASE", None) or 300
+    ``deliver_events`` may hand them to another (the worker may have died); 300 when unset."""
+    return _given("ENTITY_EVENT_DELIVERY_LEASE", 300)
 
 
 def digest_periods() -> dict[str, str]:
@@ -65,5 +92,26 @@ def email_recipient() -> Callable:
 
 
 def webhooks() -> dict[str, dict]:
-    """``ENTITY_EVENT_WEBHOOKS``: medium name -> ``{"url": ..., "secret": ...}`` of the webhook channel."""
+    """``ENTITY_EVENT_WEBHOOKS``: medium name -> ``{"url": ..., "secret": ..., "timeout": ...}`` of
+    the webhook channel."""
     return dict(getattr(settings, "ENTITY_EVENT_WEBHOOKS", None) or {})
+
+
+#: Seconds a webhook's POST may take when its ``ENTITY_EVENT_WEBHOOKS`` entry names no ``timeout``.
+DEFAULT_WEBHOOK_TIMEOUT = 10
+
+
+def webhook_timeout(medium_name: str) -> float:
+    """Seconds the POST of the medium's webhook may take: its ``timeout``, else the default."""
+    config = webhooks().get(medium_name)
+    return (
+        config.get("timeout", DEFAULT_WEBHOOK_TIMEOUT)
+        if isinstance(config, dict)
+        else DEFAULT_WEBHOOK_TIMEOUT
+    )
+
+
+def _given(name: str, default):
+    """The setting ``name`` as given (``0`` included, for the checks to refuse), else ``default``."""
+    value = getattr(settings, name, None)
+    return default if value is None else value

@@ -8,9 +8,14 @@ class EntityEventConfig(AppConfig):
     default_auto_field = "django.db.models.AutoField"
 
     def ready(self) -> None:
-        # The capabilities give Medium their entry points (Medium.inbox, Medium.deliver,
-        # Medium.explain): the core never imports a capability (see docs/architecture.rst).
-        from entity_event import explain, inbox
+        """Register the system checks (:mod:`entity_event.checks`), and let the capabilities give
+        Medium their entry points (Medium.inbox, Medium.deliver, Medium.explain): the core never
+        imports a capability (see docs/architecture.rst)."""
+        from entity_event import (
+            checks,  # noqa: F401
+            explain,
+            inbox,
+        )
         from entity_event.delivery import planning
 
         inbox.install()

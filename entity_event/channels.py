@@ -45,21 +45,17 @@ class DeliveryRefused(Exception):
     """A delivery that can never succeed (an entity without an address): failed at once, not retried."""
 
 
-#: Seconds a webhook request may take unless ``ENTITY_EVENT_WEBHOOKS`` says otherwise.
-WEBHOOK_TIMEOUT = 10
-
-
 def webhook_timeout(medium_name: str) -> float:
     """The ``timeout`` of ``ENTITY_EVENT_WEBHOOKS[medium_name]``, checked to be a number of seconds
     below ``ENTITY_EVENT_DELIVERY_LEASE``, so that no attempt outlives the worker's lease and
     another worker sends the delivery again. Raises ``ImproperlyConfigured`` naming both settings
     otherwise; a system check may call it for each webhook medium."""
-    timeout = (app_settings.webhooks().get(medium_name) or {}).get("timeout", WEBHOOK_TIMEOUT)
+    timeout = app_settings.webhook_timeout(medium_name)
     setting = f"ENTITY_EVENT_WEBHOOKS['{medium_name}']['timeout']"
     if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not timeout > 0:
         raise ImproperlyConfigured(f"{setting} is {timeout!r}; it is a positive number of seconds.")
     lease = app_settings.delivery_lease_seconds()
-    if timeout >= lease:
+    if isinstance(lease, int | float) and timeout >= lease:  # a lease of another type is E010's
         raise ImproperlyConfigured(
             f"{setting} is {timeout!r} seconds, not below ENTITY_EVENT_DELIVERY_LEASE ({lease!r} "
             "seconds): a worker still waiting for the answer when its lease ends would see the "
@@ -146,9 +142,9 @@ class EmailChannel(Channel):
     The ``Message-ID`` is derived from the delivery, so a retried message carries the same one and
     receivers can drop the duplicate. Every message carries the one-click ``List-Unsubscribe``
     headers of RFC 8058 (a digest's unsubscribes from all its sources), and its templates get
-    ``unsubscribe_url`` and ``preferences_url``; the links need ``ENTITY_EVENT_BASE_URL`` and
-    ``entity_event.urls`` in the project's URLs. Subclasses add headers with :meth:`headers` and
-    template variables with :meth:`template_context`.
+    ``unsubscribe_url`` and ``preferences_url``; the links need ``ENTITY_EVENT_BASE_URL`` (or
+    ``django.contrib.sites``) and ``entity_event.urls`` in the project's URLs. Subclasses add
+    headers with :meth:`headers` and template variables with :meth:`template_context`.
     """
 
     #: Templates of a message's subject, the first found wins: ``{renderer}`` and ``{style}`` are
@@ -162,11 +158,10 @@ class EmailChannel(Channel):
     digest_text_template = "entity_event/delivery/digest.txt"
     digest_html_template = "entity_event/delivery/digest.html"
 
-    def prepare(self, deliveries: list[Delivery]) -> None:
-        """Also checks that links can be made: without them the whole batch fails, and is retried."""
-        super().prepare(deliveries)
-        self.subject_templates_found: dict[int, Template | None] = {}
-        self.recipient: Callable = app_settings.email_recipient()
+    def __init__(self, medium: Medium):
+        """Checks that links can be made, so that planning fails before claiming anything and a
+        batch fails (and is retried) before rendering anything."""
+        super().__init__(medium)
         try:
             preferences_url()  # raises ImproperlyConfigured naming ENTITY_EVENT_BASE_URL without it
         except NoReverseMatch as error:
@@ -174,6 +169,11 @@ class EmailChannel(Channel):
                 "the email channel links every message to its unsubscribe page: include "
                 "entity_event.urls in the project's URLs with the namespace 'entity_event'"
             ) from error
+
+    def prepare(self, deliveries: list[Delivery]) -> None:
+        super().prepare(deliveries)
+        self.subject_templates_found: dict[int, Template | None] = {}
+        self.recipient: Callable = app_settings.email_recipient()
         self.connection = get_connection()
 
     def close(self) -> None:

@@ -23,22 +23,19 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.apps import apps
-from django.core.exceptions import FieldError, ValidationError
+from django.core.exceptions import ValidationError
 from django.db.models import Model, Q, prefetch_related_objects
 
 from entity_event import app_settings
 from entity_event.exceptions import ContextHintError, ContextNotLoadedError, EventSourceDeletedError
 from entity_event.registry import models
+from entity_event.validators import LOOKUP_ERRORS, ContextHint, parse_context_hints
 
 #: Name of the attribute that holds, on each loaded event, a ``{medium id: LoadedRendering}`` dict.
 LOADED_ATTRIBUTE = "loaded_renderings"
 #: Name of the attribute that holds, on each loaded event, ``{id(row): row}`` of the rows that
 #: loading put into ``event.context``.
 PLACED_ATTRIBUTE = "loaded_rows_placed"
-
-#: What a bad lookup raises, depending on the lookup and the Django version.
-_LOOKUP_ERRORS = (FieldError, ValueError, AttributeError, TypeError)
 
 
 @dataclass(frozen=True)
@@ -197,20 +194,11 @@ def _renderer_chooser(events: list, mediums: list) -> Callable:
 # Steps 3 and 4: context hints.
 
 
-@dataclass(frozen=True)
-class _Hint:
-    """One hinted key: its model and the related lookups to fetch with it."""
-
-    model: type[Model]
-    select_related: tuple[str, ...]
-    prefetch_related: tuple[str, ...]
-
-
 @dataclass
 class _Fetch:
     """The rows of one model fetched with one set of lookups, for the renderers asking for them."""
 
-    hint: _Hint
+    hint: ContextHint
     pks: set = field(default_factory=set)
     rows: dict = field(default_factory=dict)
     error: str | None = None
@@ -238,11 +226,11 @@ class _RendererRows:
         return _place(context, self.models, replace)
 
 
-class _HintedRows:
+class ContextHintedRows:
     """Every chosen renderer's hints, the primary keys they find, then the fetched rows."""
 
     def __init__(self, renderers: Iterable) -> None:
-        self.fetches: dict[_Hint, _Fetch] = {}
+        self.fetches: dict[ContextHint, _Fetch] = {}
         self.by_renderer: dict[int, _RendererRows | ContextHintError] = {}
         for renderer in renderers:
             try:
@@ -270,8 +258,7 @@ class _HintedRows:
     def fetch(self) -> None:
         """Fetch the noted rows: one query per model and lookups (plus the prefetch queries)."""
         for fetch in self.fetches.values():
-            fetch.error = _check_select_related(fetch.hint)
-            if fetch.error is None and fetch.pks:
+            if fetch.pks:
                 fetch.rows, fetch.error = _fetch_rows(fetch.hint, fetch.pks)
 
     def loaded(self, renderer: "models.ContextRenderer | None") -> LoadedRendering:
@@ -290,9 +277,9 @@ class _HintedRows:
         return LoadedRendering(renderer, rows)
 
 
-def _fetch_hinted_rows(events: list, chosen: dict) -> _HintedRows:
+def _fetch_hinted_rows(events: list, chosen: dict) -> ContextHintedRows:
     """The rows that the chosen renderers' hints point at in the events' contexts, fetched."""
-    hinted = _HintedRows({renderer for renderer in chosen.values() if renderer is not None})
+    hinted = ContextHintedRows({renderer for renderer in chosen.values() if renderer is not None})
     renderers_by_event = defaultdict(set)
     for (event_id, _medium_pk), renderer in chosen.items():
         if renderer is not None:
@@ -304,76 +291,22 @@ def _fetch_hinted_rows(events: list, chosen: dict) -> _HintedRows:
     return hinted
 
 
-def _resolve(renderer: "models.ContextRenderer") -> dict[str, _Hint]:
+def _resolve(renderer: "models.ContextRenderer") -> dict[str, ContextHint]:
     """Each hinted key of ``renderer`` with its model and lookups; raises ContextHintError."""
-    hints = renderer.context_hints or {}
-    if not isinstance(hints, dict):
-        raise ContextHintError(
-            f"context renderer '{renderer.name}' has context hints {hints!r}, which must map context "
-            "keys to models"
-        )
-    resolved = {}
-    for key, hint in hints.items():
-        try:
-            model = apps.get_model(hint["app_name"], hint["model_name"])
-        except (LookupError, KeyError, TypeError, ValueError) as error:
-            raise ContextHintError(
-                f"context renderer '{renderer.name}' hints key '{key}' as {hint!r}, "
-                f"which names no installed model ({error})"
-            ) from error
-        resolved[key] = _Hint(
-            model,
-            _lookups(renderer, key, hint, "select_related"),
-            _lookups(renderer, key, hint, "prefetch_related"),
-        )
-        _check_fields(renderer, key, hint)
-    return resolved
+    try:
+        return parse_context_hints(renderer.context_hints)
+    except ValidationError as error:
+        raise ContextHintError(f"context renderer '{renderer.name}': {' '.join(error.messages)}") from error
 
 
-def _lookups(renderer: "models.ContextRenderer", key: str, hint: dict, name: str) -> tuple[str, ...]:
-    """The ``select_related`` or ``prefetch_related`` lookups of a hint; one name alone is accepted."""
-    lookups = hint.get(name) or []
-    lookups = [lookups] if isinstance(lookups, str) else lookups
-    if not isinstance(lookups, list) or not all(isinstance(lookup, str) for lookup in lookups):
-        raise ContextHintError(
-            f"context renderer '{renderer.name}' hints key '{key}' with {name} {hint.get(name)!r}, "
-            "which must be a lookup or a list of lookups"
-        )
-    return tuple(sorted(set(lookups)))
-
-
-def _check_fields(renderer: "models.ContextRenderer", key: str, hint: dict) -> None:
-    fields = hint.get("fields")
-    if fields is not None and not (
-        isinstance(fields, list) and all(isinstance(name, str) for name in fields)
-    ):
-        raise ContextHintError(
-            f"context renderer '{renderer.name}' hints key '{key}' with fields {fields!r}, "
-            "which must be a list of field names"
-        )
-
-
-def _check_select_related(hint: _Hint) -> str | None:
-    """The first ``select_related`` lookup the model refuses, described; ``None`` if all are good.
-
-    Compiling the query is enough to check them, so no query runs.
-    """
-    for lookup in hint.select_related:
-        try:
-            str(hint.model._default_manager.select_related(lookup).query)
-        except _LOOKUP_ERRORS as error:
-            return f"select_related '{lookup}', which {hint.model._meta.label} refuses ({error})"
-    return None
-
-
-def _fetch_rows(hint: _Hint, pks: set) -> tuple[dict, str | None]:
+def _fetch_rows(hint: ContextHint, pks: set) -> tuple[dict, str | None]:
     """``({pk: row}, None)``, or ``({}, description)`` when a prefetch lookup fails."""
     in_range = [pk for pk in pks if _pk_in_range(pk)]
     rows = hint.model._default_manager.select_related(*hint.select_related).in_bulk(in_range)
     for lookup in hint.prefetch_related:
         try:
             prefetch_related_objects(list(rows.values()), lookup)
-        except _LOOKUP_ERRORS as error:
+        except LOOKUP_ERRORS as error:
             return {}, f"prefetch_related '{lookup}', which {hint.model._meta.label} refuses ({error})"
     return rows, None
 

@@ -1,8 +1,7 @@
 """Writing events, their actors and their seen marks in a constant number of queries.
 
-Inserts use the database's own conflict handling (``ON CONFLICT ... DO NOTHING``, which
-PostgreSQL and SQLite share), so that two processes storing the same uuid at once end with one
-event and no exception, instead of a check-then-insert race.
+Inserts skip conflicts (see :mod:`entity_event.bulk`), so that two processes storing the same
+uuid at once end with one event and no exception, instead of a check-then-insert race.
 """
 
 import json
@@ -17,6 +16,7 @@ from entity.models import Entity
 
 from entity_event import event_input
 from entity_event.arguments import check_flag
+from entity_event.bulk import insert_skipping_conflicts, parameter_batches, values_sql
 from entity_event.creation_lock import lock_creation
 from entity_event.exceptions import InvalidEventError
 from entity_event.registry import models
@@ -117,35 +117,20 @@ def _insert_seen(events: QuerySet | Iterable[int], medium, *, returning: bool) -
     if not isinstance(events, QuerySet):
         events = models.Event.objects.using(database).filter(id__in=ids_subquery(events, database))
     connection = connections[database]
-    quote = connection.ops.quote_name
     try:
         select_sql, select_params = marked_events_sql(events, connection, ", %s, %s")
     except EmptyResultSet:  # a queryset Django knows to be empty, such as .none() or pk__in=[]
         return [] if returning else 0
     time_seen = seen_model._meta.get_field("time_seen").get_db_prep_save(timezone.now(), connection)
-    event_column = quote("event_id")
-    sql = (
-        f"INSERT INTO {quote(seen_model._meta.db_table)} ({event_column}, {quote('medium_id')}, "
-        f"{quote('time_seen')}) {select_sql} "
-        f"ON CONFLICT ({event_column}, {quote('medium_id')}) DO NOTHING"
-    )
+    columns, conflict = ("event_id", "medium_id", "time_seen"), ("event_id", "medium_id")
+    returned = ("event_id",) if returning else ()
+    table = seen_model._meta.db_table
+    sql = insert_skipping_conflicts(connection, table, columns, conflict, select_sql, returned)
     with connection.cursor() as cursor:
+        cursor.execute(sql, (medium.pk, time_seen, *select_params))
         if not returning:
-            cursor.execute(sql, (medium.pk, time_seen, *select_params))
             return cursor.rowcount
-        cursor.execute(f"{sql} RETURNING {event_column}", (medium.pk, time_seen, *select_params))
         return [event_id for (event_id,) in cursor.fetchall()]
-
-
-def _parameter_batches(ids: list[int], database: str, reserved: int) -> list[list[int]]:
-    """``ids`` cut so that each part and ``reserved`` other parameters fit in one statement.
-
-    PostgreSQL takes them all at once; SQLite builds take from 999 to 250,000 parameters, and
-    Django plans for 999.
-    """
-    limit = connections[database].features.max_query_params
-    size = limit - reserved if limit else max(len(ids), 1)
-    return [ids[start : start + size] for start in range(0, len(ids), size)]
 
 
 class _EventRequest:
@@ -171,7 +156,7 @@ def _check_sources_exist(requests: list[_EventRequest]) -> None:
             names[request.event.source_id] = source.name
     sources = models.Source.objects.using(router.db_for_read(models.Source))
     found = set()
-    for batch in _parameter_batches(sorted(names), sources.db, reserved=0):
+    for batch in parameter_batches(sorted(names), connections[sources.db]):
         found.update(sources.filter(id__in=batch).values_list("id", flat=True))
     missing = [
         f"{source_id} (source {names[source_id]!r}, deleted since it was loaded)"
@@ -188,7 +173,7 @@ def _check_actors_exist(requests: list[_EventRequest]) -> None:
     if wanted:
         entities = Entity.all_objects.using(router.db_for_read(Entity))
         found = set()
-        for batch in _parameter_batches(sorted(wanted), entities.db, reserved=0):
+        for batch in parameter_batches(sorted(wanted), connections[entities.db]):
             found.update(entities.filter(id__in=batch).values_list("id", flat=True))
         missing = wanted - found
         if missing:
@@ -198,27 +183,26 @@ def _check_actors_exist(requests: list[_EventRequest]) -> None:
 def _insert_events(requests: list[_EventRequest], database: str) -> list[_EventRequest]:
     """Insert, skipping uuids that exist; give each inserted event its id; return the inserted ones."""
     connection = connections[database]
-    quote = connection.ops.quote_name
     meta = models.Event._meta
     fields = [field for field in meta.concrete_fields if not field.primary_key]
-    columns = ", ".join(quote(field.column) for field in fields)
-    uuid_column = quote(meta.get_field("uuid").column)
-    row_placeholder = f"({', '.join(['%s'] * len(fields))})"
+    uuid_column = meta.get_field("uuid").column
     new_ids = {}
-    events = [request.event for request in requests]
-    batch_size = connection.ops.bulk_batch_size(fields, events) or len(events)
     with connection.cursor() as cursor:
-        for start in range(0, len(events), batch_size):
-            batch = events[start : start + batch_size]
+        for batch in parameter_batches([request.event for request in requests], connection, len(fields)):
             params = [
                 field.get_db_prep_save(getattr(event, field.attname), connection)
                 for event in batch
                 for field in fields
             ]
-            rows = ", ".join([row_placeholder] * len(batch))
             cursor.execute(
-                f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES {rows} "
-                f"ON CONFLICT ({uuid_column}) DO NOTHING RETURNING {quote(meta.pk.column)}, {uuid_column}",
+                insert_skipping_conflicts(
+                    connection,
+                    meta.db_table,
+                    [field.column for field in fields],
+                    [uuid_column],
+                    values_sql(len(batch), len(fields)),
+                    [meta.pk.column, uuid_column],
+                ),
                 params,
             )
             new_ids.update((uuid, pk) for pk, uuid in cursor.fetchall())

@@ -18,6 +18,7 @@ The inbox is a capability on top of the core: :func:`install` gives ``Medium`` i
 
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 
 from django.db import connections, router, transaction
 from django.db.models import (
@@ -217,6 +218,12 @@ class Inbox:
         )
         with connection.cursor() as cursor:
             cursor.execute(sql, (self.entity.pk, self.medium.pk, seen, time_marked, *ids.params))
+
+
+def older_than(events: QuerySet, time: datetime, event_id: int) -> QuerySet:
+    """Those of ``events`` after ``(time, event_id)`` in newest-first order: the page after the
+    event ``event_id`` of a keyset pagination, which costs the same deep in the feed as on top."""
+    return events.filter(Q(time__lt=time) | Q(time=time, id__lt=event_id))
 
 
 def _delete(marks: QuerySet) -> None:

@@ -1,12 +1,12 @@
 """Querysets and managers of events and subscriptions."""
 
 from collections.abc import Iterable, Iterator, Mapping
-from itertools import islice
 
 from django.db import models
 from django.db.models.query import ModelIterable
 
 from entity_event import context_loader, creation
+from entity_event.bulk import batches
 from entity_event.deletion import EventsLockedOnDeleteQuerySet
 from entity_event.registry import models as schema
 
@@ -45,10 +45,8 @@ class EventsWithSources(ModelIterable):
         if self.queryset.query.select_related:  # the caller joined the source to each row
             yield from super().__iter__()
             return
-        rows = super().__iter__()
         sources: dict = {}
-        size = self.chunk_size if self.chunked_fetch else None
-        while chunk := list(islice(rows, size)):
+        for chunk in batches(super().__iter__(), self.chunk_size if self.chunked_fetch else None):
             attach_sources(chunk, sources, database)
             yield from chunk
 

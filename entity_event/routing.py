@@ -17,7 +17,6 @@ the same results through its own methods, at the cost given in each function's d
 from collections import defaultdict
 from collections.abc import Iterator
 from datetime import datetime
-from itertools import islice
 
 from django.db import connections, router
 from django.db.models import Exists, F, IntegerField, OuterRef, Q, QuerySet, Value
@@ -26,6 +25,7 @@ from django.utils import timezone
 from entity.models import Entity, EntityKind, EntityRelationship
 
 from entity_event.arguments import check_flag
+from entity_event.bulk import batches
 from entity_event.creation import claim_seen, ids_subquery
 from entity_event.creation import mark_seen as mark_events_seen
 from entity_event.querysets import attach_sources, read_sources
@@ -478,7 +478,7 @@ class _Routes:
             followers = self._followers_by_event(followed) if self.following else {}
             yield list(events), followers
             return
-        for chunk in _batches(events.iterator(chunk_size=chunk_size), chunk_size):
+        for chunk in batches(events.iterator(chunk_size=chunk_size), chunk_size):
             followed = [event.id for event in chunk if event.source_id in self.following]
             yield chunk, self._followers_by_event(ids_subquery(followed, events.db)) if followed else {}
 
@@ -575,9 +575,3 @@ class _Routes:
         ):
             followers[super_id].add(sub_id)
         return followers
-
-
-def _batches(items: Iterator, size: int) -> Iterator[list]:
-    """Lists of ``size`` consecutive items (the last one shorter)."""
-    while batch := list(islice(items, size)):
-        yield batch

@@ -1,19 +1,34 @@
 """Checks of the JSON that staff edit: a medium's additional context and a renderer's context hints.
 
 The model ``clean()`` methods call them, so the admin (and any model form) shows a bad value as an
-error on its field instead of storing something every later rendering would fail on. The error
-codes differ from ``"invalid"``, which a form's JSON field would replace with its own message.
+error on its field instead of storing something every later rendering would fail on; context
+loading reads hints through :func:`parse_context_hints` too, so both refuse the same hints. The
+error codes differ from ``"invalid"``, which a form's JSON field would replace with its own message.
 """
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from django.apps import apps
 from django.core.exceptions import FieldError, ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
+from django.db.models import Model
 
 #: The keys a context hint may hold; the first two are required.
 HINT_KEYS = ("app_name", "model_name", "select_related", "prefetch_related", "fields")
+
+#: What a bad ``select_related`` lookup raises, depending on the lookup and the Django version.
+LOOKUP_ERRORS = (FieldError, ValueError, AttributeError, TypeError)
+
+
+@dataclass(frozen=True)
+class ContextHint:
+    """One hinted key read: its model and the related lookups to fetch with it (sorted, each once)."""
+
+    model: type[Model]
+    select_related: tuple[str, ...]
+    prefetch_related: tuple[str, ...]
 
 
 def validate_additional_context(value: Any) -> None:
@@ -28,19 +43,24 @@ def validate_additional_context(value: Any) -> None:
 
 def validate_context_hints(value: Any) -> None:
     """Context hints are empty (``None``) or an object mapping context keys to hints naming a model."""
+    parse_context_hints(value)
+
+
+def parse_context_hints(value: Any) -> dict[str, ContextHint]:
+    """Each hinted key of ``value`` with its model and lookups; ``ValidationError`` naming the
+    first bad key and what is wrong with it (an unknown key of a hint included)."""
     if value is None:
-        return
+        return {}
     if not isinstance(value, dict):
         raise ValidationError(
             "The context hints must be a JSON object mapping context keys to hints, not %(value)s.",
             code="not_an_object",
             params={"value": _shown(value)},
         )
-    for key, hint in value.items():
-        _validate_hint(key, hint)
+    return {key: _parse_hint(key, hint) for key, hint in value.items()}
 
 
-def _validate_hint(key: str, hint: Any) -> None:
+def _parse_hint(key: str, hint: Any) -> ContextHint:
     def invalid(problem: str, **details: str) -> ValidationError:
         return ValidationError(
             "The hint of %(key)s, %(hint)s, " + problem,
@@ -66,16 +86,21 @@ def _validate_hint(key: str, hint: Any) -> None:
         raise invalid("names no installed model.") from error
     for name in ("select_related", "prefetch_related", "fields"):
         if _names(hint, name) is None:
-            raise invalid("has a %(name)s that is not a list of names.", name=name)
-    select_related = _names(hint, "select_related")
-    if select_related:
-        try:
-            # Compiling the query, without running it, checks every select_related lookup.
-            str(model._default_manager.select_related(*select_related).query)
-        except FieldError as error:
             raise invalid(
-                "has a select_related lookup the model refuses: %(error)s", error=str(error)
+                "has a %(name)s that is not a list of names: %(value)s.", name=name, value=_shown(hint[name])
+            )
+    select_related = tuple(sorted(set(_names(hint, "select_related"))))
+    for lookup in select_related:
+        try:
+            # Compiling the query, without running it, checks the lookup.
+            str(model._default_manager.select_related(lookup).query)
+        except LOOKUP_ERRORS as error:
+            raise invalid(
+                "has the select_related lookup %(lookup)s, which the model refuses: %(error)s",
+                lookup=_shown(lookup),
+                error=str(error),
             ) from error
+    return ContextHint(model, select_related, tuple(sorted(set(_names(hint, "prefetch_related")))))
 
 
 def _names(hint: dict, name: str) -> list[str] | None:

@@ -15,6 +15,7 @@ from django.db import connections, router, transaction
 from django.utils import timezone
 
 from entity_event import routing
+from entity_event.bulk import insert_skipping_conflicts, parameter_batches, values_sql
 from entity_event.channels import channel_for
 from entity_event.creation import claim_seen, mark_seen
 from entity_event.delivery import digests, tasks
@@ -37,7 +38,8 @@ def deliver(medium: Medium, *, chunk_size: int = CHUNK_SIZE, **event_filters) ->
     """Claim ``medium``'s unseen events, write a delivery per target and enqueue their sending.
 
     Returns how many deliveries were planned. Raises ``ImproperlyConfigured`` before claiming
-    anything when no channel delivers the medium.
+    anything when no channel delivers the medium, or its channel cannot be built (a webhook
+    without its settings, email links without a site address).
     """
     reserved = sorted(set(event_filters) & set(RESERVED_FILTERS))
     if reserved:
@@ -70,9 +72,7 @@ def insert_deliveries(medium: Medium, rows: list[tuple[int, int]], now, due) -> 
     Existing deliveries are skipped. One statement on PostgreSQL; on SQLite, as many as its
     limit of parameters needs.
     """
-    database = router.db_for_write(Delivery)
-    connection = connections[database]
-    quote = connection.ops.quote_name
+    connection = connections[router.db_for_write(Delivery)]
     field = Delivery._meta.get_field
     columns = ["event_id", "medium_id", "entity_id", "status", "attempts", "last_error"]
     columns += ["time_created", "time_next_attempt"]
@@ -84,18 +84,22 @@ def insert_deliveries(medium: Medium, rows: list[tuple[int, int]], now, due) -> 
         field("time_created").get_db_prep_save(now, connection),
         field("time_next_attempt").get_db_prep_save(due, connection),
     ]
-    limit = connection.features.max_query_params
-    rows_per_statement = (limit - len(constants)) // 2 if limit else max(len(rows), 1)
     ids = []
     with connection.cursor() as cursor:
-        for start in range(0, len(rows), rows_per_statement):
-            batch = rows[start : start + rows_per_statement]
-            cursor.execute(
-                f"INSERT INTO {quote(Delivery._meta.db_table)} ({', '.join(map(quote, columns))}) "
+        for batch in parameter_batches(rows, connection, per_item=2, reserved=len(constants)):
+            select = (
                 f"SELECT v.column1, %s, v.column2, %s, %s, %s, %s, %s "
-                f"FROM (VALUES {', '.join(['(%s, %s)'] * len(batch))}) v WHERE 1 = 1 "
-                f"ON CONFLICT ({quote('event_id')}, {quote('medium_id')}, {quote('entity_id')}) DO NOTHING "
-                f"RETURNING {quote('id')}",
+                f"FROM ({values_sql(len(batch), 2)}) v WHERE 1 = 1"
+            )
+            cursor.execute(
+                insert_skipping_conflicts(
+                    connection,
+                    Delivery._meta.db_table,
+                    columns,
+                    ["event_id", "medium_id", "entity_id"],
+                    select,
+                    ["id"],
+                ),
                 (*constants, *(value for row in batch for value in row)),
             )
             ids.extend(delivery_id for (delivery_id,) in cursor.fetchall())

@@ -7,14 +7,14 @@ digests wait for the next ``deliver_events`` run, which enqueues whatever is due
 """
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from datetime import datetime, timedelta
-from itertools import islice
 
 from django.db.models import QuerySet
 from django.utils import timezone
 
 from entity_event import app_settings
+from entity_event.bulk import batches
 from entity_event.delivery import digests, sending
 from entity_event.models import Delivery, Medium
 
@@ -49,11 +49,11 @@ def enqueue_planned(
     """Enqueue the sending of new deliveries: now, or when they are ``due`` for a medium with a
     digest ``period`` (the digests of ``entity_ids``); planning decided the period."""
     if period is None:
-        for batch in batches(delivery_ids):
+        for batch in batches(delivery_ids, BATCH_SIZE):
             send_deliveries.enqueue(batch)
     elif send_digests.get_backend().supports_defer:
         deferred = send_digests.using(run_after=due)
-        for batch in batches(sorted(entity_ids)):
+        for batch in batches(sorted(entity_ids), BATCH_SIZE):
             deferred.enqueue(medium.pk, batch)
 
 
@@ -80,14 +80,14 @@ def enqueue_pending(deliveries: QuerySet, run_after: datetime | None = None) -> 
         pending = deliveries.filter(medium=medium, status=Delivery.Status.PENDING)
         if digests.digest_period(medium) is None:
             send = send_deliveries.using(run_after=run_after) if run_after else send_deliveries
-            for batch in batches(pending.order_by("id").values_list("id", flat=True).iterator()):
+            for batch in batches(pending.order_by("id").values_list("id", flat=True).iterator(), BATCH_SIZE):
                 send.enqueue(batch)
                 covered += len(batch)
         else:
             send = send_digests.using(run_after=run_after) if run_after else send_digests
             covered += pending.count()  # before the tasks run: the immediate backend runs them here
             entity_ids = pending.order_by("entity_id").values_list("entity_id", flat=True).distinct()
-            for batch in batches(entity_ids.iterator()):
+            for batch in batches(entity_ids.iterator(), BATCH_SIZE):
                 send.enqueue(medium.pk, batch)
     return covered
 
@@ -103,10 +103,3 @@ def enqueue_due(mediums: Iterable[Medium]) -> int:
     if send_deliveries.get_backend().supports_defer:
         due -= timedelta(seconds=app_settings.delivery_lease_seconds())
     return enqueue_pending(Delivery.objects.filter(medium__in=list(mediums), time_next_attempt__lte=due))
-
-
-def batches(items: Iterable, size: int = BATCH_SIZE) -> Iterator[list]:
-    """Lists of ``size`` consecutive items (the last one shorter)."""
-    items = iter(items)
-    while batch := list(islice(items, size)):
-        yield batch

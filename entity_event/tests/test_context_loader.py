@@ -304,7 +304,7 @@ def test_an_unknown_model_in_a_hint_names_the_renderer_and_the_model(login, shor
     )
     event = helpers.event(login, context={"user": 1})
 
-    with pytest.raises(ContextHintError, match=r"'login-short'.*'user'.*Usr"):
+    with pytest.raises(ContextHintError, match=r"'login-short'.*\"user\".*Usr.*names no installed model"):
         load_then_render(event, newsfeed)
 
 
@@ -331,7 +331,7 @@ def test_hints_that_are_not_an_object_are_refused(login, short, newsfeed, hints)
     helpers.renderer("login-short", short, source=login, context_hints=hints)
     event = helpers.event(login, context={"user": 1})
 
-    with pytest.raises(ContextHintError, match="'login-short'.*must map context keys"):
+    with pytest.raises(ContextHintError, match="'login-short'.*must be a JSON object mapping context keys"):
         load_then_render(event, newsfeed)
 
 
@@ -467,13 +467,14 @@ def two_renderers(login, short, newsfeed, jeff):
 @pytest.mark.parametrize(
     ("lookups", "named"),
     [
-        ({"select_related": ["nonexistent"]}, "select_related 'nonexistent'"),
-        ({"select_related": "username"}, "select_related 'username'"),
+        ({"select_related": ["nonexistent"]}, 'select_related lookup "nonexistent"'),
+        ({"select_related": "username"}, 'select_related lookup "username"'),
         ({"prefetch_related": ["groups", "nonexistent"]}, "prefetch_related 'nonexistent'"),
         ({"prefetch_related": ["username"]}, "prefetch_related 'username'"),
-        ({"prefetch_related": [5]}, "prefetch_related [5]"),
-        ({"select_related": {"a": 1}}, "select_related {'a': 1}"),
-        ({"fields": "username"}, "fields 'username'"),
+        ({"prefetch_related": [5]}, "prefetch_related that is not a list of names: [5]"),
+        ({"select_related": {"a": 1}}, 'select_related that is not a list of names: {"a": 1}'),
+        ({"fields": "username"}, 'fields that is not a list of names: "username"'),
+        ({"related": ["groups"]}, "has unknown keys (related)"),
     ],
 )
 def test_a_bad_hint_fails_only_its_renderers_events_naming_renderer_and_lookup(
@@ -502,7 +503,7 @@ def test_a_bad_select_related_is_found_without_a_context_naming_the_model(login,
 
     (event,) = load_contexts_and_renderers([helpers.event(login, context={})], [newsfeed])
 
-    with pytest.raises(ContextHintError, match="'login-short'.*'user'.*select_related 'nonexistent'"):
+    with pytest.raises(ContextHintError, match='login-short.*"user".*select_related lookup "nonexistent"'):
         event.render(newsfeed)
 
 

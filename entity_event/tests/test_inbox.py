@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from entity.models import Entity
 
-from entity_event.inbox import Inbox
+from entity_event.inbox import Inbox, older_than
 from entity_event.models import Event, EventSeen, InboxMark, InboxWatermark
 from entity_event.tests import helpers
 
@@ -57,6 +57,16 @@ def test_an_inbox_holds_the_entity_events_in_their_order_all_unseen_at_first(wor
     assert seen_states(inbox) == [(2, False), (1, False), (0, False)]
     assert inbox.unseen_count() == 3
     assert list(world["newsfeed"].inbox(world["carol"]).events()) == []
+
+
+def test_older_than_gives_the_next_page_after_an_event_even_at_the_same_time(world):
+    events = photos(world, 3)
+    same_time = helpers.event(world["photo"], time=events[1].time, context={"n": 3})
+    inbox = world["newsfeed"].inbox(world["alice"])
+
+    after = older_than(inbox.events(), same_time.time, same_time.id)
+
+    assert [event.context["n"] for event in after] == [1, 0]
 
 
 def test_event_filters_pass_through_to_entity_events(world):

@@ -216,20 +216,20 @@ def test_an_additional_context_object_or_none_is_valid(value):
         ),
         (
             {"user": {"app_name": "auth", "model_name": "User", "prefetch_related": {"groups": 1}}},
-            "has a prefetch_related that is not a list of names.",
+            'has a prefetch_related that is not a list of names: {"groups": 1}.',
         ),
         (
             {"user": {"app_name": "auth", "model_name": "User", "select_related": [1]}},
-            "has a select_related that is not a list of names.",
+            "has a select_related that is not a list of names: [1].",
         ),
         (
             {"user": {"app_name": "auth", "model_name": "User", "fields": "username"}},
-            "has a fields that is not a list of names.",
+            'has a fields that is not a list of names: "username".',
         ),
         (
             {"user": {"app_name": "auth", "model_name": "User", "select_related": "groups%s"}},
-            "has a select_related lookup the model refuses: Invalid field name(s) given in select_related: "
-            "'groups%s'",
+            'has the select_related lookup "groups%s", which the model refuses: Invalid field name(s) given '
+            "in select_related: 'groups%s'",
         ),
         (
             {"user%": {"app_name": "auth", "model_name": "User", "%(x)s": 1}},

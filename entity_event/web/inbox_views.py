@@ -13,12 +13,12 @@ from datetime import UTC, datetime
 from functools import wraps
 
 from django.conf import settings
-from django.db.models import Q, QuerySet
 from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
 
 from entity_event.arguments import ID_RANGE
 from entity_event.event_input import unstorable_character
+from entity_event.inbox import older_than
 from entity_event.models import Event, Medium
 from entity_event.web.entity import request_entity
 from entity_event.web.numbers import parse_number
@@ -81,7 +81,7 @@ def events(request: HttpRequest, inbox) -> JsonResponse:
     page = inbox.events(seen=seen)
     before = request.GET.get("before")
     if before is not None:
-        page = _older_than(page, *decode_cursor(before))
+        page = older_than(page, *decode_cursor(before))
     page = list(page[: limit + 1])
     more = len(page) > limit
     page = page[:limit]
@@ -149,11 +149,6 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
         return (time.astimezone(UTC) if settings.USE_TZ else time), event_id
     except (binascii.Error, UnicodeDecodeError, ValueError, OverflowError):
         raise BadParameter("before", f"before is not a cursor this feed gave: {cursor!r}.") from None
-
-
-def _older_than(events: QuerySet, time: datetime, event_id: int) -> QuerySet:
-    """The events after ``(time, id)`` in newest-first order."""
-    return events.filter(Q(time__lt=time) | Q(time=time, id__lt=event_id))
 
 
 # Parameters.

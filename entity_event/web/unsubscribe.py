@@ -96,12 +96,14 @@ def read_unsubscribe_token(token: str) -> tuple[Entity, Medium, list[Source]]:
 
 
 def absolute_url(path: str, base_url: str | None = None) -> str:
-    """``path`` on ``base_url``, or on the ``ENTITY_EVENT_BASE_URL`` setting without one."""
-    base = base_url or app_settings.base_url()
+    """``path`` on ``base_url``; without one, on ``ENTITY_EVENT_BASE_URL``, else on ``https://`` and
+    the current ``Site``'s domain (see :func:`entity_event.app_settings.links_base_url`)."""
+    base = base_url or app_settings.links_base_url()
     if base is None:
         raise ImproperlyConfigured(
             "links in emails need the site's address: set ENTITY_EVENT_BASE_URL "
-            "(such as 'https://www.example.com') or pass base_url"
+            "(such as 'https://www.example.com'), install django.contrib.sites with a SITE_ID, "
+            "or pass base_url"
         )
     parts = urlsplit(base)
     if parts.scheme not in ("http", "https") or not parts.netloc:

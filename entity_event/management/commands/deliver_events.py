@@ -1,8 +1,10 @@
 """``manage.py deliver_events [--medium NAME ...]``: the delivery run to call from cron."""
 
+from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError
 
 from entity_event import app_settings
+from entity_event.channels import channel_for
 from entity_event.delivery import tasks
 from entity_event.delivery.mediums import specific
 from entity_event.event_input import unstorable_character
@@ -27,6 +29,11 @@ class Command(BaseCommand):
         missing = [name for name in names if name not in found]
         if missing:
             raise CommandError(f"No medium is named {', '.join(map(repr, missing))}.")
+        try:  # every channel can be built (its settings are complete) before anything is claimed
+            for medium in found.values():
+                channel_for(medium)
+        except ImproperlyConfigured as error:
+            raise CommandError(str(error)) from error
         # Due ones first: the deliveries planned below are enqueued as they are planned.
         due = tasks.enqueue_due(found.values())
         self.stdout.write(f"{due} due deliveries enqueued")

@@ -6,7 +6,7 @@ from io import StringIO
 import pytest
 from django.core import mail
 from django.core.management import CommandError, call_command
-from django.test import override_settings
+from django.test import modify_settings, override_settings
 from django.utils import timezone
 
 from entity_event.models import Delivery
@@ -85,3 +85,14 @@ def test_a_medium_subclass_is_planned_with_its_own_follow_rules(db):
     deliver_events()
 
     assert list(Delivery.objects.values_list("entity_id", flat=True)) == [club.pk]
+
+
+def test_without_a_base_url_for_the_email_links_it_fails_naming_the_setting(club, settings):
+    settings.ENTITY_EVENT_BASE_URL = None
+    post(club)
+    with modify_settings(INSTALLED_APPS={"remove": "django.contrib.sites"}):
+        with pytest.raises(CommandError, match="set ENTITY_EVENT_BASE_URL"):
+            deliver_events()
+
+    assert Delivery.objects.count() == 0
+    assert mail.outbox == []

@@ -4,17 +4,19 @@ all of its sources at once."""
 from datetime import timedelta
 
 import pytest
+from django.contrib.sites.models import Site
 from django.core import mail
+from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
-from django.test import Client, override_settings
+from django.test import Client, modify_settings, override_settings
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from entity_event.channels import EmailChannel
 from entity_event.delivery import tasks
-from entity_event.models import Delivery, Unsubscription
+from entity_event.models import Delivery, EventSeen, Unsubscription
 from entity_event.tests import helpers
-from entity_event.tests.delivery.conftest import post
+from entity_event.tests.delivery.conftest import DUMMY_TASKS, post
 from entity_event.web.unsubscribe import ONE_CLICK, unsubscribe_headers, unsubscribe_url
 
 BASE_URL = "https://club.example"
@@ -92,35 +94,63 @@ def test_the_one_click_unsubscribe_of_an_email_stops_the_next_ones(club):
     assert sorted(message.to[0] for message in mail.outbox) == ["member1@example.com", "member2@example.com"]
 
 
-def test_without_a_base_url_the_batch_fails_naming_the_setting_and_is_retried(club, settings):
+@pytest.fixture
+def site(settings):
+    """The current site, as ``django.contrib.sites`` caches it, named "members.club.example"."""
     settings.ENTITY_EVENT_BASE_URL = None
+    Site.objects.filter(pk=settings.SITE_ID).update(domain="members.club.example")
+    Site.objects.clear_cache()
+    yield Site.objects.get_current()
+    Site.objects.clear_cache()
+
+
+def test_without_a_base_url_links_use_https_and_the_current_sites_domain(club, site):
     post(club)
     club.medium.deliver()
 
-    assert mail.outbox == []
-    assert Delivery.objects.filter(status="pending", attempts=1).count() == len(club.users)
-    assert {delivery.last_error for delivery in Delivery.objects.all()} == {
-        "ImproperlyConfigured: links in emails need the site's address: set ENTITY_EVENT_BASE_URL "
-        "(such as 'https://www.example.com') or pass base_url"
-    }
+    message = message_to(club.users[0])
+    assert message.extra_headers["List-Unsubscribe"].startswith(
+        "<https://members.club.example/notifications/"
+    )
+    assert "https://members.club.example/notifications/preferences/" in message.body
+
+
+def test_without_a_base_url_nor_sites_delivering_fails_at_once_naming_the_setting(club, settings):
+    settings.ENTITY_EVENT_BASE_URL = None
+    post(club)
+    with modify_settings(INSTALLED_APPS={"remove": "django.contrib.sites"}):
+        with pytest.raises(ImproperlyConfigured, match="set ENTITY_EVENT_BASE_URL"):
+            club.medium.deliver()
+
+        assert not EventSeen.objects.exists()  # nothing claimed: the next run delivers the event
+        assert not Delivery.objects.exists()
 
     settings.ENTITY_EVENT_BASE_URL = BASE_URL
-    Delivery.objects.update(time_next_attempt=timezone.now() - timedelta(days=1))
-    tasks.enqueue_due([club.medium])
+    assert club.medium.deliver() == len(club.users)
     assert len(mail.outbox) == len(club.users)
 
 
-def test_without_the_urls_of_the_app_the_batch_fails_saying_to_include_them(club):
+def test_a_batch_whose_links_cannot_be_made_any_more_fails_and_is_retried(club, settings):
     post(club)
-    with override_settings(ROOT_URLCONF=__name__):
+    with override_settings(TASKS=DUMMY_TASKS):  # planned, not sent yet
         club.medium.deliver()
+    settings.ENTITY_EVENT_BASE_URL = None
+    with modify_settings(INSTALLED_APPS={"remove": "django.contrib.sites"}):
+        tasks.enqueue_pending(Delivery.objects.all())
 
     assert mail.outbox == []
-    [error] = {delivery.last_error for delivery in Delivery.objects.all()}
-    assert error.startswith(
-        "ImproperlyConfigured: the email channel links every message to its unsubscribe page"
-    )
-    assert "include entity_event.urls" in error
+    [error] = {delivery.last_error for delivery in Delivery.objects.filter(status="pending", attempts=1)}
+    assert error.startswith("ImproperlyConfigured: links in emails need the site's address")
+
+
+def test_without_the_urls_of_the_app_delivering_fails_at_once_saying_to_include_them(club):
+    post(club)
+    with override_settings(ROOT_URLCONF=__name__):
+        with pytest.raises(ImproperlyConfigured, match="include entity_event.urls") as raised:
+            club.medium.deliver()
+
+    assert str(raised.value).startswith("the email channel links every message to its unsubscribe page")
+    assert not Delivery.objects.exists()
 
 
 def grow_and_post(world, sources: list, members: int) -> None:

@@ -3,9 +3,10 @@
 import base64
 
 import pytest
+from django.contrib.sites.models import Site
 from django.core import signing
 from django.core.exceptions import ImproperlyConfigured
-from django.test import Client
+from django.test import Client, modify_settings
 from django.urls import reverse
 
 import entity_event
@@ -169,8 +170,23 @@ def test_a_base_url_argument_wins_over_the_setting(pair):
     )
 
 
-def test_links_without_a_base_url_name_the_setting(pair, settings):
+def test_links_without_a_base_url_are_on_https_and_the_current_sites_domain(pair, settings):
     settings.ENTITY_EVENT_BASE_URL = None
+    Site.objects.clear_cache()
+
+    assert links.preferences_url() == "https://example.com/notifications/preferences/"
+
+
+def test_links_without_a_base_url_nor_the_sites_app_name_the_setting(pair, settings):
+    settings.ENTITY_EVENT_BASE_URL = None
+    with modify_settings(INSTALLED_APPS={"remove": "django.contrib.sites"}):
+        with pytest.raises(ImproperlyConfigured, match="set ENTITY_EVENT_BASE_URL"):
+            unsubscribe_headers(*pair)
+
+
+def test_links_without_a_base_url_nor_a_site_id_name_the_setting(pair, settings):
+    settings.ENTITY_EVENT_BASE_URL = None
+    del settings.SITE_ID
     with pytest.raises(ImproperlyConfigured, match="set ENTITY_EVENT_BASE_URL"):
         unsubscribe_headers(*pair)
 
