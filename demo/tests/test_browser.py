@@ -14,6 +14,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.wait import WebDriverWait
 
+from demo import feed
 from demo.tests import events
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -98,3 +99,15 @@ def test_bobs_badge_rises_without_a_reload_when_alice_posts(live_server, company
     )
     assert browser.execute_script("return window.sameDocument === true;")
     assert browser.find_element(By.ID, "unseen-count").text == "2"
+
+
+def test_bobs_badge_hides_without_a_reload_when_his_feed_is_read_elsewhere(live_server, company, browser):
+    bob = company["users"]["bob"]
+    events.photo(company, company["users"]["carol"], [bob], "Sales kick-off")
+    sign_in(browser, live_server, "bob")
+    badge = browser.find_element(By.ID, "unseen-count")
+    assert badge.is_displayed() and badge.text == "1"
+
+    feed.mark_seen(bob)  # say, in another tab
+
+    WebDriverWait(browser, 20).until(expected_conditions.invisibility_of_element(badge))

@@ -77,7 +77,20 @@ def test_the_feed_shows_the_users_events_newest_first_with_unseen_ones_highlight
         'id="unseen-count" title="unseen events" data-url="/notifications/newsfeed/unseen-count/">1</span>'
         in page
     )
-    assert 'href="/admin/"' in page
+
+
+@pytest.mark.entity_sync
+def test_the_badge_is_hidden_when_nothing_is_unseen(client, company):
+    page = signed_in(client, company["users"]["alice"]).get(reverse("demo:feed")).content.decode()
+    assert 'data-url="/notifications/newsfeed/unseen-count/" hidden>0</span>' in page
+
+
+def test_only_staff_see_the_link_to_the_admin(client):
+    employee = signed_in(Client(), User.objects.create_user("alice")).get(reverse("demo:feed"))
+    staff = signed_in(Client(), User.objects.create_user("ada", is_staff=True)).get(reverse("demo:feed"))
+    signed_out = client.get(reverse("demo:login"))
+    pages = (employee, staff, signed_out)
+    assert [b'href="/admin/"' in page.content for page in pages] == [False, True, False]
 
 
 @pytest.mark.entity_sync
