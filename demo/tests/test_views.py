@@ -60,6 +60,16 @@ def test_signing_out(client):
     assert client.get(reverse("demo:feed")).status_code == 302
 
 
+def test_opening_the_sign_out_address_offers_the_button(client):
+    signed_in(client, User.objects.create_user("alice", first_name="Alice"))
+    page = client.get(reverse("demo:logout"))
+    assert page.status_code == 200
+    assert "You are signed in as Alice." in page.text and 'id="sign-out"' in page.text
+    assert "_auth_user_id" in client.session
+    client.post(reverse("demo:logout"))
+    assert "You are signed out" in client.get(reverse("demo:logout")).text
+
+
 @pytest.mark.entity_sync
 def test_the_feed_shows_the_users_events_newest_first_with_unseen_ones_highlighted(client, company):
     old = events.announcement(company, "Old news", minutes_ago=60)
