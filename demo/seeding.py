@@ -123,11 +123,12 @@ RENDERERS = {
 }
 
 #: medium, source, subscriber (a group or a username), sub entity kind ("user" or None), only following.
+#: Sign-ins go to the admin alone, as a log of everyone's: a card saying that you just signed in
+#: would tell you nothing, and would be one more card at each sign-in.
 SUBSCRIPTIONS = [
     ("newsfeed", "photo-tag", COMPANY_GROUP, "user", True),
     ("newsfeed", "new-product", COMPANY_GROUP, "user", False),
     ("newsfeed", "announcement", COMPANY_GROUP, "user", False),
-    ("newsfeed", "login", COMPANY_GROUP, "user", True),
     ("newsfeed", "login", ADMIN_USERNAME, None, False),
     ("email", "announcement", COMPANY_GROUP, "user", False),
     ("email", "new-product", "Sales", "user", False),

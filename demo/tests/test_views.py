@@ -220,8 +220,8 @@ def test_sign_ins_name_the_user_through_a_context_hint(client, company):
     admin_feed = feed_texts(signed_in(client, company["users"]["admin"]).get(reverse("demo:feed")))
     alice_feed = feed_texts(signed_in(client, company["users"]["alice"]).get(reverse("demo:feed")))
     bob_feed = feed_texts(signed_in(client, company["users"]["bob"]).get(reverse("demo:feed")))
-    assert admin_feed == alice_feed == ["Alice Martin signed in from a laptop."]
-    assert bob_feed == []
+    assert admin_feed == ["Alice Martin signed in from a laptop."]
+    assert alice_feed == bob_feed == []
 
 
 @pytest.mark.entity_sync
@@ -282,11 +282,25 @@ def test_sign_ins_come_from_real_sign_ins_not_from_the_post_form(client, company
 
     event = Event.objects.get(source=sign_ins)
     assert event.context == {"user": company["users"]["alice"].pk, "device": "a phone"}
-    alice_feed = client.get(reverse("demo:feed")).context["items"]
-    assert [(item.text, item.seen) for item in alice_feed] == [("Alice Martin signed in from a phone.", True)]
     admin_feed = feed_texts(signed_in(Client(), company["users"]["admin"]).get(reverse("demo:feed")))
     assert "Alice Martin signed in from a phone." in admin_feed
     assert sign_ins not in client.get(reverse("demo:post_event")).context["form"].fields["source"].queryset
+
+
+@pytest.mark.entity_sync
+def test_signing_in_again_and_again_adds_nothing_to_ones_own_feed(client, company, sign_in_events):
+    for _ in range(3):
+        client.post(reverse("demo:login"), {"username": "alice", "password": "demo"})
+    assert Event.objects.filter(source=company["sources"]["login"]).count() == 3
+    assert feed_texts(client.get(reverse("demo:feed"))) == []
+
+
+@pytest.mark.entity_sync
+def test_the_admins_log_of_sign_ins_keeps_his_own_each_seen(client, company, sign_in_events):
+    for _ in range(2):
+        client.post(reverse("demo:login"), {"username": "admin", "password": "admin"})
+    items = client.get(reverse("demo:feed")).context["items"]
+    assert [(item.text, item.seen) for item in items] == [("Ada Admin signed in.", True)] * 2
 
 
 @pytest.mark.parametrize(
