@@ -135,6 +135,10 @@ SUBSCRIPTIONS = [
     ("notification-bar", "announcement", COMPANY_GROUP, "user", False),
 ]
 
+#: Subscriptions of earlier demos that seeding deletes (same columns, without only following):
+#: everyone's own sign-ins on the newsfeed.
+RETIRED_SUBSCRIPTIONS = [("newsfeed", "login", COMPANY_GROUP, "user")]
+
 #: medium, source, username: bob reads about new products on the newsfeed, not by email.
 UNSUBSCRIPTIONS = [("email", "new-product", "bob")]
 
@@ -255,6 +259,13 @@ def subscribe_company(mediums: dict[str, Medium], sources: dict[str, Source]) ->
             sub_entity_kind=user_kind if sub_kind else None,
             defaults={"only_following": only_following},
         )
+    for medium, source, subscriber, sub_kind in RETIRED_SUBSCRIPTIONS:
+        Subscription.objects.filter(
+            medium=mediums[medium],
+            source=sources[source],
+            entity=_subscriber(subscriber),
+            sub_entity_kind=user_kind if sub_kind else None,
+        ).delete()
     for medium, source, username in UNSUBSCRIPTIONS:
         Unsubscription.objects.get_or_create(
             medium=mediums[medium], source=sources[source], entity=_subscriber(username)
