@@ -437,12 +437,13 @@ class DeliveryAdmin(EventColumn, admin.ModelAdmin):
         """The status with its attempts, and when it was sent or, if pending, is tried next."""
         if delivery.status == Delivery.Status.SENT:
             return f"sent {moment(delivery.time_sent)}"
-        attempts = ngettext("%(count)d attempt", "%(count)d attempts", delivery.attempts) % {
-            "count": delivery.attempts
-        }
+        status = delivery.get_status_display().lower()
+        if delivery.attempts:
+            attempts = ngettext("%(count)d attempt", "%(count)d attempts", delivery.attempts)
+            status += " after " + attempts % {"count": delivery.attempts}
         if delivery.status == Delivery.Status.PENDING:
-            return f"pending after {attempts}, next {moment(delivery.time_next_attempt)}"
-        return f"failed after {attempts}"
+            return f"{status}, next {moment(delivery.time_next_attempt)}"
+        return status
 
     @admin.action(description="Retry the selected deliveries now")
     def retry(self, request: HttpRequest, queryset) -> None:

@@ -245,6 +245,8 @@ def test_the_delivery_list_shows_each_status_with_its_attempts_and_when(admin_cl
     Delivery.objects.create(event=event, medium=medium, entity=helpers.entity("Bob"), **sent)
     failed = {"status": "failed", "attempts": 5, "time_next_attempt": moment}
     Delivery.objects.create(event=event, medium=medium, entity=helpers.entity("Carol"), **failed)
+    due = {"time_next_attempt": moment}
+    Delivery.objects.create(event=event, medium=medium, entity=helpers.entity("Dave"), **due)
 
     with timezone.override("UTC"):
         page = admin_client.get(admin_url(Delivery, "changelist")).text
@@ -254,6 +256,7 @@ def test_the_delivery_list_shows_each_status_with_its_attempts_and_when(admin_cl
         ("Alice", "pending after 1 attempt, next 2026-12-03 06:57"),
         ("Bob", "sent 2026-12-03 06:57"),
         ("Carol", "failed after 5 attempts"),
+        ("Dave", "pending, next 2026-12-03 06:57"),  # not tried yet
     ]
 
 
