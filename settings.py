@@ -120,3 +120,6 @@ ENTITY_EVENT_CHANNELS = {"email": "demo.emails.DemoEmailChannel"}
 # entity_event's pages extend the demo's layout, and email links point at `make demo`'s server.
 ENTITY_EVENT_BASE_TEMPLATE = "demo/base.html"
 ENTITY_EVENT_BASE_URL = "http://127.0.0.1:8000"
+
+# The admin's announcement form offers the demo's announcement source only.
+ENTITY_EVENT_ANNOUNCEMENT_SOURCES = ["announcement"]

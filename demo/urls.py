@@ -20,5 +20,5 @@ urlpatterns = [
         auth_views.LoginView.as_view(template_name="demo/login.html", next_page="demo:feed"),
         name="login",
     ),
-    path("accounts/logout/", auth_views.LogoutView.as_view(next_page="demo:login"), name="logout"),
+    path("accounts/logout/", views.SignOutView.as_view(next_page="demo:login"), name="logout"),
 ]

@@ -3,6 +3,7 @@
 from functools import wraps
 
 from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
@@ -25,6 +26,16 @@ def post_only(view):
         return view(request, *args, **kwargs)
 
     return wrapped
+
+
+class SignOutView(auth_views.LogoutView):
+    """Django's sign-out, a POST; a GET (the address typed in) gets a page with the button."""
+
+    http_method_names = ["get", *auth_views.LogoutView.http_method_names]
+    template_name = "demo/logout.html"
+
+    def get(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        return render(request, self.template_name)
 
 
 @login_required

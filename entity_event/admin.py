@@ -18,8 +18,10 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.text import Truncator
+from django.utils.translation import ngettext
 from entity.models import Entity, EntityKind
 
+from entity_event import app_settings
 from entity_event.models import (
     NEVER_EXPIRES,
     AdminEvent,
@@ -38,6 +40,8 @@ from entity_event.models import (
 
 #: Characters of an event's context shown in the event list.
 SUMMARY_LENGTH = 80
+#: Characters of a delivery's error shown in the delivery list.
+ERROR_LENGTH = 60
 #: The uuids of announcements made in the admin start with this.
 ANNOUNCEMENT_UUID_PREFIX = "announcement-"
 
@@ -48,6 +52,63 @@ def summary(context) -> str:
     if not isinstance(text, str):
         text = json.dumps(context, cls=DjangoJSONEncoder, ensure_ascii=False, sort_keys=True)
     return Truncator(text).chars(SUMMARY_LENGTH)
+
+
+def moment(value) -> str:
+    """A date and time to the minute, in the current time zone: ``2026-12-03 06:57``."""
+    return f"{timezone.localtime(value) if timezone.is_aware(value) else value:%Y-%m-%d %H:%M}"
+
+
+def event_label(event: Event) -> str:
+    """An event as the admin names it: its source and time (``str(event)`` stays as 3.x wrote it)."""
+    return f"{event.source}, {moment(event.time)}"
+
+
+def style_label(style: RenderingStyle) -> str:
+    """A rendering style as the admin names it: its display name alone, else its name."""
+    return style.display_name or style.name
+
+
+class EventColumn:
+    """An "event" column for lists of rows of an event, named by :func:`event_label`."""
+
+    @admin.display(description="event", ordering="event__time")
+    def event_label(self, row) -> str:
+        return event_label(row.event)
+
+
+class StyleChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, style: RenderingStyle) -> str:
+        return style_label(style)
+
+
+class StyleFilter(admin.RelatedFieldListFilter):
+    """Filters by rendering style, each named by :func:`style_label`."""
+
+    def field_choices(self, field, request: HttpRequest, model_admin) -> list[tuple[int, str]]:
+        return [(style.pk, style_label(style)) for style in RenderingStyle.objects.order_by("name")]
+
+
+class StyleColumn:
+    """A "rendering style" column, its choices and its filter, each named by :func:`style_label`."""
+
+    @admin.display(description="rendering style", ordering="rendering_style__name")
+    def style(self, row) -> str:
+        return "" if row.rendering_style is None else style_label(row.rendering_style)
+
+    def formfield_for_foreignkey(self, db_field, request: HttpRequest, **kwargs):
+        if db_field.name == "rendering_style":
+            kwargs["form_class"] = StyleChoiceField
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class EventTitle:
+    """Names the event of a change page by :func:`event_label`."""
+
+    def render_change_form(self, request: HttpRequest, context: dict, *args, obj=None, **kwargs):
+        if obj is not None:
+            context["subtitle"] = event_label(obj)
+        return super().render_change_form(request, context, *args, obj=obj, **kwargs)
 
 
 class ExpiryColumn:
@@ -135,17 +196,17 @@ class RenderingStyleAdmin(admin.ModelAdmin):
 
 
 @admin.register(Medium)
-class MediumAdmin(admin.ModelAdmin):
-    list_display = ("name", "display_name", "rendering_style", "time_created")
-    list_filter = ("rendering_style",)
+class MediumAdmin(StyleColumn, admin.ModelAdmin):
+    list_display = ("name", "display_name", "style", "time_created")
+    list_filter = (("rendering_style", StyleFilter),)
     list_select_related = ("rendering_style",)
     search_fields = ("name", "display_name", "description")
 
 
 @admin.register(ContextRenderer)
-class ContextRendererAdmin(admin.ModelAdmin):
-    list_display = ("name", "source", "source_group", "rendering_style")
-    list_filter = ("rendering_style", "source_group", "source")
+class ContextRendererAdmin(StyleColumn, admin.ModelAdmin):
+    list_display = ("name", "source", "source_group", "style")
+    list_filter = (("rendering_style", StyleFilter), "source_group", "source")
     list_select_related = ("source", "source_group", "rendering_style")
     search_fields = ("name", "text_template_path", "html_template_path")
     fieldsets = (
@@ -192,7 +253,7 @@ class EventSeenInline(admin.TabularInline):
 
 
 @admin.register(Event)
-class EventAdmin(ExpiryColumn, admin.ModelAdmin):
+class EventAdmin(EventTitle, ExpiryColumn, admin.ModelAdmin):
     """Stored events. New ones come from code, or from the announcement form."""
 
     list_display = ("time", "source", "summary", "actor_count", "expires", "uuid")
@@ -225,10 +286,10 @@ class EventAdmin(ExpiryColumn, admin.ModelAdmin):
 
 
 @admin.register(EventActor)
-class EventActorAdmin(admin.ModelAdmin):
+class EventActorAdmin(EventColumn, admin.ModelAdmin):
     """Who took part in which event; the event list counts them."""
 
-    list_display = ("event", "entity")
+    list_display = ("event_label", "entity")
     list_select_related = ("event__source", "entity")
     search_fields = ("entity__display_name", "event__uuid", "event__source__name")
     autocomplete_fields = ("entity",)
@@ -236,8 +297,8 @@ class EventActorAdmin(admin.ModelAdmin):
 
 
 @admin.register(EventSeen)
-class EventSeenAdmin(admin.ModelAdmin):
-    list_display = ("event", "medium", "time_seen")
+class EventSeenAdmin(EventColumn, admin.ModelAdmin):
+    list_display = ("event_label", "medium", "time_seen")
     list_filter = ("medium", "time_seen")
     list_select_related = ("event__source", "medium")
     raw_id_fields = ("event",)
@@ -262,6 +323,12 @@ class AdminEventForm(forms.ModelForm):
     class Meta:
         model = AdminEvent
         fields = ("source",)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        names = app_settings.announcement_sources()
+        if names is not None:
+            self.fields["source"].queryset = Source.objects.filter(name__in=names)
 
     def clean_expires(self):
         expires = self.cleaned_data["expires"]
@@ -291,7 +358,7 @@ class AdminEventForm(forms.ModelForm):
 
 
 @admin.register(AdminEvent)
-class AdminEventAdmin(ExpiryColumn, admin.ModelAdmin):
+class AdminEventAdmin(EventTitle, ExpiryColumn, admin.ModelAdmin):
     """ "Create announcement": a short text sent out through a source; shown read-only afterwards."""
 
     form = AdminEventForm
@@ -341,24 +408,17 @@ class AdminEventAdmin(ExpiryColumn, admin.ModelAdmin):
 
 
 @admin.register(Delivery)
-class DeliveryAdmin(admin.ModelAdmin):
+class DeliveryAdmin(EventColumn, admin.ModelAdmin):
     """What was sent to whom, what failed and why; failed deliveries can be retried."""
 
-    list_display = (
-        "event",
-        "medium",
-        "entity",
-        "status",
-        "attempts",
-        "time_next_attempt",
-        "time_sent",
-        "error",
-    )
+    list_display = ("event_label", "medium", "entity", "state", "error")
     list_filter = ("status", "medium")
     list_select_related = ("event__source", "medium", "entity")
     ordering = ("-id",)
     search_fields = ("entity__display_name", "last_error")
-    readonly_fields = [field.name for field in Delivery._meta.fields]
+    fields = readonly_fields = [
+        "event_label" if field.name == "event" else field.name for field in Delivery._meta.fields
+    ]
     actions = ("retry",)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -369,7 +429,21 @@ class DeliveryAdmin(admin.ModelAdmin):
 
     @admin.display(description="error")
     def error(self, delivery: Delivery) -> str:
-        return delivery.last_error.splitlines()[0] if delivery.last_error else ""
+        """The first line of the last error, cut short (the delivery's page shows it all)."""
+        return Truncator(delivery.last_error.partition("\n")[0]).chars(ERROR_LENGTH)
+
+    @admin.display(description="status", ordering="status")
+    def state(self, delivery: Delivery) -> str:
+        """The status with its attempts, and when it was sent or, if pending, is tried next."""
+        if delivery.status == Delivery.Status.SENT:
+            return f"sent {moment(delivery.time_sent)}"
+        status = delivery.get_status_display().lower()
+        if delivery.attempts:
+            attempts = ngettext("%(count)d attempt", "%(count)d attempts", delivery.attempts)
+            status += " after " + attempts % {"count": delivery.attempts}
+        if delivery.status == Delivery.Status.PENDING:
+            return f"{status}, next {moment(delivery.time_next_attempt)}"
+        return status
 
     @admin.action(description="Retry the selected deliveries now")
     def retry(self, request: HttpRequest, queryset) -> None:

@@ -56,6 +56,13 @@ def base_template() -> str:
     return getattr(settings, "ENTITY_EVENT_BASE_TEMPLATE", None) or "entity_event/base.html"
 
 
+def announcement_sources() -> list[str] | None:
+    """``ENTITY_EVENT_ANNOUNCEMENT_SOURCES``: names of the sources announcements may be posted
+    to, or ``None`` (unset) for every source."""
+    names = getattr(settings, "ENTITY_EVENT_ANNOUNCEMENT_SOURCES", None)
+    return None if names is None else list(names)
+
+
 def serializer_exclude() -> list[str]:
     """``ENTITY_EVENT_SERIALIZER_EXCLUDE``: field names (``"token"``) or ``"app_label.model.field"``
     left out of serialized contexts, on top of password fields."""

@@ -14,6 +14,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.wait import WebDriverWait
 
+from demo import feed
 from demo.tests import events
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -98,3 +99,28 @@ def test_bobs_badge_rises_without_a_reload_when_alice_posts(live_server, company
     )
     assert browser.execute_script("return window.sameDocument === true;")
     assert browser.find_element(By.ID, "unseen-count").text == "2"
+
+
+def test_bobs_badge_hides_without_a_reload_when_his_feed_is_read_elsewhere(live_server, company, browser):
+    bob = company["users"]["bob"]
+    events.photo(company, company["users"]["carol"], [bob], "Sales kick-off")
+    sign_in(browser, live_server, "bob")
+    badge = browser.find_element(By.ID, "unseen-count")
+    assert badge.is_displayed() and badge.text == "1"
+
+    feed.mark_seen(bob)  # say, in another tab
+
+    WebDriverWait(browser, 20).until(expected_conditions.invisibility_of_element(badge))
+
+
+def test_on_a_phone_a_long_word_and_the_top_bar_fit_the_screen(live_server, company, browser):
+    events.announcement(company, "Word" * 125)
+    phone = {"width": 390, "height": 800, "deviceScaleFactor": 1, "mobile": True}
+    browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", phone)  # windows are 500 px at least
+    sign_in(browser, live_server, "alice")
+    width = browser.execute_script("return document.documentElement.clientWidth;")
+
+    assert width == 390 and browser.execute_script("return document.documentElement.scrollWidth;") == width
+    boxes = "nav a, nav button, #notification-bar button, #feed article"
+    for element in browser.find_elements(By.CSS_SELECTOR, boxes):
+        assert element.rect["x"] + element.rect["width"] <= width, element.text

@@ -57,7 +57,7 @@ def test_switching_a_source_off_in_the_settings_takes_it_out_of_the_feed(live_se
 
     browser.get(f"{live_server.url}/")
     assert "Welcome to the demo" not in wait_for(browser, By.ID, "feed").text
-    assert browser.find_element(By.ID, "unseen-count").text == "0"
+    assert not browser.find_element(By.ID, "unseen-count").is_displayed()
 
 
 def test_the_unsubscribe_link_of_an_email_unsubscribes_its_reader(live_server, company, browser, settings):
@@ -80,3 +80,23 @@ def test_the_unsubscribe_link_of_an_email_unsubscribes_its_reader(live_server, c
     send_event_emails()
     addresses = {address for message in mail.outbox for address in message.to}
     assert "alice@example.com" not in addresses and "bob@example.com" in addresses
+
+
+def test_the_unsubscribe_link_of_a_mail_in_the_outbox_opens_a_working_page_in_a_new_tab(
+    live_server, company, browser, settings, tmp_path
+):
+    settings.ENTITY_EVENT_BASE_URL = live_server.url
+    settings.EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    settings.EMAIL_FILE_PATH = str(tmp_path / "outbox")
+    events.announcement(company, "Fire drill at 3 pm")
+    send_event_emails()
+    sign_in(browser, live_server, "alice")
+    browser.get(f"{live_server.url}/outbox/")
+    browser.switch_to.frame(wait_for(browser, By.CSS_SELECTOR, "iframe.mail-body"))
+
+    browser.find_element(By.LINK_TEXT, "Unsubscribe").click()
+
+    WebDriverWait(browser, 20).until(expected_conditions.number_of_windows_to_be(2))
+    browser.switch_to.window(browser.window_handles[1])
+    wait_for(browser, By.ID, "confirm-unsubscribe").click()
+    assert wait_for(browser, By.ID, "unsubscribed").text == "Unsubscribed"

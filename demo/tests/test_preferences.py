@@ -43,7 +43,6 @@ def test_the_navigation_links_the_settings_which_list_the_demo_pairs_in_the_demo
         ("company", "announcement", "email"),
         ("company", "announcement", "newsfeed"),
         ("company", "announcement", "notification-bar"),
-        ("security", "login", "newsfeed"),
         ("social", "photo-tag", "newsfeed"),
     ]  # alice is in engineering: new products come by email to sales only
 

@@ -5,9 +5,10 @@ from unittest import mock
 
 import pytest
 from django.contrib.auth import authenticate
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Group, User
 from django.core.management import CommandError, call_command
 from django.db import connection
+from entity.models import EntityKind
 
 from demo import seeding
 from demo.seeding import entity_for
@@ -68,6 +69,19 @@ def test_seeding_again_reuses_everything():
     output = seed_demo()
     assert counts() == before
     assert f"{seeding.EVENT_COUNT} events (0 new)" in output
+
+
+@pytest.mark.entity_sync
+def test_seeding_deletes_the_subscription_of_everyones_own_sign_ins_an_earlier_demo_made():
+    seed_demo()
+    newsfeed, sign_ins = Medium.objects.get(name="newsfeed"), Source.objects.get(name="login")
+    everyone = entity_for(Group.objects.get(name="Everyone"))
+    user_kind = EntityKind.all_objects.get(name="auth.user")
+    retired = {"medium": newsfeed, "source": sign_ins, "entity": everyone, "sub_entity_kind": user_kind}
+    Subscription.objects.create(**retired, only_following=True)
+    seed_demo()
+    assert not Subscription.objects.filter(**retired).exists()
+    assert Subscription.objects.filter(medium=newsfeed, source=sign_ins).count() == 1  # the admin's
 
 
 def test_seeding_refuses_databases_without_entity_syncing():

@@ -60,6 +60,16 @@ def test_signing_out(client):
     assert client.get(reverse("demo:feed")).status_code == 302
 
 
+def test_opening_the_sign_out_address_offers_the_button(client):
+    signed_in(client, User.objects.create_user("alice", first_name="Alice"))
+    page = client.get(reverse("demo:logout"))
+    assert page.status_code == 200
+    assert "You are signed in as Alice." in page.text and 'id="sign-out"' in page.text
+    assert "_auth_user_id" in client.session
+    client.post(reverse("demo:logout"))
+    assert "You are signed out" in client.get(reverse("demo:logout")).text
+
+
 @pytest.mark.entity_sync
 def test_the_feed_shows_the_users_events_newest_first_with_unseen_ones_highlighted(client, company):
     old = events.announcement(company, "Old news", minutes_ago=60)
@@ -77,7 +87,20 @@ def test_the_feed_shows_the_users_events_newest_first_with_unseen_ones_highlight
         'id="unseen-count" title="unseen events" data-url="/notifications/newsfeed/unseen-count/?limit=99">'
         "1</span>" in page
     )
-    assert 'href="/admin/"' in page
+
+
+@pytest.mark.entity_sync
+def test_the_badge_is_hidden_when_nothing_is_unseen(client, company):
+    page = signed_in(client, company["users"]["alice"]).get(reverse("demo:feed")).content.decode()
+    assert 'data-url="/notifications/newsfeed/unseen-count/" hidden>0</span>' in page
+
+
+def test_only_staff_see_the_link_to_the_admin(client):
+    employee = signed_in(Client(), User.objects.create_user("alice")).get(reverse("demo:feed"))
+    staff = signed_in(Client(), User.objects.create_user("ada", is_staff=True)).get(reverse("demo:feed"))
+    signed_out = client.get(reverse("demo:login"))
+    pages = (employee, staff, signed_out)
+    assert [b'href="/admin/"' in page.content for page in pages] == [False, True, False]
 
 
 @pytest.mark.entity_sync
@@ -239,8 +262,8 @@ def test_sign_ins_name_the_user_through_a_context_hint(client, company):
     admin_feed = feed_texts(signed_in(client, company["users"]["admin"]).get(reverse("demo:feed")))
     alice_feed = feed_texts(signed_in(client, company["users"]["alice"]).get(reverse("demo:feed")))
     bob_feed = feed_texts(signed_in(client, company["users"]["bob"]).get(reverse("demo:feed")))
-    assert admin_feed == alice_feed == ["Alice Martin signed in from a laptop."]
-    assert bob_feed == []
+    assert admin_feed == ["Alice Martin signed in from a laptop."]
+    assert alice_feed == bob_feed == []
 
 
 @pytest.mark.entity_sync
@@ -301,11 +324,25 @@ def test_sign_ins_come_from_real_sign_ins_not_from_the_post_form(client, company
 
     event = Event.objects.get(source=sign_ins)
     assert event.context == {"user": company["users"]["alice"].pk, "device": "a phone"}
-    alice_feed = client.get(reverse("demo:feed")).context["items"]
-    assert [(item.text, item.seen) for item in alice_feed] == [("Alice Martin signed in from a phone.", True)]
     admin_feed = feed_texts(signed_in(Client(), company["users"]["admin"]).get(reverse("demo:feed")))
     assert "Alice Martin signed in from a phone." in admin_feed
     assert sign_ins not in client.get(reverse("demo:post_event")).context["form"].fields["source"].queryset
+
+
+@pytest.mark.entity_sync
+def test_signing_in_again_and_again_adds_nothing_to_ones_own_feed(client, company, sign_in_events):
+    for _ in range(3):
+        client.post(reverse("demo:login"), {"username": "alice", "password": "demo"})
+    assert Event.objects.filter(source=company["sources"]["login"]).count() == 3
+    assert feed_texts(client.get(reverse("demo:feed"))) == []
+
+
+@pytest.mark.entity_sync
+def test_the_admins_log_of_sign_ins_keeps_his_own_each_seen(client, company, sign_in_events):
+    for _ in range(2):
+        client.post(reverse("demo:login"), {"username": "admin", "password": "admin"})
+    items = client.get(reverse("demo:feed")).context["items"]
+    assert [(item.text, item.seen) for item in items] == [("Ada Admin signed in.", True)] * 2
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,7 @@
 
 import json
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.contrib import admin
@@ -17,6 +17,7 @@ from entity_event.admin import (
     AdminEventForm,
     EntityAdmin,
     EventAdmin,
+    event_label,
     register_entity_admins,
 )
 from entity_event.models import (
@@ -37,6 +38,12 @@ pytestmark = pytest.mark.django_db
 
 ENTITY_EVENT_MODELS = [model for model in admin.site._registry if model._meta.app_label == "entity_event"]
 READ_ONLY_MODELS = [Entity, EntityKind]
+
+
+@pytest.fixture(autouse=True)
+def announcements_to_any_source(settings):
+    """The development settings offer the demo's announcement source only; these tests post to any."""
+    settings.ENTITY_EVENT_ANNOUNCEMENT_SOURCES = None
 
 
 @pytest.fixture
@@ -104,7 +111,8 @@ def test_staff_finds_every_row_listed_and_opens_it(admin_client, company, model)
 
     opened = admin_client.get(admin_url(model, "change", row.pk))
     assert opened.context["original"] == row
-    assert f"<h2>{escape(row)}</h2>" in opened.content.decode()
+    title = event_label(row) if isinstance(row, Event) else row  # events are named readably
+    assert f"<h2>{escape(title)}</h2>" in opened.content.decode()
 
 
 #: What staff fill in to add a row of each model, in the order the add page shows it.
@@ -208,6 +216,64 @@ def test_event_actors_have_their_own_list_searching_entities(admin_client, compa
     assert [(actor.event, actor.entity) for actor in response.context["cl"].result_list] == [
         (company["event"], company["alice"])
     ]
+
+
+@pytest.mark.parametrize("model", [EventActor, EventSeen, Delivery], ids=lambda model: model.__name__)
+def test_lists_name_events_by_source_and_minute(admin_client, company, model):
+    company["event"].time = datetime(2026, 12, 3, 6, 57, 37, tzinfo=UTC)
+    company["event"].save()
+    with timezone.override("Europe/Paris"):
+        page = admin_client.get(admin_url(model, "changelist")).text
+    assert re.search(r'class="field-event_label"><a href="[^"]+">Photo-Tag, 2026-12-03 07:57</a></th>', page)
+
+
+def test_rendering_styles_are_named_by_their_display_name(admin_client, company):
+    helpers.medium("email")  # on the default style
+    listed = admin_client.get(admin_url(Medium, "changelist")).text
+    form = admin_client.get(admin_url(Medium, "add")).text
+    assert '<td class="field-style">Short</td>' in listed and '<td class="field-style">-</td>' in listed
+    assert re.search(r'rendering_style__id__exact=\d+">Short</a>', listed)
+    assert re.search(r'<option value="\d+">Short</option>', form)
+    assert "Short short" not in listed + form
+
+
+def test_the_delivery_list_shows_each_status_with_its_attempts_and_when(admin_client, company):
+    moment = datetime(2026, 12, 3, 6, 57, tzinfo=UTC)
+    Delivery.objects.update(attempts=1, time_next_attempt=moment)
+    event, medium = company["event"], company["medium"]
+    sent = {"status": "sent", "attempts": 2, "time_sent": moment}
+    Delivery.objects.create(event=event, medium=medium, entity=helpers.entity("Bob"), **sent)
+    failed = {"status": "failed", "attempts": 5, "time_next_attempt": moment}
+    Delivery.objects.create(event=event, medium=medium, entity=helpers.entity("Carol"), **failed)
+    due = {"time_next_attempt": moment}
+    Delivery.objects.create(event=event, medium=medium, entity=helpers.entity("Dave"), **due)
+
+    with timezone.override("UTC"):
+        page = admin_client.get(admin_url(Delivery, "changelist")).text
+
+    shown = re.findall(r'"field-entity nowrap">(\w+)</td><td class="field-state">([^<]*)</td>', page)
+    assert sorted(shown) == [
+        ("Alice", "pending after 1 attempt, next 2026-12-03 06:57"),
+        ("Bob", "sent 2026-12-03 06:57"),
+        ("Carol", "failed after 5 attempts"),
+        ("Dave", "pending, next 2026-12-03 06:57"),  # not tried yet
+    ]
+
+
+def test_the_delivery_list_cuts_a_long_error_short(admin_client, company):
+    Delivery.objects.update(last_error=f"SMTPRecipientsRefused: {'x' * 200}\nTraceback")
+    page = admin_client.get(admin_url(Delivery, "changelist")).text
+    assert f'<td class="field-error">SMTPRecipientsRefused: {"x" * 36}…</td>' in page
+
+
+def test_the_announcement_form_offers_the_sources_of_the_setting_only(admin_client, company, settings):
+    settings.ENTITY_EVENT_ANNOUNCEMENT_SOURCES = ["announcement"]
+    announcements = helpers.source("announcement")
+    form = admin_client.get(admin_url(AdminEvent, "add")).context["adminform"].form
+    assert list(form.fields["source"].queryset) == [announcements]
+    refused = admin_client.post(admin_url(AdminEvent, "add"), announcement(company["source"]))
+    assert "source" in refused.context["adminform"].form.errors
+    assert admin_client.post(admin_url(AdminEvent, "add"), announcement(announcements)).status_code == 302
 
 
 def test_subscription_list_shows_who_gets_what_and_searches_entities(admin_client, company):

@@ -14,6 +14,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from entity_event import app_settings
+from entity_event.models import Medium, Source, Unsubscription
 from entity_event.preferences import NotSubscribedError, by_source_group, preferences, set_receiving
 from entity_event.preferences import unsubscribe as unsubscribe_pair
 from entity_event.web.entity import request_entity
@@ -78,7 +79,8 @@ def preferences_page(request: HttpRequest) -> HttpResponse:
 def unsubscribe_page(request: HttpRequest, token: str) -> HttpResponse:
     """GET: what the link unsubscribes from, and a button. POST with ``List-Unsubscribe=One-Click``: do it.
 
-    A link of several sources (a digest's) stops all of them, in one transaction.
+    A link of several sources (a digest's) stops all of them, in one transaction. A link whose
+    sources are all stopped already (a used one) says so instead of asking again.
 
     Exempt from CSRF checks, as RFC 8058 asks of one-click POSTs, which come without cookies: the
     signed token is what authorizes the change, and a forger who has it needs no victim's browser.
@@ -98,7 +100,14 @@ def unsubscribe_page(request: HttpRequest, token: str) -> HttpResponse:
                 f"The body of the POST must be {ONE_CLICK}.", content_type="text/plain"
             )
         with transaction.atomic():
-            for source in sources:
-                unsubscribe_pair(entity, medium.pk, source.pk)
-        return render(request, "entity_event/unsubscribed.html", context)
+            stopped = [unsubscribe_pair(entity, medium.pk, source.pk) for source in sources]
+        return render(request, "entity_event/unsubscribed.html", {**context, "already": not any(stopped)})
+    if unsubscribed_from_all(entity, medium, sources):
+        return render(request, "entity_event/unsubscribed.html", {**context, "already": True})
     return render(request, "entity_event/unsubscribe.html", context)
+
+
+def unsubscribed_from_all(entity, medium: Medium, sources: list[Source]) -> bool:
+    """Whether ``entity`` is unsubscribed from every one of ``sources`` on ``medium`` (a used link)."""
+    stopped = Unsubscription.objects.filter(entity=entity, medium=medium, source__in=sources)
+    return set(stopped.values_list("source_id", flat=True)) == {source.pk for source in sources}

@@ -213,11 +213,32 @@ def test_get_shows_what_would_be_unsubscribed_and_changes_nothing(pair):
 
 def test_a_one_click_post_unsubscribes_without_session_or_csrf_token_and_is_idempotent(pair):
     client = Client(enforce_csrf_checks=True)
+    said = []
     for _ in range(2):
         response = client.post(page(unsubscribe_token(*pair)), ONE_CLICK)
         assert response.status_code == 200  # no redirect: mail programs may not follow one
-        assert "alice no longer gets Photo-Tag by Email." in response.content.decode()
+        said.append(response.content.decode())
         assert unsubscribed() == [("alice", "email", "photo-tag")]
+    assert "alice no longer gets Photo-Tag by Email." in said[0]
+    assert "alice was already unsubscribed, and gets no Photo-Tag by Email." in said[1]
+
+
+def test_a_used_link_says_it_was_used_instead_of_asking_again(pair):
+    client = Client()
+    client.post(page(unsubscribe_token(*pair)), ONE_CLICK)
+    response = client.get(page(unsubscribe_token(*pair)))
+    assert response.status_code == 200
+    assert '<h1 id="unsubscribed">Already unsubscribed</h1>' in response.content.decode()
+    assert 'id="confirm-unsubscribe"' not in response.content.decode()
+
+
+def test_the_pages_style_their_buttons_inside_the_projects_layout(pair, settings, tmp_path):
+    (tmp_path / "site.html").write_text("<div id='site'>{% block content %}{% endblock %}</div>")
+    settings.TEMPLATES = [{**settings.TEMPLATES[0], "DIRS": [tmp_path]}]
+    settings.ENTITY_EVENT_BASE_TEMPLATE = "site.html"
+    html = Client().get(page(unsubscribe_token(*pair))).content.decode()
+    assert html.startswith("<div id='site'>\n<style>\n  .entity-event button {")
+    assert '<div class="entity-event">' in html
 
 
 def test_the_one_click_body_may_be_url_encoded_as_well_as_multipart(pair):
@@ -292,8 +313,17 @@ def test_a_one_click_post_unsubscribes_from_every_source_of_the_link_idempotentl
     for _ in range(2):
         response = client.post(page(unsubscribe_token(*digest)), ONE_CLICK)
         assert response.status_code == 200
-        assert "alice no longer gets Login, Photo-Tag by Email." in response.content.decode()
+        assert "Login, Photo-Tag by Email." in response.content.decode()
         assert sorted(unsubscribed()) == [("alice", "email", "login"), ("alice", "email", "photo-tag")]
+
+
+def test_a_link_of_several_sources_asks_until_every_one_is_stopped(digest):
+    alice, email, (photo, login) = digest
+    link = page(unsubscribe_token(*digest))
+    Unsubscription.objects.create(entity=alice, medium=email, source=photo)
+    assert "Stop sending Login, Photo-Tag to alice by Email?" in Client().get(link).text
+    Unsubscription.objects.create(entity=alice, medium=email, source=login)
+    assert "Already unsubscribed" in Client().get(link).text
 
 
 def test_a_single_source_token_issued_before_digests_still_unsubscribes(pair):
