@@ -56,7 +56,7 @@ MEASURES = {
     ),
     "docs/delivery-figures.inc": (
         "entity_event/app_settings.py",
-        "entity_event/channels.py",
+        "entity_event/delivery/channels.py",
         "entity_event/context_loader.py",
         "entity_event/context_serializer.py",
         "entity_event/creation.py",

@@ -1,6 +1,6 @@
 """The demo's email channel, and planning the delivery of the email medium's new events."""
 
-from entity_event.channels import SUBJECT_LENGTH, EmailChannel
+from entity_event.delivery.channels import SUBJECT_LENGTH, EmailChannel
 from entity_event.models import Delivery, Medium
 
 EMAIL = "email"

@@ -2,7 +2,7 @@
 
 The models can be imported from the package itself (``from entity_event import Event``). They
 are looked up on first use, so importing the package never needs a ready app registry; so are
-``unsubscribe_token`` (see :mod:`entity_event.web.unsubscribe`), ``export_entity`` and
+``unsubscribe_token`` (see :mod:`entity_event.unsubscribe`), ``export_entity`` and
 ``forget_entity`` (see :mod:`entity_event.personal_data`).
 """
 
@@ -29,7 +29,7 @@ _MODELS = (
 _FUNCTIONS = {
     "export_entity": "entity_event.personal_data",
     "forget_entity": "entity_event.personal_data",
-    "unsubscribe_token": "entity_event.web.unsubscribe",
+    "unsubscribe_token": "entity_event.unsubscribe",
 }
 
 __all__ = ["__version__", *_MODELS, *_FUNCTIONS]

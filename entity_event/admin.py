@@ -18,7 +18,6 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.text import Truncator
-from django.utils.translation import ngettext
 from entity.models import Entity, EntityKind
 
 from entity_event import app_settings
@@ -26,7 +25,6 @@ from entity_event.models import (
     NEVER_EXPIRES,
     AdminEvent,
     ContextRenderer,
-    Delivery,
     Event,
     EventActor,
     EventSeen,
@@ -404,56 +402,5 @@ class AdminEventAdmin(EventTitle, ExpiryColumn, admin.ModelAdmin):
         return pretty_json(event.context)
 
 
-# Delivery.
-
-
-@admin.register(Delivery)
-class DeliveryAdmin(EventColumn, admin.ModelAdmin):
-    """What was sent to whom, what failed and why; failed deliveries can be retried."""
-
-    list_display = ("event_label", "medium", "entity", "state", "error")
-    list_filter = ("status", "medium")
-    list_select_related = ("event__source", "medium", "entity")
-    ordering = ("-id",)
-    search_fields = ("entity__display_name", "last_error")
-    fields = readonly_fields = [
-        "event_label" if field.name == "event" else field.name for field in Delivery._meta.fields
-    ]
-    actions = ("retry",)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    @admin.display(description="error")
-    def error(self, delivery: Delivery) -> str:
-        """The first line of the last error, cut short (the delivery's page shows it all)."""
-        return Truncator(delivery.last_error.partition("\n")[0]).chars(ERROR_LENGTH)
-
-    @admin.display(description="status", ordering="status")
-    def state(self, delivery: Delivery) -> str:
-        """The status with its attempts, and when it was sent or, if pending, is tried next."""
-        if delivery.status == Delivery.Status.SENT:
-            return f"sent {moment(delivery.time_sent)}"
-        status = delivery.get_status_display().lower()
-        if delivery.attempts:
-            attempts = ngettext("%(count)d attempt", "%(count)d attempts", delivery.attempts)
-            status += " after " + attempts % {"count": delivery.attempts}
-        if delivery.status == Delivery.Status.PENDING:
-            return f"{status}, next {moment(delivery.time_next_attempt)}"
-        return status
-
-    @admin.action(description="Retry the selected deliveries now")
-    def retry(self, request: HttpRequest, queryset) -> None:
-        """Make the selected deliveries that were not sent pending and due, with fresh attempts."""
-        from entity_event.delivery import tasks
-
-        ids = list(queryset.exclude(status=Delivery.Status.SENT).values_list("id", flat=True))
-        Delivery.objects.filter(id__in=ids).update(
-            status=Delivery.Status.PENDING, attempts=0, time_next_attempt=timezone.now()
-        )
-        tasks.enqueue_pending(Delivery.objects.filter(id__in=ids))
-        count = len(ids)
-        self.message_user(request, f"{count} deliver{'y' if count == 1 else 'ies'} will be tried again.")
+# Delivery registers its own admin, with its retry action, beside its code.
+from entity_event.delivery import admin as delivery_admin  # noqa: E402, F401

@@ -93,7 +93,7 @@ def digest_periods() -> dict[str, str]:
 
 def email_recipient() -> Callable:
     """``ENTITY_EVENT_EMAIL_RECIPIENT``: the callable ``entity -> address or None`` of the email channel."""
-    default = "entity_event.channels.entity_meta_email"
+    default = "entity_event.delivery.channels.entity_meta_email"
     path = getattr(settings, "ENTITY_EVENT_EMAIL_RECIPIENT", None) or default
     return import_string(path)
 

@@ -15,7 +15,7 @@ from django.db import DatabaseError, router
 from django.utils.module_loading import import_string
 
 from entity_event import app_settings
-from entity_event.channels import Channel, EmailChannel, WebhookChannel, webhook_timeout
+from entity_event.delivery.channels import Channel, EmailChannel, WebhookChannel, webhook_timeout
 from entity_event.delivery.digests import PERIODS
 from entity_event.models import Medium
 
@@ -42,7 +42,8 @@ def check_channels(app_configs: Iterable | None = None, **kwargs) -> list[CheckM
                 _error(
                     1,
                     f"ENTITY_EVENT_CHANNELS['{name}'] is {path!r}, which does not import: {error}",
-                    "Give the dotted path of a channel class, such as 'entity_event.channels.EmailChannel'.",
+                    "Give the dotted path of a channel class, such as "
+                    "'entity_event.delivery.channels.EmailChannel'.",
                 )
             )
             continue
@@ -51,7 +52,7 @@ def check_channels(app_configs: Iterable | None = None, **kwargs) -> list[CheckM
                 _error(
                     2,
                     f"ENTITY_EVENT_CHANNELS['{name}'] is {path!r}, which is not a channel class.",
-                    "Name a subclass of entity_event.channels.Channel.",
+                    "Name a subclass of entity_event.delivery.channels.Channel.",
                 )
             )
     return errors

@@ -14,7 +14,7 @@ from django.utils import timezone
 from demo.seeding import entity_for
 from demo.tests import events
 from entity_event.models import Delivery
-from entity_event.web.unsubscribe import unsubscribe_url
+from entity_event.unsubscribe import unsubscribe_url
 
 pytestmark = [pytest.mark.django_db, pytest.mark.entity_sync]
 

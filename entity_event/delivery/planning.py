@@ -16,9 +16,9 @@ from django.utils import timezone
 
 from entity_event import routing
 from entity_event.bulk import insert_skipping_conflicts, parameter_batches, values_sql
-from entity_event.channels import channel_for
 from entity_event.creation import claim_seen, mark_seen
 from entity_event.delivery import digests, tasks
+from entity_event.delivery.channels import channel_for
 from entity_event.models import Delivery, Medium
 
 #: Events per chunk.

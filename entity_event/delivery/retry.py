@@ -2,7 +2,7 @@
 cancelled (routing no longer makes them, see :mod:`~entity_event.delivery.cancelling`).
 
 A failed attempt is retried after an exponential backoff (one minute, then two, four, ...) until
-``ENTITY_EVENT_DELIVERY_MAX_ATTEMPTS``; a :class:`~entity_event.channels.DeliveryRefused` fails
+``ENTITY_EVENT_DELIVERY_MAX_ATTEMPTS``; a :class:`~entity_event.delivery.channels.DeliveryRefused` fails
 at once. Outcomes are written in a constant number of queries per batch.
 """
 
@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from django.utils import timezone
 
 from entity_event import app_settings
-from entity_event.channels import DeliveryRefused
+from entity_event.delivery.channels import DeliveryRefused
 from entity_event.models import Delivery
 
 #: Wait before the second attempt; each further attempt waits twice as long as the previous one.

@@ -10,8 +10,8 @@ delivery's exception fails that delivery only; the others of the batch are sent.
 from collections.abc import Callable
 from itertools import groupby
 
-from entity_event.channels import channel_for
 from entity_event.delivery.cancelling import cancellations
+from entity_event.delivery.channels import channel_for
 from entity_event.delivery.claiming import claim_due
 from entity_event.delivery.mediums import specific
 from entity_event.delivery.retry import Outcomes

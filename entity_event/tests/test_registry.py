@@ -27,6 +27,7 @@ def test_an_unknown_model_is_an_attribute_error():
 CORE = {
     "entity_event.app_settings",
     "entity_event.arguments",
+    "entity_event.bulk",
     "entity_event.context_loader",
     "entity_event.context_serializer",
     "entity_event.creation",

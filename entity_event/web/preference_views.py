@@ -17,9 +17,9 @@ from entity_event import app_settings
 from entity_event.models import Medium, Source, Unsubscription
 from entity_event.preferences import NotSubscribedError, by_source_group, preferences, set_receiving
 from entity_event.preferences import unsubscribe as unsubscribe_pair
+from entity_event.unsubscribe import ONE_CLICK, BadUnsubscribeToken, read_unsubscribe_token
 from entity_event.web.entity import request_entity
 from entity_event.web.numbers import parse_number
-from entity_event.web.unsubscribe import ONE_CLICK, BadUnsubscribeToken, read_unsubscribe_token
 
 NO_ENTITY = "Sign in to see your notification settings."
 

@@ -4,8 +4,8 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError
 
 from entity_event import app_settings
-from entity_event.channels import channel_for
 from entity_event.delivery import tasks
+from entity_event.delivery.channels import channel_for
 from entity_event.delivery.mediums import specific
 from entity_event.event_input import unstorable_character
 from entity_event.models import Medium

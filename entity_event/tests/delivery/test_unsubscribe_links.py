@@ -17,7 +17,7 @@ from entity_event.delivery import tasks
 from entity_event.models import Delivery, EventSeen, Unsubscription
 from entity_event.tests import helpers
 from entity_event.tests.delivery.conftest import DUMMY_TASKS, post
-from entity_event.web.unsubscribe import ONE_CLICK, unsubscribe_headers, unsubscribe_url
+from entity_event.unsubscribe import ONE_CLICK, unsubscribe_headers, unsubscribe_url
 
 BASE_URL = "https://club.example"
 PREFERENCES = f"{BASE_URL}/notifications/preferences/"

@@ -10,10 +10,10 @@ from django.test import Client, modify_settings
 from django.urls import reverse
 
 import entity_event
+from entity_event import unsubscribe as links
 from entity_event.models import Unsubscription
 from entity_event.tests import helpers
-from entity_event.web import unsubscribe as links
-from entity_event.web.unsubscribe import (
+from entity_event.unsubscribe import (
     BadUnsubscribeToken,
     read_unsubscribe_token,
     unsubscribe_headers,
