@@ -92,7 +92,7 @@ def test_the_feed_shows_the_users_events_newest_first_with_unseen_ones_highlight
 @pytest.mark.entity_sync
 def test_the_badge_is_hidden_when_nothing_is_unseen(client, company):
     page = signed_in(client, company["users"]["alice"]).get(reverse("demo:feed")).content.decode()
-    assert 'data-url="/notifications/newsfeed/unseen-count/" hidden>0</span>' in page
+    assert 'data-url="/notifications/newsfeed/unseen-count/?limit=99" hidden>0</span>' in page
 
 
 def test_only_staff_see_the_link_to_the_admin(client):
