@@ -41,7 +41,7 @@ def lock_creation(database: str) -> None:
     connection = connections[database]
     table = connection.ops.quote_name(models.Event._meta.db_table)
     with connection.cursor() as cursor:
-        for sql in _PUBLISH.get(connection.vendor, []):
+        for sql in _PUBLISH.get(connection.vendor, []):  # PostgreSQL only
             cursor.execute(sql.format(table=table))
 
 

@@ -198,8 +198,8 @@ def _lock_all(rows: QuerySet) -> None:
             taken = set(rows.order_by("id").select_for_update(skip_locked=True).values_list("id", flat=True))
             if set(rows.values_list("id", flat=True)) <= taken:
                 return
-            transaction.set_rollback(True, using=database)
-        time.sleep(LOCK_RETRY_DELAY)
+            transaction.set_rollback(True, using=database)  # PostgreSQL only
+        time.sleep(LOCK_RETRY_DELAY)  # PostgreSQL only
 
 
 def _delete(rows: QuerySet) -> int:

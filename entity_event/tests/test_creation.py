@@ -407,6 +407,12 @@ def test_mark_seen_skips_the_id_of_an_event_deleted_since_it_was_read(photo_sour
     assert list(EventSeen.objects.values_list("event_id", flat=True)) == [kept.id]
 
 
+def test_no_event_is_locked_for_a_queryset_django_knows_to_be_empty():
+    with CaptureQueriesContext(connection) as queries:
+        assert creation.locked_event_ids(Event.objects.none()) == []
+    assert len(queries) == 0
+
+
 def test_mark_seen_of_a_large_queryset_is_one_query(photo_source):
     newsfeed = helpers.medium()
     Event.objects.create_events(_batch(photo_source, [], 200))
