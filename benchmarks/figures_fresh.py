@@ -51,6 +51,7 @@ MEASURES = {
         "entity_event/querysets.py",
         "entity_event/registry.py",
         "entity_event/routing.py",
+        "entity_event/numbers.py",
         "entity_event/web/inbox_views.py",
         "benchmarks/database.py",
         "benchmarks/floors.py",

@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from demo import feed
 from demo.forms import PostEventForm
-from entity_event.web.numbers import parse_number
+from entity_event.numbers import parse_number
 
 
 def post_only(view):

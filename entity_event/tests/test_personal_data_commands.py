@@ -111,5 +111,7 @@ def test_a_value_that_names_no_entity_is_refused_naming_it(alice, command, value
 
 @pytest.mark.parametrize("indent", ["-1", "٣", "two"])
 def test_an_indent_must_be_a_whole_number(alice, indent):
-    with pytest.raises(CommandError, match=re.escape(f"--indent: expected a whole number, not {indent!r}")):
+    with pytest.raises(
+        CommandError, match=re.escape(f"--indent: expected a whole number of at least 0, not {indent!r}")
+    ):
         run("export_entity", str(alice.id), f"--indent={indent}")

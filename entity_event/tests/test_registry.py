@@ -36,6 +36,7 @@ CORE = {
     "entity_event.event_input",
     "entity_event.exceptions",
     "entity_event.models.core",
+    "entity_event.numbers",
     "entity_event.querysets",
     "entity_event.registry",
     "entity_event.rendering",

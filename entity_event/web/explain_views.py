@@ -11,8 +11,8 @@ from entity.models import Entity
 
 from entity_event.explain import Reach
 from entity_event.models import Event
+from entity_event.numbers import parse_number
 from entity_event.web.inbox_views import BadParameter, inbox_view
-from entity_event.web.numbers import parse_number
 
 
 def why(request: HttpRequest, medium_name: str, event_id: str) -> JsonResponse:

@@ -20,8 +20,8 @@ from entity_event.arguments import ID_RANGE
 from entity_event.event_input import unstorable_character
 from entity_event.inbox import older_than
 from entity_event.models import Event, Medium
+from entity_event.numbers import parse_number
 from entity_event.web.entity import request_entity
-from entity_event.web.numbers import parse_number
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100

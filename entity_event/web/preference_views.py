@@ -15,17 +15,17 @@ from django.views.decorators.http import require_http_methods
 
 from entity_event import app_settings
 from entity_event.models import Medium, Source, Unsubscription
+from entity_event.numbers import parse_number
 from entity_event.preferences import NotSubscribedError, by_source_group, preferences, set_receiving
 from entity_event.preferences import unsubscribe as unsubscribe_pair
 from entity_event.unsubscribe import ONE_CLICK, BadUnsubscribeToken, read_unsubscribe_token
 from entity_event.web.entity import request_entity
-from entity_event.web.numbers import parse_number
 
 NO_ENTITY = "Sign in to see your notification settings."
 
 
 class IdField(forms.Field):
-    """An id of the form, read by :func:`~entity_event.web.numbers.parse_number`."""
+    """An id of the form, read by :func:`~entity_event.numbers.parse_number`."""
 
     def to_python(self, value: str) -> int | None:
         if value in self.empty_values:

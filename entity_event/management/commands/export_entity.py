@@ -1,19 +1,12 @@
 """``manage.py export_entity ENTITY [--indent N]``: an access request's answer, as JSON."""
 
-import argparse
 import json
 
 from django.core.management.base import BaseCommand
 
 from entity_event.management.entity_lookup import HELP, find_entity
+from entity_event.numbers import number_argument
 from entity_event.personal_data import export_entity
-
-
-def indent(text: str) -> int:
-    """``--indent``: an ASCII whole number (``int()`` would take ``'٣'`` too)."""
-    if not (text.isascii() and text.isdigit()):
-        raise argparse.ArgumentTypeError(f"expected a whole number, not {text!r}")
-    return int(text)
 
 
 class Command(BaseCommand):
@@ -21,7 +14,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("entity", help=HELP)
-        parser.add_argument("--indent", type=indent, default=None, metavar="N", help="pretty-print")
+        parser.add_argument(
+            "--indent", type=number_argument(0), default=None, metavar="N", help="pretty-print"
+        )
 
     def handle(self, *args, entity: str, indent: int | None, **options):
         data = export_entity(find_entity(entity))

@@ -9,14 +9,8 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from entity_event.management.progress import ProgressBar
+from entity_event.numbers import number_argument
 from entity_event.retention import BATCH_SIZE, prunable, prune_events
-
-
-def positive_integer(text: str) -> int:
-    """An ASCII whole number of at least 1, for ``--older-than`` and ``--batch-size``."""
-    if not (text.isascii() and text.isdigit()) or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, not {text!r}")
-    return int(text)
 
 
 def moment(text: str) -> datetime:
@@ -39,8 +33,8 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         when = parser.add_mutually_exclusive_group(required=True)
         when.add_argument("--before", type=moment, metavar="DATE", help="a date or an ISO 8601 date-time")
-        when.add_argument("--older-than", type=positive_integer, metavar="DAYS", help="days before now")
-        parser.add_argument("--batch-size", type=positive_integer, default=BATCH_SIZE, metavar="N")
+        when.add_argument("--older-than", type=number_argument(1), metavar="DAYS", help="days before now")
+        parser.add_argument("--batch-size", type=number_argument(1), default=BATCH_SIZE, metavar="N")
         parser.add_argument("--dry-run", action="store_true", help="count the events, delete nothing")
 
     def handle(self, *args, before, older_than, batch_size, dry_run, **options):

@@ -1,4 +1,7 @@
-"""Whole numbers read from web input: the ids and counts of URLs, forms and cursors."""
+"""Whole numbers read from outside: the ids and counts of URLs, forms, cursors and command lines."""
+
+import argparse
+from collections.abc import Callable
 
 from entity_event.arguments import ID_RANGE
 
@@ -18,3 +21,19 @@ def parse_number(text: str) -> int:
         if len(digits) <= MAX_DIGITS and int(digits) in ID_RANGE:
             return int(digits)
     raise ValueError(f"{text!r} is not a whole number from 0 to {ID_RANGE[-1]}.")
+
+
+def number_argument(minimum: int = 0) -> Callable[[str], int]:
+    """An ``argparse`` type: a number of :func:`parse_number` of at least ``minimum``, or an error
+    naming the text."""
+
+    def read(text: str) -> int:
+        try:
+            number = parse_number(text)
+        except ValueError:
+            number = None
+        if number is None or number < minimum:
+            raise argparse.ArgumentTypeError(f"expected a whole number of at least {minimum}, not {text!r}")
+        return number
+
+    return read

@@ -2,7 +2,7 @@
 
 import pytest
 
-from entity_event.web.numbers import parse_number
+from entity_event.numbers import parse_number
 
 
 @pytest.mark.parametrize(
