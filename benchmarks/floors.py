@@ -112,27 +112,40 @@ def pairs_floor(pairs, chunk_size: int | None = None) -> tuple[Callable[[], int]
     """The floor of the ``(event, [entity, ...])`` pairs of ``events_targets`` (or, streamed
     ``chunk_size`` events at a time, of ``iter_events_targets``), and the answer's event ids.
 
-    It reads back the answer's events (with the relations they came with) and its distinct
-    targets, and builds the same pairs from the answer's layout, known in advance; it counts
-    the targets. ``pairs`` is gone through once, so a stream need not be held in memory.
+    It reads back the answer's events and its distinct targets, and builds the same pairs from
+    the answer's layout, known in advance; it counts the targets. Events that came with their
+    source joined to each row are read back joined; events that share one source object per
+    source get theirs from a read-back of the distinct sources, as the call did. ``pairs`` is
+    gone through once, so a stream need not be held in memory.
     """
     from entity.models import Entity
 
-    from entity_event.models import Event
+    from entity_event.models import Event, Source
 
-    event_ids, related, position, layout, shared = [], None, {}, [], {}
+    event_ids, related, position, layout, keys, sources = [], None, {}, [], {}, {}
+    shares_sources = True
     for event, targets in pairs:
         event_ids.append(event.id)
         related = loaded_relations([event]) if related is None else related
+        if related:
+            shares_sources &= sources.setdefault(event.source_id, event.source) is event.source
         key = tuple(position.setdefault(target.id, len(position)) for target in targets)
-        layout.append(shared.setdefault(key, key))
-    read_events = answer(by_id(Event.objects.all(), event_ids, related or ()))
+        layout.append(keys.setdefault(key, key))
+    attached = bool(related) and shares_sources
+    read_events = answer(by_id(Event.objects.all(), event_ids, () if attached else related or ()))
     read_entities = answer(by_id(Entity.all_objects.all(), list(position)))
+    read_sources = (
+        answer(by_id(Source.objects.all(), list(sources), tuple(related[1:]))) if attached else None
+    )
+    cache_source = Event._meta.get_field("source").set_cached_value
 
     def floor() -> int:
         entities = list(read_entities.all())
         events = read_events.all()
         streamed = events.iterator(chunk_size=chunk_size) if chunk_size else events
+        if attached:
+            by_source = {source.id: source for source in read_sources.all()}
+            streamed = (cache_source(event, by_source[event.source_id]) or event for event in streamed)
         built = (
             (event, [entities[number] for number in numbers])
             for event, numbers in zip(streamed, layout, strict=True)

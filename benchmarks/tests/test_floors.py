@@ -3,7 +3,8 @@
 import pytest
 from django.db import connection
 from django.db.models import Exists, OuterRef
-from floors import answer, check, value_floor
+from django.test.utils import CaptureQueriesContext
+from floors import answer, check, pairs_floor, value_floor
 
 from entity_event.models import Event, Source
 from entity_event.tests import helpers
@@ -35,6 +36,26 @@ def test_a_floor_builds_the_same_events_with_their_joined_relations_and_annotati
         (ids[1], {"n": 1}, "club", True),
         (ids[2], {"n": 0}, "club", True),
     ]
+
+
+@pytest.mark.django_db
+@needs_postgresql
+@pytest.mark.parametrize(("chunk_size", "pairs_of"), [(None, "events_targets"), (2, "iter_events_targets")])
+def test_a_pairs_floor_shares_the_sources_of_events_that_shared_theirs(chunk_size, pairs_of):
+    stored_events()
+    newsfeed, reader = helpers.medium(), helpers.entity("reader")
+    helpers.subscribe(newsfeed, Source.objects.get(), reader)
+    pairs = list(getattr(newsfeed, pairs_of)())
+    assert len({id(event.source) for event, _targets in pairs}) == 1  # the call shares one source
+
+    floor, ids = pairs_floor(pairs, chunk_size)
+    Event.objects.all().delete()  # the floor reads its own tables
+    with CaptureQueriesContext(connection) as queries:
+        assert floor() == 3
+    # The targets, the events alone, then their one source with its group (a join per event
+    # would be two queries).
+    assert len(queries) == 3
+    assert ids == [event.id for event, _targets in pairs]
 
 
 @pytest.mark.django_db
