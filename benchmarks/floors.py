@@ -184,9 +184,10 @@ def beats_floor(seconds: float, floor_seconds: float) -> bool:
     return seconds < (1 - NOISE) * floor_seconds
 
 
-def check(cells: dict) -> int:
+def check(cells: dict, quick: bool = False) -> int:
     """Print a loud line per call (by name, its ``measure.compare`` figures) that beat its
-    floor; 1 if any did, else 0."""
+    floor; 1 if any did, else 0. In a ``quick`` run the lines are printed but the answer is 0:
+    its calls take milliseconds, where a call level with its floor seems to beat it by chance."""
     seconds = {name: (cell["mine"]["seconds"], cell["floor"]["seconds"]) for name, cell in cells.items()}
     wrong = [name for name, (mine, floor) in seconds.items() if beats_floor(mine, floor)]
     for name in wrong:
@@ -197,4 +198,4 @@ def check(cells: dict) -> int:
             file=sys.stderr,
             flush=True,
         )
-    return 1 if wrong else 0
+    return 1 if wrong and not quick else 0

@@ -67,7 +67,8 @@ def main() -> int:
             f"{result['server']['label']}: {cell}": figures
             for result in run["servers"]
             for cell, figures in result["cells"].items()
-        }
+        },
+        quick=arguments.quick,
     )
 
 

@@ -81,3 +81,8 @@ def test_a_call_beating_its_floor_by_more_than_the_noise_fails_the_run(capsys):
 def test_a_call_within_the_noise_of_its_floor_passes(capsys):
     assert check({"events()": figures(mine=0.095, floor=0.100)}) == 0
     assert capsys.readouterr().err == ""
+
+
+def test_a_quick_run_names_a_beaten_floor_without_failing(capsys):
+    assert check({"events()": figures(mine=0.080, floor=0.100)}, quick=True) == 0
+    assert "FLOOR BEATEN: events(): 80.0 ms" in capsys.readouterr().err
