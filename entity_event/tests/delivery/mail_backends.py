@@ -1,8 +1,9 @@
 """Mail backends of the delivery tests."""
 
+import os
 import smtplib
 
-from django.core.mail.backends import locmem
+from django.core.mail.backends import filebased, locmem
 
 
 class RefusingBackend(locmem.EmailBackend):
@@ -28,3 +29,16 @@ class SilentBackend(locmem.EmailBackend):
 
     def send_messages(self, messages):
         return 0
+
+
+class RefusingFileBackend(filebased.EmailBackend):
+    """Django's file-based backend, for worker processes: the addresses listed in the environment
+    variable ``REFUSED_ADDRESSES`` (comma-separated) fail as an SMTP server would."""
+
+    def send_messages(self, messages):
+        refused_here = set(filter(None, os.environ.get("REFUSED_ADDRESSES", "").split(",")))
+        for message in messages:
+            refused = set(message.to) & refused_here
+            if refused:
+                raise smtplib.SMTPRecipientsRefused({address: (550, b"no such user") for address in refused})
+        return super().send_messages(messages)
