@@ -5,6 +5,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from itertools import count
+from types import SimpleNamespace
 
 import pytest
 from django.apps import apps
@@ -91,6 +92,26 @@ def unsubscribe(medium, source, entity) -> Unsubscription:
 def event(source, actors=(), **fields) -> Event:
     return Event.objects.create_event(
         source=source, actors=list(actors), context=fields.pop("context", {}), **fields
+    )
+
+
+def company() -> SimpleNamespace:
+    """An organisation, acme, with two teams (red: alice, bob and the inactive erin; blue:
+    carol) and dave directly in it; a photo-tag source and a newsfeed medium."""
+    acme = entity("acme", "organization")
+    red = entity("red", "team", supers=[acme])
+    blue = entity("blue", "team", supers=[acme])
+    return SimpleNamespace(
+        acme=acme,
+        red=red,
+        blue=blue,
+        alice=entity("alice", supers=[red, acme]),
+        bob=entity("bob", supers=[red, acme]),
+        carol=entity("carol", supers=[blue, acme]),
+        dave=entity("dave", supers=[acme]),
+        erin=entity("erin", supers=[red, acme], is_active=False),
+        photo=source("photo-tag"),
+        newsfeed=medium("newsfeed"),
     )
 
 

@@ -25,21 +25,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def company():
-    acme = helpers.entity("acme", "organization")
-    red = helpers.entity("red", "team", supers=[acme])
-    blue = helpers.entity("blue", "team", supers=[acme])
-    return SimpleNamespace(
-        acme=acme,
-        red=red,
-        blue=blue,
-        alice=helpers.entity("alice", supers=[red, acme]),
-        bob=helpers.entity("bob", supers=[red, acme]),
-        carol=helpers.entity("carol", supers=[blue, acme]),
-        dave=helpers.entity("dave", supers=[acme]),
-        erin=helpers.entity("erin", supers=[red, acme], is_active=False),
-        photo=helpers.source("photo-tag"),
-        newsfeed=helpers.medium("newsfeed"),
-    )
+    return helpers.company()
 
 
 def membership(sub: Entity, group: Entity) -> EntityRelationship:

@@ -25,23 +25,11 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def company():
-    acme = helpers.entity("acme", "organization")
-    red = helpers.entity("red", "team", supers=[acme])
-    blue = helpers.entity("blue", "team", supers=[acme])
     return SimpleNamespace(
-        acme=acme,
-        red=red,
-        blue=blue,
-        alice=helpers.entity("alice", supers=[red, acme]),
-        bob=helpers.entity("bob", supers=[red, acme]),
-        carol=helpers.entity("carol", supers=[blue, acme]),
-        dave=helpers.entity("dave", supers=[acme]),
-        erin=helpers.entity("erin", supers=[red, acme], is_active=False),
+        **vars(helpers.company()),
         outsider=helpers.entity("outsider"),
-        photo=helpers.source("photo-tag"),
         product=helpers.source("new-product"),
         login=helpers.source("login"),
-        newsfeed=helpers.medium("newsfeed"),
         email=helpers.medium("email"),
     )
 
