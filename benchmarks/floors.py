@@ -70,7 +70,11 @@ def answer(queryset):
 
 def rows_floor(queryset) -> Callable[[], int]:
     """The floor of reading ``queryset``: its answer read back and built, counted."""
-    read = answer(queryset)
+    return counted(answer(queryset))
+
+
+def counted(read) -> Callable[[], int]:
+    """Building the rows of the read-back queryset ``read``, counted."""
     return lambda: len(list(read.all()))
 
 
@@ -84,7 +88,7 @@ def events_floor(events) -> Callable[[], int]:
     if isinstance(events, QuerySet):
         return rows_floor(events)
     events = list(events)
-    return rows_floor(by_id(Event.objects.all(), [event.id for event in events], loaded_relations(events)))
+    return counted(by_id(Event.objects.all(), [event.id for event in events], loaded_relations(events)))
 
 
 def value_floor(call: Callable) -> Callable:
@@ -132,11 +136,9 @@ def pairs_floor(pairs, chunk_size: int | None = None) -> tuple[Callable[[], int]
         key = tuple(position.setdefault(target.id, len(position)) for target in targets)
         layout.append(keys.setdefault(key, key))
     attached = bool(related) and shares_sources
-    read_events = answer(by_id(Event.objects.all(), event_ids, () if attached else related or ()))
-    read_entities = answer(by_id(Entity.all_objects.all(), list(position)))
-    read_sources = (
-        answer(by_id(Source.objects.all(), list(sources), tuple(related[1:]))) if attached else None
-    )
+    read_events = by_id(Event.objects.all(), event_ids, () if attached else related or ())
+    read_entities = by_id(Entity.all_objects.all(), list(position))
+    read_sources = by_id(Source.objects.all(), list(sources), tuple(related[1:])) if attached else None
     cache_source = Event._meta.get_field("source").set_cached_value
 
     def floor() -> int:
@@ -169,14 +171,23 @@ def loaded_relations(events: list) -> list[str]:
 
 
 def by_id(rows, ids: list[int], related: tuple[str, ...] = ()):
-    """The ``rows`` of ``ids``, in that order, with ``related`` joined: the answer of a call that
-    returns a list, as a queryset of the same columns."""
+    """The ``rows`` of ``ids`` with ``related`` joined, read back from a table holding them in
+    that order and as often as ``ids`` names them: the answer of a call that returns a list (3.1.0's
+    lists may repeat an event).
+
+    Each id is looked up by its primary key beside its position (a lateral join over the ids with
+    their ordinality), so the table is made in time linear in the number of ids.
+    """
     from django.db.models.expressions import RawSQL
 
-    table = rows.model._meta.db_table
-    position = RawSQL(f'array_position(%s::integer[], "{table}"."id")', (ids,))
-    rows = rows.filter(id__in=ids).order_by(position)
-    return rows.select_related(*related) if related else rows
+    one = rows.filter(pk=RawSQL("wanted.id", ()))
+    one = one.select_related(*related) if related else one
+    sql, params = one.query.get_compiler(one.db).as_sql()
+    listed = (
+        "SELECT answer.* FROM unnest(%s::bigint[]) WITH ORDINALITY AS wanted(id, position) "
+        f"CROSS JOIN LATERAL ({sql}) AS answer ORDER BY wanted.position"
+    )
+    return read_back(one, materialise(listed, (list(ids), *params)))
 
 
 def beats_floor(seconds: float, floor_seconds: float) -> bool:

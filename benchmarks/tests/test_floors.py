@@ -4,7 +4,7 @@ import pytest
 from django.db import connection
 from django.db.models import Exists, OuterRef
 from django.test.utils import CaptureQueriesContext
-from floors import answer, check, pairs_floor, value_floor
+from floors import answer, by_id, check, pairs_floor, value_floor
 
 from entity_event.models import Event, Source
 from entity_event.tests import helpers
@@ -86,3 +86,18 @@ def test_a_call_within_the_noise_of_its_floor_passes(capsys):
 def test_a_quick_run_names_a_beaten_floor_without_failing(capsys):
     assert check({"events()": figures(mine=0.080, floor=0.100)}, quick=True) == 0
     assert "FLOOR BEATEN: events(): 80.0 ms" in capsys.readouterr().err
+
+
+@pytest.mark.django_db
+@needs_postgresql
+def test_a_listed_answer_is_read_back_in_its_order_with_its_repeated_events():
+    ids = stored_events()
+    repeated = [ids[2], ids[0], ids[2], ids[1]]
+
+    read = by_id(Event.objects.all(), repeated, ("source__group",))
+    Event.objects.all().delete()  # the floor reads its own table
+    with CaptureQueriesContext(connection) as queries:
+        built = list(read.all())
+
+    assert [(event.id, event.source.group.name) for event in built] == [(id, "club") for id in repeated]
+    assert len(queries) == 1
