@@ -300,7 +300,7 @@ def pairs(answer) -> int:
 
 YEAR = timedelta(days=365)
 
-#: One chunk of the history: events ``n`` from %(first)s to %(last)s, one every year/events, with
+#: One chunk of the history: events ``n`` from %(first)s to %(last)s, one every year/events up to now, with
 #: the sources in turn and their actors as ``create_events`` stores them: one to three per event,
 #: scattered over the users, the first a team for every tenth event (as ``world.plan_events``).
 HISTORY_SQL = """
@@ -308,7 +308,7 @@ HISTORY_SQL = """
         INSERT INTO {events} (source_id, context, time, time_expires, uuid)
         SELECT (%(sources)s::int[])[1 + n %% cardinality(%(sources)s::int[])],
                jsonb_build_object('number', n, 'title', 'Event ' || n),
-               %(start)s + (n - 1) * %(step)s, %(expires)s, 'history-' || n
+               %(start)s + n * %(step)s, %(expires)s, 'history-' || n
         FROM generate_series(%(first)s::bigint, %(last)s::bigint) AS n
         ORDER BY n
         RETURNING id, (context ->> 'number')::bigint AS n
@@ -326,8 +326,18 @@ HISTORY_SQL = """
 
 
 def fill(world, events: int) -> None:
-    """Write ``events`` events and their actors with SQL, let the email job handle all but the
-    newest, then VACUUM ANALYZE (as autovacuum would have done over the year)."""
+    """Write the history, let the email job handle all but the newest events, then VACUUM ANALYZE
+    (as autovacuum would have done over the year)."""
+    from django.db import connection
+
+    write_history(world, events)
+    handled_by_email(world.email, NEW_FOR_EMAIL)
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE")
+
+
+def write_history(world, events: int) -> None:
+    """Write ``events`` events over the year up to now, and their actors, with SQL."""
     from django.core.management.base import OutputWrapper
     from django.db import connection
     from django.utils import timezone
@@ -354,13 +364,10 @@ def fill(world, events: int) -> None:
             cursor.execute(sql, {**parameters, "first": first, "last": last})
         bar.advance(last - first + 1)
     bar.finish()
-    handled_by_email(world.email)
-    with connection.cursor() as cursor:
-        cursor.execute("VACUUM ANALYZE")
 
 
-def handled_by_email(email) -> None:
-    """Mark every event but the newest ``NEW_FOR_EMAIL`` seen on ``email``, through the public
+def handled_by_email(email, new: int) -> None:
+    """Mark every event but the ``new`` newest seen on ``email``, through the public
     ``mark_seen`` of event querysets, a chunk of ids at a time."""
     from django.core.management.base import OutputWrapper
 
@@ -368,7 +375,7 @@ def handled_by_email(email) -> None:
     from entity_event.models import Event
 
     ids = Event.objects.order_by("id").values_list("id", flat=True)
-    first, handled = ids.first(), ids.reverse()[NEW_FOR_EMAIL]
+    first, handled = ids.first(), ids.reverse()[new]
     bar = ProgressBar(OutputWrapper(sys.stderr), "Email job", handled - first + 1)
     for start in range(first, handled + 1, FILL_CHUNK):
         end = min(start + FILL_CHUNK - 1, handled)
