@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: test lint coverage demo docs bench bench-delivery figures figures-fresh load clean stop
+.PHONY: test lint coverage demo docs bench bench-delivery bench-history figures figures-fresh load clean stop
 
 $(INSTALLED): pyproject.toml requirements/*.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -70,6 +70,13 @@ bench: $(BENCH_INSTALLED)
 bench-delivery: $(INSTALLED)
 	$(BIN)/python benchmarks/delivery.py $(DELIVERY_ARGS)
 
+# History benchmark in a throwaway PostgreSQL database: the everyday calls on no events, then on
+# 1,000,000 events written with SQL, each beside its floor, then pruning the oldest half; writes
+# docs/history-figures.inc. HISTORY_ARGS=--quick runs 20,000 events and writes nothing;
+# HISTORY_ARGS="--events 10000000" ten times the history; --server as for bench.
+bench-history: $(INSTALLED)
+	$(BIN)/python benchmarks/history.py $(HISTORY_ARGS)
+
 # Every figures file of docs/, on a quiet machine: routing (with 3.1.0 beside), the inbox and
 # delivery, each on the embedded server and on FIGURES_SERVER (Debian's PostgreSQL 15, set up as
 # docs/performance.rst says). Each script fails when a call beats its floor. Commit the files
@@ -81,6 +88,7 @@ figures: $(BENCH_INSTALLED)
 	$(BIN)/python benchmarks/routing.py $(FIGURES_SERVERS) --compare-3x
 	$(BIN)/python benchmarks/inbox.py $(FIGURES_SERVERS)
 	$(BIN)/python benchmarks/delivery.py $(FIGURES_SERVERS)
+	$(BIN)/python benchmarks/history.py $(FIGURES_SERVERS)
 
 # Fails, naming them, when a figures file of docs/ was measured at a commit older than the last
 # change to the code it measures (the map is in benchmarks/figures_fresh.py).

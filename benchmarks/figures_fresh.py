@@ -75,6 +75,26 @@ MEASURES = {
         "benchmarks/database.py",
         "benchmarks/delivery.py",
     ),
+    "docs/history-figures.inc": (
+        "entity_event/arguments.py",
+        "entity_event/bulk.py",
+        "entity_event/creation.py",
+        "entity_event/creation_lock.py",
+        "entity_event/event_input.py",
+        "entity_event/inbox.py",
+        "entity_event/migrations",
+        "entity_event/models",
+        "entity_event/querysets.py",
+        "entity_event/registry.py",
+        "entity_event/retention.py",
+        "entity_event/routing.py",
+        "benchmarks/database.py",
+        "benchmarks/floors.py",
+        "benchmarks/history.py",
+        "benchmarks/measure.py",
+        "benchmarks/routing.py",
+        "benchmarks/world.py",
+    ),
 }
 
 MEASURED_AT = re.compile(r"Measured at commit ``([^`]*)``")

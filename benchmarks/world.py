@@ -36,8 +36,11 @@ class World:
     event_requests: list[dict] = field(default_factory=list)
 
 
-def build_world(users: int, sources: int = 10, broadcast_sources: int = 5, prefix: str = "") -> World:
-    """Entities, sources, mediums and subscriptions; the events are only planned (see ``plan_events``)."""
+def build_world(
+    users: int, sources: int = 10, broadcast_sources: int = 5, prefix: str = "", team_size: int = TEAM_SIZE
+) -> World:
+    """Entities, sources, mediums and subscriptions, with teams of ``team_size`` users; the events
+    are only planned (see ``plan_events``)."""
     kinds = {
         name: EntityKind.objects.get_or_create(name=name, defaults={"display_name": name})[0]
         for name in ("organization", "team", "user")
@@ -58,14 +61,14 @@ def build_world(users: int, sources: int = 10, broadcast_sources: int = 5, prefi
         )
 
     (organisation,) = make("organization", 1)
-    teams = make("team", -(-users // TEAM_SIZE))
+    teams = make("team", -(-users // team_size))
     user_entities = make("user", users)
     EntityRelationship.objects.bulk_create(
         [EntityRelationship(sub_entity=team, super_entity=organisation) for team in teams]
         + [
             EntityRelationship(sub_entity=user, super_entity=super_entity)
             for n, user in enumerate(user_entities)
-            for super_entity in (teams[n // TEAM_SIZE], organisation)
+            for super_entity in (teams[n // team_size], organisation)
         ]
     )
     source_objects, newsfeed, email = sources_and_mediums(prefix, sources)

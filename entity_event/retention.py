@@ -9,7 +9,10 @@ fixed number of statements:
 1. lock the batch's events (``FOR UPDATE``, in id order, as :mod:`entity_event.deletion`
    explains: a concurrent mark of these events waits for the batch, then skips them);
 2. for each model with a foreign key to events (actors, seen marks, inbox marks, deliveries, and
-   a project's own models), delete its rows of the batch;
+   a project's own models), delete its rows of the batch, unless the database deletes them with
+   the events itself (the app's own keys on PostgreSQL, ``ON DELETE CASCADE`` since migration
+   0011: its per-row triggers look for those rows anyway, so deleting them first only repeated
+   the work);
 3. delete the events.
 
 Creating, marking and routing go on meanwhile: they wait at most for one batch. No delete
@@ -53,6 +56,38 @@ def dependents() -> list[tuple[type[models.Model], models.ForeignKey]]:
     return sorted(found, key=lambda pair: (pair[0]._meta.label, pair[1].name))
 
 
+#: The ``(table, column)`` of each foreign key to the events table (``%s``) that the database
+#: itself cascades on delete.
+_CASCADING_IN_DATABASE = {
+    "postgresql": [
+        """
+        SELECT c.conrelid::regclass::text, a.attname
+        FROM pg_constraint c
+        JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1]
+        WHERE c.contype = 'f' AND c.confdeltype = 'c' AND c.confrelid = %s::regclass
+        """
+    ],
+}
+
+
+def deleted_first(using: str | None = None) -> list[tuple[type[models.Model], models.ForeignKey]]:
+    """The :func:`dependents` whose rows :func:`prune_events` deletes before the events: those
+    that the database does not delete with the events itself (``ON DELETE CASCADE``).
+
+    On PostgreSQL the app's own keys cascade in the database (migration 0011), so only a
+    project's models are left; SQLite cascades nothing, so every dependent is. Raises
+    :class:`PruneRefused` as :func:`dependents` does.
+    """
+    keys = dependents()
+    connection = connections[using or router.db_for_write(schema.Event)]
+    cascading = set()
+    with connection.cursor() as cursor:
+        for sql in _CASCADING_IN_DATABASE.get(connection.vendor, []):  # PostgreSQL only
+            cursor.execute(sql, [connection.ops.quote_name(schema.Event._meta.db_table)])
+            cascading.update(cursor.fetchall())
+    return [(model, key) for model, key in keys if (model._meta.db_table, key.column) not in cascading]
+
+
 def prunable(before: datetime, using: str | None = None) -> models.QuerySet:
     """The events that :func:`prune_events` would delete: those that happened before ``before``."""
     database = using or router.db_for_write(schema.Event)
@@ -69,14 +104,14 @@ def prune_events(
     """Delete the events that happened before ``before`` and the rows pointing at them.
 
     Works in batches of ``batch_size`` events, each in its own transaction of
-    ``3 + len(dependents())`` statements, so memory stays bounded by one batch of ids and
-    queries grow with the number of batches only. ``on_batch`` is called after each batch with
-    the number of events it deleted. Returns how many events were deleted.
+    ``2 + len(deleted_first(using))`` statements, so memory stays bounded by one batch of ids
+    and queries grow with the number of batches only. ``on_batch`` is called after each batch
+    with the number of events it deleted. Returns how many events were deleted.
     """
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(f"batch_size must be a positive integer, not {batch_size!r}.")
     database = using or router.db_for_write(schema.Event)
-    keys = dependents()
+    keys = deleted_first(database)
     oldest = prunable(before, database).order_by("id").values_list("id", flat=True)
     deleted = last = 0
     while True:
