@@ -222,8 +222,12 @@ class Inbox:
 
 def older_than(events: QuerySet, time: datetime, event_id: int) -> QuerySet:
     """Those of ``events`` after ``(time, event_id)`` in newest-first order: the page after the
-    event ``event_id`` of a keyset pagination, which costs the same deep in the feed as on top."""
-    return events.filter(Q(time__lt=time) | Q(time=time, id__lt=event_id))
+    event ``event_id`` of a keyset pagination, which costs the same deep in the feed as on top.
+
+    The redundant ``time <= time`` lets the planner start its scan of the time index at the
+    cursor; the ``OR`` alone is no index condition, so the scan would start at the newest event.
+    """
+    return events.filter(Q(time__lt=time) | Q(time=time, id__lt=event_id), time__lte=time)
 
 
 def _delete(marks: QuerySet) -> None:
