@@ -81,8 +81,12 @@ class Inbox:
         if "seen" in event_filters:
             raise TypeError("Inbox.unseen_count() takes no seen argument: it counts the unseen events.")
         _check_limit(limit)
-        unseen = self._filtered(False, self._is_seen(), event_filters, "unseen_count")
-        return (unseen if limit is None else unseen.order_by()[:limit]).count()
+        received = self._filtered(None, Q(), event_filters, "unseen_count").order_by()
+        above, again = self._unseen_parts()
+        # Two disjoint parts, counted as one: the OR of their conditions is no index condition,
+        # while "above the watermark" alone is a range of the primary key.
+        unseen = received.filter(above).union(received.filter(again), all=True)
+        return (unseen if limit is None else unseen[:limit]).count()
 
     def _filtered(
         self, seen: bool | None, is_seen: Q, event_filters: dict, method: str = "events"
@@ -108,6 +112,15 @@ class Inbox:
         marked_seen = Q(pk__in=marks.filter(seen=True).values("event_id"))
         marked_unseen = Q(pk__in=marks.filter(seen=False).values("event_id"))
         return marked_seen | (below_watermark & ~marked_unseen)
+
+    def _unseen_parts(self) -> tuple[Q, Q]:
+        """The negation of :meth:`_is_seen` as two disjoint conditions: above the watermark and
+        not marked seen; below it and marked unseen again."""
+        marks = self._own_marks()
+        watermark = Coalesce(self._watermark(), Value(0))
+        marked_seen = Q(pk__in=marks.filter(seen=True).values("event_id"))
+        marked_unseen = Q(pk__in=marks.filter(seen=False).values("event_id"))
+        return Q(pk__gt=watermark) & ~marked_seen, Q(pk__lte=watermark) & marked_unseen
 
     def _watermark(self) -> Subquery:
         watermark = InboxWatermark.objects.filter(entity=self.entity, medium=self.medium)
