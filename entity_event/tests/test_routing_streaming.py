@@ -103,6 +103,14 @@ def test_queries_grow_with_the_number_of_chunks_only():
     assert large_queries == 4 + 3 * 5
 
 
+def test_chunks_are_read_without_a_server_side_cursor_that_a_transaction_pooler_would_drop():
+    world = build_world(teams=2, per_team=3, events=7)
+    expected = as_ids(world.newsfeed.events_targets())
+
+    with helpers.no_server_side_cursor():
+        assert as_ids(world.newsfeed.iter_events_targets(chunk_size=2)) == expected
+
+
 def test_mark_seen_marks_every_streamed_event_once_consumed():
     world = build_world(teams=2, per_team=2, events=7)
 
