@@ -2,12 +2,15 @@
 # CI for docs/scaling_out.rst: a PostgreSQL 15 primary and its streaming replica (made with
 # pg_basebackup -R), on ports 5440 and 5441 in a throwaway directory, and PgBouncer in transaction
 # pooling mode on port 6440 in front of the primary; all of it torn down at the end. Debian's
-# packages are installed where missing. About two minutes.
+# packages are installed where missing. About three minutes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 if ! command -v pgbouncer >/dev/null || [ ! -x /usr/lib/postgresql/15/bin/pg_ctl ]; then
     apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql-15 pgbouncer
+fi
+if ! command -v redis-server >/dev/null; then
+    apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y redis-server
 fi
 bin=/usr/lib/postgresql/15/bin
 dir=$(mktemp -d)
@@ -64,3 +67,16 @@ DATABASE_URL="postgres://root@127.0.0.1:6440/ci_pooled" \
     entity_event/tests/test_routing_concurrency.py entity_event/tests/test_inbox.py \
     entity_event/tests/test_creation_lock.py entity_event/tests/test_preferences.py \
     entity_event/tests/delivery entity_event/tests/web -m "not workers"
+
+echo "--- Workers on several machines: four db_worker processes, each through PgBouncer, one killed mid-batch"
+DATABASE_URL="postgres://root@127.0.0.1:6440/ci_pooled" \
+    .venv/bin/python -m pytest -q --reuse-db entity_event/tests/delivery/test_workers.py | tee "$dir/workers.log"
+grep -q "^1 passed" "$dir/workers.log"
+
+echo "--- RQ workers through PgBouncer, on a real Redis server"
+redis-server --port 6391 --bind 127.0.0.1 --dir "$dir" --save "" --appendonly no --daemonize yes >/dev/null
+trap 'redis-cli -p 6391 shutdown nosave >/dev/null 2>&1 || true; stop' EXIT
+until redis-cli -p 6391 ping >/dev/null 2>&1; do sleep 0.1; done
+DATABASE_URL="postgres://root@127.0.0.1:6440/ci_pooled" TASKS_BACKEND=rq REDIS_URL="redis://127.0.0.1:6391/0" RQ_ASYNC=1 \
+    .venv/bin/python -m pytest -q --reuse-db entity_event/tests/delivery/test_rq_workers.py | tee "$dir/rq.log"
+grep -q "^1 passed" "$dir/rq.log"

@@ -13,16 +13,19 @@ from contextlib import contextmanager
 
 import pytest
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.core.checks import run_checks
 from django.db import connections
-from django.test import override_settings
+from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
 from entity_event.databases import on_primary, read_database, reading, reads_on_primary
 from entity_event.models import Event, EventSeen, Subscription
 from entity_event.preferences import preferences, set_receiving
 from entity_event.replicas import ReplicaRouter
 from entity_event.tests import helpers
+from entity_event.tests.web.test_entity import mirror
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "replica"])
 
@@ -115,9 +118,11 @@ def test_routing_reads_run_on_the_replica(world):
         received = list(world.newsfeed.entity_events(world.alice))
         pairs = world.newsfeed.events_targets()
         streamed = list(world.newsfeed.iter_events_targets(chunk_size=1))
+        filtered = list(world.newsfeed.get_filtered_events())
 
     expected = [event.id for event in reversed(world.events)]
     assert [event.id for event in events] == [event.id for event in received] == expected
+    assert [event.id for event in filtered] == expected
     assert [(event.id, [target.id for target in targets]) for event, targets in pairs] == [
         (event_id, [world.alice.id, world.bob.id]) for event_id in expected
     ]
@@ -156,6 +161,26 @@ def test_after_marking_the_inbox_a_pinned_count_reads_the_primary(world):
         with reads_on_primary():
             assert inbox.unseen_count() == 0
     assert ran.on("replica") == []
+
+
+def test_the_json_endpoints_read_on_the_replica_and_mark_on_the_primary(world):
+    user = User.objects.create_user("reader")
+    helpers.subscribe(world.newsfeed, world.photo, mirror(user))
+    client = Client()
+    client.force_login(user)
+    count_url = reverse("entity_event:inbox_unseen_count", args=["newsfeed"])
+    mark_url = reverse("entity_event:inbox_mark_seen", args=["newsfeed"])
+    caught_up()
+
+    with ran_on() as reading_the_count:
+        assert client.get(count_url).json() == {"unseen": 2}
+    with ran_on() as marking:
+        answer = client.post(mark_url, {"all": True}, content_type="application/json")
+    assert answer.json() == {"marked": 2}
+
+    assert [sql for sql in reading_the_count.on("replica") if "entity_event" in sql] != []
+    assert [sql for sql in reading_the_count.on("default") if "entity_event" in sql] == []
+    assert [sql for sql in marking.on("replica") if "entity_event" in sql] == []
 
 
 def test_a_queryset_that_names_its_database_keeps_it(world):
