@@ -36,6 +36,15 @@ DATABASE_URL = os.environ.get("DATABASE_URL", "")
 DATABASES = {
     "default": dj_database_url.parse(DATABASE_URL) if DATABASE_URL else embedded_postgres(),
 }
+# A second alias for the tests of read replicas (docs/scaling_out.rst): REPLICA_URL names a
+# streaming replica of the default database (CI makes one); without it the alias reaches the
+# default database itself. It is a test mirror, so the tests read the test database there, and
+# nothing reads it unless a test routes reads to it (entity_event.replicas.ReplicaRouter).
+REPLICA_URL = os.environ.get("REPLICA_URL", "")
+DATABASES["replica"] = {
+    **(dj_database_url.parse(REPLICA_URL) if REPLICA_URL else DATABASES["default"]),
+    "TEST": {"MIRROR": "default"},
+}
 DEFAULT_AUTO_FIELD = "django.db.models.AutoField"
 
 SECRET_KEY = "development-only-not-secret"

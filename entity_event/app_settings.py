@@ -122,3 +122,9 @@ def _given(name: str, default):
     """The setting ``name`` as given (``0`` included, for the checks to refuse), else ``default``."""
     value = getattr(settings, name, None)
     return default if value is None else value
+
+
+def read_replicas() -> list[str]:
+    """``ENTITY_EVENT_READ_REPLICAS``: the aliases of ``DATABASES`` that
+    :class:`~entity_event.replicas.ReplicaRouter` reads on (none: everything on ``default``)."""
+    return getattr(settings, "ENTITY_EVENT_READ_REPLICAS", None) or []

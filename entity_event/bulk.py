@@ -10,6 +10,7 @@ from itertools import islice
 from typing import TypeVar
 
 from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models import QuerySet
 
 T = TypeVar("T")
 
@@ -20,6 +21,19 @@ def batches(items: Iterable[T], size: int | None) -> Iterator[list[T]]:
     items = iter(items)
     while batch := list(islice(items, size)):
         yield batch
+
+
+def keyset_batches(rows: QuerySet, field: str, size: int) -> Iterator[list]:
+    """The distinct values of ``field`` among ``rows``, ascending, in lists of ``size``: each list
+    one query for the values after the previous list's last, so that no cursor stays open
+    between lists (a pooler in transaction mode would not keep it) and memory holds one list."""
+    values = rows.order_by(field).values_list(field, flat=True).distinct()
+    batch = list(values[:size])
+    while batch:
+        yield batch
+        if len(batch) < size:
+            return
+        batch = list(values.filter(**{f"{field}__gt": batch[-1]})[:size])
 
 
 def parameter_batches(

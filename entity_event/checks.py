@@ -9,9 +9,10 @@ from collections.abc import Iterable
 from numbers import Real
 from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
 from django.core.exceptions import ImproperlyConfigured
-from django.db import DatabaseError, router
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, router
 from django.utils.module_loading import import_string
 
 from entity_event import app_settings
@@ -182,6 +183,25 @@ def check_email_links(app_configs: Iterable | None = None, **kwargs) -> list[Che
             "neither ENTITY_EVENT_BASE_URL nor django.contrib.sites (with SITE_ID) gives their address.",
             "Set ENTITY_EVENT_BASE_URL, such as 'https://www.example.com', or install django.contrib.sites "
             "and set SITE_ID: links then use https:// and the current site's domain.",
+        )
+    ]
+
+
+@register(TAG)
+def check_read_replicas(app_configs: Iterable | None = None, **kwargs) -> list[CheckMessage]:
+    """E020: ``ENTITY_EVENT_READ_REPLICAS`` is not a list of aliases of ``DATABASES`` other than
+    ``default`` (the primary, which the router writes on)."""
+    replicas = app_settings.read_replicas()
+    aliases = set(settings.DATABASES) - {DEFAULT_DB_ALIAS}
+    if isinstance(replicas, list | tuple) and all(alias in aliases for alias in replicas):
+        return []
+    return [
+        _error(
+            20,
+            f"ENTITY_EVENT_READ_REPLICAS must list aliases of DATABASES other than 'default', "
+            f"not {replicas!r}.",
+            f"Name the replicas among {sorted(aliases)!r}, such as ['replica'], or leave the setting unset "
+            "to read everything on 'default'.",
         )
     ]
 

@@ -18,7 +18,6 @@ The inbox is a capability on top of the core: :func:`install` gives ``Medium`` i
 
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from datetime import datetime
 
 from django.db import connections, router, transaction
 from django.db.models import (
@@ -36,7 +35,9 @@ from entity.models import Entity
 from entity_event.arguments import ID_RANGE, check_flag
 from entity_event.creation import ids_subquery, locked_event_ids
 from entity_event.creation_lock import newest_settled_id
+from entity_event.databases import reads_on_primary
 from entity_event.models import Event, InboxMark, InboxWatermark, Medium
+from entity_event.routing import older_than as older_than  # where the inbox views and 4.0 found it
 
 
 def install() -> None:
@@ -191,7 +192,8 @@ class Inbox:
         entity or medium) leaves nothing to lock: the row is then created again.
         """
         key = {"entity": self.entity, "medium": self.medium}
-        with transaction.atomic(using=router.db_for_write(InboxWatermark)):
+        # What is read here decides what is written: it is read on the primary, in the transaction.
+        with reads_on_primary(), transaction.atomic(using=router.db_for_write(InboxWatermark)):
             watermark = None
             while watermark is None:
                 InboxWatermark.objects.bulk_create([InboxWatermark(**key)], ignore_conflicts=True)
@@ -231,16 +233,6 @@ class Inbox:
         )
         with connection.cursor() as cursor:
             cursor.execute(sql, (self.entity.pk, self.medium.pk, seen, time_marked, *ids.params))
-
-
-def older_than(events: QuerySet, time: datetime, event_id: int) -> QuerySet:
-    """Those of ``events`` after ``(time, event_id)`` in newest-first order: the page after the
-    event ``event_id`` of a keyset pagination, which costs the same deep in the feed as on top.
-
-    The redundant ``time <= time`` lets the planner start its scan of the time index at the
-    cursor; the ``OR`` alone is no index condition, so the scan would start at the newest event.
-    """
-    return events.filter(Q(time__lt=time) | Q(time=time, id__lt=event_id), time__lte=time)
 
 
 def _delete(marks: QuerySet) -> None:

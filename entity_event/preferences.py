@@ -9,10 +9,11 @@ source reaches it: its own, or one of a group it belongs to, only-following or n
 from dataclasses import dataclass
 from itertools import groupby
 
-from django.db import transaction
+from django.db import router, transaction
 from django.db.models import Exists, OuterRef
 from entity.models import Entity
 
+from entity_event.databases import on_primary, reading, reads_on_primary
 from entity_event.models import Medium, Source, SourceGroup, Subscription, Unsubscription
 from entity_event.routing import subscriptions_reaching
 
@@ -36,7 +37,7 @@ def preferences(entity: Entity) -> list[Preference]:
         entity=entity, medium_id=OuterRef("medium_id"), source_id=OuterRef("source_id")
     )
     subscriptions = (
-        subscriptions_reaching(Subscription.objects.all(), entity)
+        reading(subscriptions_reaching(Subscription.objects.all(), entity))
         .select_related("medium", "source__group")
         .annotate(unsubscribed=Exists(unsubscribed))
         .order_by(
@@ -69,16 +70,19 @@ def by_source_group(entity_preferences: list[Preference]) -> list[tuple[SourceGr
 def is_subscribed(entity: Entity, medium_id: int, source_id: int) -> bool:
     """Whether a subscription on the medium and source reaches ``entity``."""
     subscriptions = Subscription.objects.filter(medium_id=medium_id, source_id=source_id)
-    return subscriptions_reaching(subscriptions, entity).exists()
+    return reading(subscriptions_reaching(subscriptions, entity)).exists()
 
 
 def set_receiving(entity: Entity, medium_id: int, source_id: int, receiving: bool) -> None:
     """Switch a pair of ``entity`` on or off; switching it to the state it has changes nothing.
 
     Raises :class:`NotSubscribedError`, and changes nothing, when no subscription on the pair
-    reaches ``entity``: an entity switches only what it receives.
+    reaches ``entity``: an entity switches only what it receives. What decides it is read on
+    the primary, which a replica may lag behind.
     """
-    if not is_subscribed(entity, medium_id, source_id):
+    with reads_on_primary():
+        subscribed = is_subscribed(entity, medium_id, source_id)
+    if not subscribed:
         raise NotSubscribedError(
             f"entity {entity.pk} is not subscribed to source id {source_id} on medium id {medium_id}"
         )
@@ -94,12 +98,12 @@ def unsubscribe(entity: Entity, medium_id: int, source_id: int) -> bool:
     The entity's row is locked first (on databases that lock rows), so concurrent requests for
     one entity store a single unsubscription.
     """
-    with transaction.atomic():
+    with transaction.atomic(using=router.db_for_write(Unsubscription)):
         Entity.all_objects.select_for_update().filter(pk=entity.pk).exists()
         unsubscriptions = Unsubscription.objects.filter(
             entity=entity, medium_id=medium_id, source_id=source_id
         )
-        if unsubscriptions.exists():
+        if on_primary(unsubscriptions).exists():
             return False
         Unsubscription.objects.create(entity=entity, medium_id=medium_id, source_id=source_id)
         return True

@@ -25,9 +25,9 @@ from django.utils import timezone
 from entity.models import Entity, EntityKind, EntityRelationship
 
 from entity_event.arguments import check_flag
-from entity_event.bulk import batches
 from entity_event.creation import claim_seen, ids_subquery
 from entity_event.creation import mark_seen as mark_events_seen
+from entity_event.databases import on_primary, reading
 from entity_event.querysets import attach_sources, read_sources
 from entity_event.registry import models
 
@@ -96,12 +96,13 @@ def subscriptions_reaching(subscriptions: QuerySet, entity: Entity | None) -> Qu
     return subscriptions.filter(reaching)
 
 
-def unsubscribed_entity_ids(medium) -> defaultdict[int, list[int]]:
-    """Source id -> the ids of the entities unsubscribed from it on ``medium`` (``[]`` for any other)."""
+def unsubscribed_entity_ids(medium, database: str | None = None) -> defaultdict[int, list[int]]:
+    """Source id -> the ids of the entities unsubscribed from it on ``medium`` (``[]`` for any
+    other), read on ``database`` (by default where unsubscriptions are read)."""
     unsubscribed = defaultdict(list)
-    for source_id, entity_id in models.Unsubscription.objects.filter(medium=medium).values_list(
-        "source_id", "entity_id"
-    ):
+    rows = models.Unsubscription.objects.filter(medium=medium)
+    rows = reading(rows) if database is None else rows.using(database)
+    for source_id, entity_id in rows.values_list("source_id", "entity_id"):
         unsubscribed[source_id].append(entity_id)
     return unsubscribed
 
@@ -145,7 +146,8 @@ def hand_out(medium, routed: QuerySet, *, mark_seen: bool = False, **event_filte
     call marked itself, so that concurrent callers never get the same event.
     """
     check_flag("mark_seen", mark_seen)
-    routed = routed.with_sources().order_by(*NEWEST_FIRST)
+    # After marking, the events are read where the marks are: a replica may not have them yet.
+    routed = (on_primary(routed) if mark_seen else reading(routed)).with_sources().order_by(*NEWEST_FIRST)
     events = filter_events(medium, routed, **event_filters)
     if not mark_seen:
         return events
@@ -231,7 +233,7 @@ def _events_with_a_followed_actor(medium) -> RawSQL:
 def _actor_followed_per_subscription(medium) -> Q:
     """Overridden rules: one condition per only-following subscription, through ``followed_by``."""
     followed = Q(pk__in=[])
-    for subscription in models.Subscription.objects.filter(medium=medium, only_following=True):
+    for subscription in reading(models.Subscription.objects.filter(medium=medium, only_following=True)):
         followed_entities = medium.followed_by(subscription.subscribed_entities())
         actors = models.EventActor.objects.filter(entity__in=followed_entities).values("event_id")
         followed |= Q(source_id=subscription.source_id, id__in=actors)
@@ -313,6 +315,28 @@ def _events_with_an_actor_followed_by(entity: Entity) -> RawSQL:
     return RawSQL(sql, [entity.pk, entity.pk])
 
 
+def older_than(events: QuerySet, time: datetime, event_id: int) -> QuerySet:
+    """Those of ``events`` after ``(time, event_id)`` in newest-first order: the page after the
+    event ``event_id`` of a keyset pagination, which costs the same deep in the feed as on top.
+
+    The redundant ``time <= time`` lets the planner start its scan of the time index at the
+    cursor; the ``OR`` alone is no index condition, so the scan would start at the newest event.
+    """
+    return events.filter(Q(time__lt=time) | Q(time=time, id__lt=event_id), time__lte=time)
+
+
+def _newest_first_pages(events: QuerySet, size: int) -> Iterator[list]:
+    """``events`` (ordered newest first) in lists of ``size``, each read by a query of its own
+    after the previous list's last event; one more row is read to know whether a page follows."""
+    page = list(events[: size + 1])
+    while page:
+        yield page[:size]
+        if len(page) <= size:
+            return
+        last = page[size - 1]
+        page = list(older_than(events, last.time, last.id)[: size + 1])
+
+
 def _events_connection():
     """The connection events are read on, whose quoting and vendor the SQL here follows."""
     return connections[router.db_for_read(models.Event)]
@@ -355,11 +379,15 @@ def iter_events_targets(
     """The pairs of ``events_targets``, in the same order, reading events ``chunk_size`` at a time.
 
     Memory stays bounded by one chunk (plus the subscribed entities) whatever the number of
-    events: on PostgreSQL the events come from a server-side cursor. The subscriptions, the
-    entities they name and the unsubscriptions are read once (three queries, see
-    ``_Routes.read_targets``), the events by one streamed query, and each
-    chunk adds at most two queries (the actors of its events, and the followers of actors not
-    met in an earlier chunk). ``chunk_size=None`` reads everything in one chunk.
+    events. The subscriptions, the entities they name and the unsubscriptions are read once
+    (three queries, see ``_Routes.read_targets``), then each chunk takes at most three queries:
+    its events (a keyset page after the previous chunk's last event, so that no cursor stays
+    open between chunks, which a pooler in transaction mode would not keep), their actors, and
+    the followers of actors not met in an earlier chunk. ``chunk_size=None`` reads everything in
+    one chunk.
+
+    Everything is read on the read database (a replica, see docs/scaling_out.rst); with
+    ``mark_seen``, on the primary, since what is read decides what is marked.
 
     With ``mark_seen``, the events passing the filters whose source reaches nobody here are
     marked seen first (one query); then each chunk is claimed before its first pair is handed
@@ -371,7 +399,8 @@ def iter_events_targets(
     if chunk_size is not None and chunk_size < 1:
         raise ValueError(f"chunk_size must be a positive number of events or None, not {chunk_size!r}.")
     check_flag("mark_seen", mark_seen)
-    in_scope = filter_events(medium, models.Event.objects.all(), **event_filters)
+    events = models.Event.objects.all()
+    in_scope = filter_events(medium, on_primary(events) if mark_seen else reading(events), **event_filters)
     routes = _Routes(medium, entity_kind, in_scope)
     return _stream(routes, chunk_size, mark_seen, claim=mark_seen and event_filters.get("seen") is False)
 
@@ -382,10 +411,12 @@ def chunks_to_claim(
     """For a caller that claims events itself (delivery planning): the events passing the filters
     whose source reaches nobody (a queryset), and ``(events, pairs)`` per chunk of the others, the
     chunk's events without targets included. Nothing is marked. Whom each source reaches is read
-    at once (three queries); the chunks cost what those of ``iter_events_targets`` cost."""
+    at once (three queries); the chunks cost what those of ``iter_events_targets`` cost. All of
+    it is read on the primary: it decides what the caller claims."""
     if chunk_size < 1:
         raise ValueError(f"chunk_size must be a positive number of events, not {chunk_size!r}.")
-    routes = _Routes(medium, entity_kind, filter_events(medium, models.Event.objects.all(), **event_filters))
+    in_scope = filter_events(medium, on_primary(models.Event.objects.all()), **event_filters)
+    routes = _Routes(medium, entity_kind, in_scope)
     routes.read_targets()
     return routes.events_reaching_nobody(), routes.chunks(chunk_size)
 
@@ -409,18 +440,20 @@ def _stream(routes: "_Routes", chunk_size: int | None, mark_seen: bool, claim: b
                 yield pair
         except GeneratorExit:
             left = [event.id for event, _targets in pairs[handed:] if event.id in marked]
-            seen_marks = models.EventSeen.objects.filter(medium=medium)
+            seen_marks = on_primary(models.EventSeen.objects.filter(medium=medium))
             seen_marks.filter(event_id__in=ids_subquery(left, seen_marks.db)).delete()
             raise
 
 
 class _Routes:
-    """The data ``iter_events_targets`` joins in Python: targets per source, actors, followers."""
+    """The data ``iter_events_targets`` joins in Python: targets per source, actors, followers,
+    all read on the database of ``in_scope``."""
 
     def __init__(self, medium, entity_kind: EntityKind | None, in_scope: QuerySet):
         self.medium = medium
         self.entity_kind = entity_kind
         self.in_scope = in_scope
+        self.database = in_scope.db
         self.followers_of_actor: dict[int, set[int]] = {}
 
     def read_targets(self) -> None:
@@ -437,7 +470,7 @@ class _Routes:
         if not named_by_source:
             return
         self.entities, members = self._subscribed_entities()
-        unsubscribed = unsubscribed_entity_ids(self.medium)
+        unsubscribed = unsubscribed_entity_ids(self.medium, self.database)
         reached = {}
         for (source_id, only_following), named in named_by_source.items():
             key = (frozenset(named), frozenset(unsubscribed[source_id]))
@@ -478,7 +511,7 @@ class _Routes:
             followers = self._followers_by_event(followed) if self.following else {}
             yield list(events), followers
             return
-        for chunk in batches(events.iterator(chunk_size=chunk_size), chunk_size):
+        for chunk in _newest_first_pages(events, chunk_size):
             followed = [event.id for event in chunk if event.source_id in self.following]
             yield chunk, self._followers_by_event(ids_subquery(followed, events.db)) if followed else {}
 
@@ -501,7 +534,7 @@ class _Routes:
 
     def _subscriptions(self) -> QuerySet:
         """The medium's subscriptions, those naming entities of another kind left out."""
-        subscriptions = models.Subscription.objects.filter(medium=self.medium)
+        subscriptions = models.Subscription.objects.using(self.database).filter(medium=self.medium)
         if self.entity_kind is None:
             return subscriptions
         return subscriptions.filter(
@@ -514,13 +547,19 @@ class _Routes:
         subscribed (group, kind); one query."""
         subscriptions = self._subscriptions()
         groups = subscriptions.filter(sub_entity_kind__isnull=False)
-        members = Entity.objects.filter(
-            entity_kind_id__in=groups.values("sub_entity_kind_id"),
-            super_relationships__super_entity_id__in=groups.values("entity_id"),
-        ).annotate(group_id=F("super_relationships__super_entity_id"))
-        individuals = Entity.all_objects.filter(
-            id__in=subscriptions.filter(sub_entity_kind__isnull=True).values("entity_id")
-        ).annotate(group_id=Value(None, output_field=IntegerField()))
+        members = (
+            Entity.objects.using(self.database)
+            .filter(
+                entity_kind_id__in=groups.values("sub_entity_kind_id"),
+                super_relationships__super_entity_id__in=groups.values("entity_id"),
+            )
+            .annotate(group_id=F("super_relationships__super_entity_id"))
+        )
+        individuals = (
+            Entity.all_objects.using(self.database)
+            .filter(id__in=subscriptions.filter(sub_entity_kind__isnull=True).values("entity_id"))
+            .annotate(group_id=Value(None, output_field=IntegerField()))
+        )
         entities, members_of = {}, defaultdict(set)
         for entity in members.union(individuals, all=True):
             entities[entity.id] = entity
@@ -543,9 +582,8 @@ class _Routes:
     def _followers_by_event(self, event_ids: QuerySet | RawSQL) -> dict[int, set[int]]:
         """Event id -> the entities following at least one of its actors."""
         actors_by_event = defaultdict(list)
-        for event_id, actor_id in models.EventActor.objects.filter(event_id__in=event_ids).values_list(
-            "event_id", "entity_id"
-        ):
+        actors = models.EventActor.objects.using(self.database).filter(event_id__in=event_ids)
+        for event_id, actor_id in actors.values_list("event_id", "entity_id"):
             actors_by_event[event_id].append(actor_id)
         new_actor_ids = {
             actor_id for actors in actors_by_event.values() for actor_id in actors
@@ -562,16 +600,15 @@ class _Routes:
         if not uses_default_following(self.medium):
             return {
                 actor_id: set(
-                    self.medium.followers_of(Entity.all_objects.filter(id=actor_id)).values_list(
-                        "id", flat=True
-                    )
+                    self.medium.followers_of(
+                        Entity.all_objects.using(self.database).filter(id=actor_id)
+                    ).values_list("id", flat=True)
                 )
                 for actor_id in actor_ids
             }
         followers = {actor_id: {actor_id} for actor_id in actor_ids}
-        actors = ids_subquery(actor_ids, router.db_for_read(EntityRelationship))
-        for super_id, sub_id in EntityRelationship.objects.filter(super_entity_id__in=actors).values_list(
-            "super_entity_id", "sub_entity_id"
-        ):
+        actors = ids_subquery(actor_ids, self.database)
+        relationships = EntityRelationship.objects.using(self.database).filter(super_entity_id__in=actors)
+        for super_id, sub_id in relationships.values_list("super_entity_id", "sub_entity_id"):
             followers[super_id].add(sub_id)
         return followers

@@ -14,7 +14,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from entity_event import app_settings
-from entity_event.bulk import batches
+from entity_event.bulk import batches, keyset_batches
 from entity_event.delivery import digests, sending
 from entity_event.models import Delivery, Medium
 
@@ -72,7 +72,8 @@ def enqueue_pending(deliveries: QuerySet, run_after: datetime | None = None) -> 
     """Enqueue the sending of the pending ones of ``deliveries``, by digest for digest mediums.
 
     Returns how many deliveries the enqueued tasks cover. The ids are streamed, so memory stays
-    bounded by a batch whatever the number of deliveries.
+    bounded by a batch whatever the number of deliveries: each batch is read by a query of its own,
+    so no cursor stays open while tasks are enqueued.
     """
     covered = 0
     mediums = Medium.objects.filter(id__in=deliveries.values("medium_id"))
@@ -80,14 +81,13 @@ def enqueue_pending(deliveries: QuerySet, run_after: datetime | None = None) -> 
         pending = deliveries.filter(medium=medium, status=Delivery.Status.PENDING)
         if digests.digest_period(medium) is None:
             send = send_deliveries.using(run_after=run_after) if run_after else send_deliveries
-            for batch in batches(pending.order_by("id").values_list("id", flat=True).iterator(), BATCH_SIZE):
+            for batch in keyset_batches(pending, "id", BATCH_SIZE):
                 send.enqueue(batch)
                 covered += len(batch)
         else:
             send = send_digests.using(run_after=run_after) if run_after else send_digests
             covered += pending.count()  # before the tasks run: the immediate backend runs them here
-            entity_ids = pending.order_by("entity_id").values_list("entity_id", flat=True).distinct()
-            for batch in batches(entity_ids.iterator(), BATCH_SIZE):
+            for batch in keyset_batches(pending, "entity_id", BATCH_SIZE):
                 send.enqueue(medium.pk, batch)
     return covered
 

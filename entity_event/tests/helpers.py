@@ -162,3 +162,19 @@ def row_counts_unchanged() -> Iterator[None]:
     before = row_counts()
     yield
     assert row_counts() == before
+
+
+@contextmanager
+def no_server_side_cursor() -> Iterator[None]:
+    """Fail on any server-side cursor opened in the block: PgBouncer in transaction pooling mode
+    may hand each transaction another server, where a cursor opened before does not exist."""
+
+    def refused(*args, **kwargs):
+        raise AssertionError("a server-side cursor was opened")
+
+    original = connection.chunked_cursor
+    connection.chunked_cursor = refused
+    try:
+        yield
+    finally:
+        connection.chunked_cursor = original

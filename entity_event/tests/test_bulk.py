@@ -2,9 +2,19 @@
 
 from types import SimpleNamespace
 
+import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from entity.models import Entity, EntityKind
 
-from entity_event.bulk import batches, insert_skipping_conflicts, parameter_batches, values_sql
+from entity_event.bulk import (
+    batches,
+    insert_skipping_conflicts,
+    keyset_batches,
+    parameter_batches,
+    values_sql,
+)
+from entity_event.tests import helpers
 
 
 def a_connection(max_query_params: int | None) -> SimpleNamespace:
@@ -39,3 +49,18 @@ def test_an_insert_names_its_table_columns_and_conflict_target_quoted():
         f"ON CONFLICT ({q('a')}) DO NOTHING RETURNING {q('id')}"
     )
     assert insert_skipping_conflicts(connection, "things", ["a"], ["a"], "SELECT 1").endswith("DO NOTHING")
+
+
+@pytest.mark.django_db
+def test_keyset_batches_read_distinct_values_in_order_one_query_per_batch():
+    kinds = sorted(helpers.kind(name).id for name in "abcde")
+    for name in "abc":
+        helpers.entity(name, kind_name="a")
+
+    with CaptureQueriesContext(connection) as captured:
+        assert list(keyset_batches(EntityKind.objects.all(), "id", 2)) == [kinds[:2], kinds[2:4], kinds[4:]]
+    assert len(captured) == 3
+    # A last batch that is full costs one more query, which finds nothing.
+    assert list(keyset_batches(EntityKind.objects.all(), "id", 5)) == [kinds]
+    assert list(keyset_batches(Entity.all_objects.all(), "entity_kind_id", 1)) == [[kinds[0]]]
+    assert list(keyset_batches(EntityKind.objects.none(), "id", 3)) == []

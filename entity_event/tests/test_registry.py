@@ -32,6 +32,7 @@ CORE = {
     "entity_event.context_serializer",
     "entity_event.creation",
     "entity_event.creation_lock",
+    "entity_event.databases",
     "entity_event.deletion",
     "entity_event.event_input",
     "entity_event.exceptions",

@@ -90,17 +90,25 @@ def count_queries(stream) -> tuple[int, int]:
 
 
 def test_queries_grow_with_the_number_of_chunks_only():
-    # Up front: subscriptions, the entities they name, unsubscriptions, the sources and the events' cursor;
-    # then per chunk its actors and the followers of its actors (each world's actors are new in
-    # every chunk).
+    # Up front: subscriptions, the entities they name, unsubscriptions and the sources; then per
+    # chunk its page of events, its actors and the followers of its actors (each world's actors
+    # are new in every chunk).
     small = build_world(teams=2, per_team=6, events=6)
     small_queries, small_pairs = count_queries(small.newsfeed.iter_events_targets(chunk_size=3))
     large = build_world(teams=6, per_team=11, events=60, sources=4, prefix="large-")
     large_queries, large_pairs = count_queries(large.newsfeed.iter_events_targets(chunk_size=12))
 
     assert (small_pairs, large_pairs) == (6, 60)
-    assert small_queries == 5 + 2 * 2
-    assert large_queries == 5 + 2 * 5
+    assert small_queries == 4 + 3 * 2
+    assert large_queries == 4 + 3 * 5
+
+
+def test_chunks_are_read_without_a_server_side_cursor_that_a_transaction_pooler_would_drop():
+    world = build_world(teams=2, per_team=3, events=7)
+    expected = as_ids(world.newsfeed.events_targets())
+
+    with helpers.no_server_side_cursor():
+        assert as_ids(world.newsfeed.iter_events_targets(chunk_size=2)) == expected
 
 
 def test_mark_seen_marks_every_streamed_event_once_consumed():
@@ -186,10 +194,10 @@ def test_overridden_follow_rules_ask_for_each_actor_once_across_chunks():
 
     assert pairs == 6
     assert as_ids(alerts.iter_events_targets(chunk_size=2)) == expected
-    # Up front 4 (subscriptions, the entities they name, unsubscriptions, events); per chunk of
-    # two events its actors (3 chunks); then one followers_of query per distinct actor (alice,
-    # bob, carol), whichever chunk meets it first.
-    assert queries == 5 + 3 + 3
+    # Up front 4 (subscriptions, the entities they name, unsubscriptions, sources); per chunk of
+    # two events its page and its actors (3 chunks); then one followers_of query per distinct
+    # actor (alice, bob, carol), whichever chunk meets it first.
+    assert queries == 4 + 2 * 3 + 3
 
 
 @pytest.mark.parametrize("chunk_size", [0, -5])

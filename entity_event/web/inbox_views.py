@@ -9,6 +9,7 @@ page deep in the feed costs the same as the first.
 import base64
 import binascii
 import json
+from contextlib import nullcontext
 from datetime import UTC, datetime
 from functools import wraps
 
@@ -17,6 +18,7 @@ from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
 
 from entity_event.arguments import ID_RANGE
+from entity_event.databases import reads_on_primary
 from entity_event.event_input import unstorable_character
 from entity_event.inbox import older_than
 from entity_event.models import Event, Medium
@@ -47,7 +49,9 @@ def inbox_view(method: str):
     def decorate(view):
         @wraps(view)
         def wrapped(request: HttpRequest, medium_name: str) -> JsonResponse:
-            response = _answer(view, method, request, medium_name)
+            # A POST writes: what it reads is read on the primary, which holds its writes.
+            with reads_on_primary() if method == "POST" else nullcontext():
+                response = _answer(view, method, request, medium_name)
             response["Cache-Control"] = CACHE_CONTROL
             return response
 

@@ -144,6 +144,19 @@ def test_planning_costs_a_constant_number_of_queries_per_chunk(dummy_tasks):
     assert len(dummy_tasks.results) > 0
 
 
+@pytest.mark.django_db
+def test_enqueuing_reads_batches_without_a_server_side_cursor(dummy_tasks, monkeypatch):
+    monkeypatch.setattr(tasks, "BATCH_SIZE", 2)
+    club = build_club(members=5)
+    post(club)
+    with override_settings(ENTITY_EVENT_CHANNELS=EMAIL_CHANNEL):
+        club.medium.deliver()
+    dummy_tasks.clear()
+    with helpers.no_server_side_cursor():
+        assert tasks.enqueue_pending(Delivery.objects.all()) == 5
+    assert [len(result.args[0]) for result in dummy_tasks.results] == [2, 2, 1]
+
+
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="concurrent writers need PostgreSQL")
 @pytest.mark.django_db(transaction=True)
 def test_overlapping_runs_never_take_the_same_event():

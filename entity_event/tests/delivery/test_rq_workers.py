@@ -4,30 +4,36 @@
 the queue empty, then exit) send them. One member's address is broken, so that member's
 deliveries fail and RQ holds their retries until the time of the next attempt. Once the address
 is fixed and that time has come, a second pair of workers sends them. Every delivery is sent
-exactly once, with its Message-ID.
+exactly once, with its Message-ID. Then four workers, as on several machines, send 5,000
+deliveries and one is killed mid-batch with SIGKILL: only its batch may be sent twice.
 
 Runs where the tasks go to RQ workers on PostgreSQL: CI's RQ step runs it with
 ``TASKS_BACKEND=rq RQ_ASYNC=1`` and a Redis server of its own at ``REDIS_URL``.
 """
 
 import math
+import os
+import signal
 import subprocess
 from collections import Counter
 from contextlib import ExitStack
+from datetime import timedelta
 from pathlib import Path
 
 import django_rq
 import pytest
 from django.conf import settings
+from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
+from rq import Worker
 from rq.registry import FailedJobRegistry, ScheduledJobRegistry
 
 from demo.outbox import read_messages
 from entity_event.delivery.tasks import BATCH_SIZE, send_deliveries
 from entity_event.models import Delivery
 from entity_event.tests.delivery.conftest import build_club, post
-from entity_event.tests.delivery.workers import add_members, manage, message_id, stop
+from entity_event.tests.delivery.workers import add_members, manage, message_id, stop, wait_for
 
 RQ_BACKEND = "django_tasks_rq.RQBackend"
 
@@ -134,3 +140,81 @@ def test_rq_workers_send_each_delivery_once_and_retry_a_failed_one_when_due(tmp_
     assert {(d.status, d.attempts) for d in retried} == {("sent", 2)}
     every_delivery = Delivery.objects.values_list("id", flat=True)
     assert sent_message_ids(outbox) == Counter(message_id(pk) for pk in every_delivery)
+
+
+#: A worker that runs each job in its own process (no work horse), so that killing it kills the
+#: batch it is sending; it runs until stopped.
+RQ_SIMPLE_WORKER = [
+    "rqworker",
+    "--with-scheduler",
+    "--worker-class",
+    "rq.worker.SimpleWorker",
+    "--job-class",
+    "django_tasks_rq.Job",
+    "default",
+]
+CROWD, NEWS = 1000, 5
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_rq_worker_killed_mid_batch_loses_no_delivery(tmp_path, queue):
+    world = build_club(members=0)
+    add_members(world.club, CROWD)
+    for number in range(NEWS):
+        post(world, f"News {number}")
+    outbox = tmp_path / "outbox"
+    with ExitStack() as stack:
+        workers = {f"rq-{n}": manage(RQ_SIMPLE_WORKER, outbox, tmp_path / f"rq-{n}.log") for n in range(4)}
+        stack.callback(stop, workers)
+        names = {worker.pid: name for name, worker in workers.items()}
+        assert world.medium.deliver() == CROWD * NEWS
+
+        def taken(delivery_ids: list[int]):
+            return Delivery.objects.filter(id__in=delivery_ids, status="pending", attempts=1)
+
+        def held_batches() -> list[tuple[str, list[int]]]:
+            """(worker, delivery ids) of the batches being sent, once a fifth of the deliveries are"""
+            if Delivery.objects.filter(status="sent").count() < CROWD * NEWS // 5:
+                return []
+            running = [
+                (names[worker.pid], job.args[0])
+                for worker in Worker.all(queue=queue)
+                if worker.pid in names and (job := worker.get_current_job()) is not None
+            ]
+            return [(name, ids) for name, ids in running if taken(ids).count() == len(ids)]
+
+        dead = []
+
+        def kill_mid_batch() -> bool:
+            """a SIGKILL to land in the middle of a batch (a worker done with its batch dies in vain)"""
+            assert len(dead) < 3, "three kills missed their batch"
+            name, delivery_ids = wait_for(held_batches)[0]
+            workers[name].send_signal(signal.SIGKILL)
+            workers[name].wait()
+            dead.append(name)
+            return taken(delivery_ids).exists()
+
+        wait_for(kill_mid_batch)
+        in_flight = set(
+            Delivery.objects.filter(status="pending", attempts__gte=1).values_list("id", flat=True)
+        )
+        live = {worker.pid for name, worker in workers.items() if name not in dead}
+
+        def settled() -> bool:
+            """the live workers to finish every job"""
+            busy = [w for w in Worker.all(queue=queue) if w.pid in live and w.get_current_job() is not None]
+            return queue.count == 0 and not busy
+
+        wait_for(settled)
+        stuck = Delivery.objects.filter(status="pending")
+        assert stuck.exists() and set(stuck.values_list("id", flat=True)) <= in_flight
+
+        # The lease of the dead worker runs out; the cron run hands its deliveries to the others.
+        stuck.update(time_next_attempt=timezone.now() - timedelta(days=1))
+        call_command("deliver_events", stdout=open(os.devnull, "w"))
+        wait_for(lambda: not Delivery.objects.exclude(status="sent").exists())
+
+    sent = sent_message_ids(outbox)
+    assert set(sent) == {message_id(pk) for pk in Delivery.objects.values_list("id", flat=True)}
+    twice = {mid for mid, count in sent.items() if count > 1}
+    assert twice <= {message_id(pk) for pk in in_flight} and max(sent.values()) <= 2
