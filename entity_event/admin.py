@@ -302,10 +302,10 @@ class EventAdmin(EventTitle, ExpiryColumn, admin.ModelAdmin):
         return False
 
     def render_change_form(self, request: HttpRequest, context: dict, *args, obj=None, **kwargs):
-        """A stored event's page shows whom it reaches on each medium (see :func:`recipients_preview`)."""
-        if obj is not None:
-            context["recipient_columns"] = [column.header for column in self.recipient_columns]
-            context["recipients"] = recipients_preview(obj, self.recipient_columns)
+        """An event's page shows whom it reaches on each medium (see :func:`recipients_preview`);
+        events are never added here, so the page always has one."""
+        context["recipient_columns"] = [column.header for column in self.recipient_columns]
+        context["recipients"] = recipients_preview(obj, self.recipient_columns)
         return super().render_change_form(request, context, *args, obj=obj, **kwargs)
 
     @admin.display(description="actors", ordering="actor_count")
