@@ -12,6 +12,7 @@ import uuid
 from django import forms
 from django.contrib import admin
 from django.contrib.admin.widgets import AdminSplitDateTime
+from django.core.paginator import Paginator
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Count
 from django.http import HttpRequest
@@ -21,6 +22,7 @@ from django.utils.text import Truncator
 from entity.models import Entity, EntityKind
 
 from entity_event import app_settings
+from entity_event.explain import reach_counts, reached_entities, recipients
 from entity_event.models import (
     NEVER_EXPIRES,
     AdminEvent,
@@ -42,6 +44,12 @@ SUMMARY_LENGTH = 80
 ERROR_LENGTH = 60
 #: The uuids of announcements made in the admin start with this.
 ANNOUNCEMENT_UUID_PREFIX = "announcement-"
+#: Entities per page of the list of whom a subscription reaches.
+REACH_PAGE_SIZE = 50
+#: Recipients an event's page shows per medium (the first by name; the page gives their number).
+RECIPIENTS_SHOWN = 50
+#: The query parameter naming the page of a subscription's reach.
+REACH_PAGE_PARAMETER = "reach_page"
 
 
 def summary(context) -> str:
@@ -226,6 +234,24 @@ class SubscriptionAdmin(admin.ModelAdmin):
     search_fields = ("entity__display_name", "source__name", "source__display_name", "medium__name")
     autocomplete_fields = ("entity", "sub_entity_kind")
 
+    def render_change_form(self, request: HttpRequest, context: dict, *args, obj=None, **kwargs):
+        """A stored subscription's page previews whom it reaches now (see :func:`reach_preview`)."""
+        if obj is not None:
+            context["reach"] = reach_preview(obj, request.GET.get(REACH_PAGE_PARAMETER))
+        return super().render_change_form(request, context, *args, obj=obj, **kwargs)
+
+
+def reach_preview(subscription: Subscription, page_number: str | None) -> dict:
+    """How many entities ``subscription`` reaches now, how many of them unsubscribed, and one page
+    of them by name (``page_number`` as the query gave it: a bad one shows the first or the last
+    page). Three queries whatever the size of the group: the counts, the page's count and rows."""
+    entities = reached_entities(subscription).select_related("entity_kind").order_by("display_name", "id")
+    return {
+        **reach_counts(subscription),
+        "page": Paginator(entities, REACH_PAGE_SIZE).get_page(page_number),
+        "parameter": REACH_PAGE_PARAMETER,
+    }
+
 
 @admin.register(Unsubscription)
 class UnsubscriptionAdmin(admin.ModelAdmin):
@@ -264,11 +290,23 @@ class EventAdmin(EventTitle, ExpiryColumn, admin.ModelAdmin):
     readonly_fields = ("formatted_context", "time", "uuid")
     inlines = (EventActorInline, EventSeenInline)
 
+    #: Columns added to the recipients of an event's page, each an object with a ``header`` and
+    #: ``values(medium, event, entities) -> {entity id: text}`` (one query for the entities shown).
+    #: Delivery adds the status of each delivery (:mod:`entity_event.delivery.admin`).
+    recipient_columns: list = []
+
     def get_queryset(self, request: HttpRequest):
         return super().get_queryset(request).annotate(actor_count=Count("eventactor"))
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+    def render_change_form(self, request: HttpRequest, context: dict, *args, obj=None, **kwargs):
+        """An event's page shows whom it reaches on each medium (see :func:`recipients_preview`);
+        events are never added here, so the page always has one."""
+        context["recipient_columns"] = [column.header for column in self.recipient_columns]
+        context["recipients"] = recipients_preview(obj, self.recipient_columns)
+        return super().render_change_form(request, context, *args, obj=obj, **kwargs)
 
     @admin.display(description="actors", ordering="actor_count")
     def actor_count(self, event: Event) -> int:
@@ -281,6 +319,29 @@ class EventAdmin(EventTitle, ExpiryColumn, admin.ModelAdmin):
     @admin.display(description="summary")
     def summary(self, event: Event) -> str:
         return summary(event.context)
+
+
+def recipients_preview(event: Event, columns=()) -> list[dict]:
+    """Per medium subscribed to the event's source, by name: the number of entities ``event``
+    reaches there and the first :data:`RECIPIENTS_SHOWN` of them by name, each with the values of
+    ``columns``. One query for the subscriptions, then per medium two (the number, the entities
+    shown) and one per column, whatever the number of recipients."""
+    by_medium = {}
+    for subscription in Subscription.objects.filter(source_id=event.source_id).select_related("medium"):
+        by_medium.setdefault(subscription.medium_id, (subscription.medium, []))[1].append(subscription)
+    previews = []
+    for medium, subscriptions in sorted(by_medium.values(), key=lambda pair: (str(pair[0]), pair[0].pk)):
+        reached = recipients(medium, event, subscriptions)
+        shown = list(reached.select_related("entity_kind").order_by("display_name", "id")[:RECIPIENTS_SHOWN])
+        values = [column.values(medium, event, shown) for column in columns]
+        previews.append(
+            {
+                "medium": medium,
+                "count": reached.count(),
+                "rows": [(entity, [column.get(entity.pk, "") for column in values]) for entity in shown],
+            }
+        )
+    return previews
 
 
 @admin.register(EventActor)

@@ -10,18 +10,22 @@ subscriptions through :func:`~entity_event.routing.subscriptions_reaching` and t
 actors through ``medium.followed_by(entity)``, so a medium's own follow rules explain its own
 routing.
 
+The previews the admin shows are here too, by the same rules: whom a subscription reaches now
+(:func:`reached_entities`, :func:`reach_counts`) and whom an event reaches on a medium
+(:func:`recipients`).
+
 Explanation is a capability on top of the core: :func:`install` gives ``Medium`` its
 ``explain(event, entity)`` method when the app is ready, so the core never imports this module.
 """
 
 from dataclasses import dataclass
 
-from django.db.models import Case, IntegerField, Q, Value, When
+from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Q, QuerySet, Value, When
 from django.utils.translation import gettext, gettext_noop
 from entity.models import Entity, EntityRelationship
 
 from entity_event.models import Event, EventActor, Medium, Subscription, Unsubscription
-from entity_event.routing import subscriptions_reaching
+from entity_event.routing import subscribed_entities, subscriptions_reaching
 
 
 def install() -> None:
@@ -223,3 +227,57 @@ _FOLLOW_REASONS = {
 
 def _follow_reason(reach: Reach) -> str:
     return gettext(_FOLLOW_REASONS[reach.actor_is]) % {"actor": reach.actor.display_name}
+
+
+# Previews: whom a subscription reaches, and whom an event reaches on a medium.
+
+
+def reached_entities(subscription: Subscription) -> QuerySet:
+    """The entities ``subscription`` names now (its entity, or its group's active members of the
+    kind), each annotated ``unsubscribed``: whether it unsubscribed from the subscription's source
+    on its medium. An only-following subscription sends each of them only the events of those
+    it follows."""
+    return subscribed_entities(subscription).annotate(unsubscribed=_unsubscribed(subscription))
+
+
+def reach_counts(subscription: Subscription) -> dict[str, int]:
+    """``{"reached": n, "unsubscribed": m}`` of :func:`reached_entities`: one query, whatever the
+    size of the group."""
+    return subscribed_entities(subscription).aggregate(
+        reached=Count("pk"), unsubscribed=Count("pk", filter=Q(_unsubscribed(subscription)))
+    )
+
+
+def _unsubscribed(subscription: Subscription) -> Exists:
+    """Whether the entity of the row unsubscribed from ``subscription``'s source on its medium."""
+    return Exists(
+        Unsubscription.objects.filter(
+            entity=OuterRef("pk"), medium_id=subscription.medium_id, source_id=subscription.source_id
+        )
+    )
+
+
+def recipients(medium: Medium, event: Event, subscriptions=None) -> QuerySet:
+    """The entities ``event`` reaches on ``medium``: those ``medium.events_targets()`` hands out
+    with it (expiry and seen marks aside), by the medium's own follow rules.
+
+    ``subscriptions``, the medium's subscriptions to the event's source, are read (one query)
+    unless given. The queryset is one query however many entities it holds; its SQL grows with
+    the number of subscriptions, one condition each.
+    """
+    if subscriptions is None:
+        subscriptions = Subscription.objects.filter(medium=medium, source_id=event.source_id)
+    reached = Q(pk__in=[])
+    followers = None
+    for subscription in subscriptions:
+        named = Q(pk__in=subscribed_entities(subscription).values("pk"))
+        if subscription.only_following:
+            if followers is None:
+                actors = Entity.all_objects.filter(
+                    pk__in=EventActor.objects.filter(event=event).values("entity")
+                )
+                followers = medium.followers_of(actors).values("pk")
+            named &= Q(pk__in=followers)
+        reached |= named
+    unsubscribed = Unsubscription.objects.filter(medium=medium, source_id=event.source_id).values("entity")
+    return Entity.all_objects.filter(reached).exclude(pk__in=unsubscribed)

@@ -2,11 +2,12 @@
 
 from collections.abc import Iterable, Iterator, Mapping
 
-from django.db import models
+from django.db import models, router, transaction
 from django.db.models.query import ModelIterable
 
 from entity_event import context_loader, creation
 from entity_event.bulk import batches
+from entity_event.creation_lock import lock_creation
 from entity_event.deletion import EventsLockedOnDeleteQuerySet
 from entity_event.registry import models as schema
 
@@ -52,6 +53,14 @@ class EventsWithSources(ModelIterable):
 
 
 class EventQuerySet(EventsLockedOnDeleteQuerySet):
+    def bulk_create(self, objs: Iterable, *args, **kwargs) -> list:
+        """Django's ``bulk_create``, inserting under the creation lock as ``create_events`` does
+        (see :mod:`entity_event.creation_lock`); prefer ``create_events``, which also validates."""
+        database = self._db or router.db_for_write(self.model, **self._hints)
+        with transaction.atomic(using=database):
+            lock_creation(database)
+            return super().bulk_create(objs, *args, **kwargs)
+
     def with_sources(self) -> "EventQuerySet":
         """These events with their source and source group attached, read once per call.
 

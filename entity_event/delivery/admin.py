@@ -1,7 +1,9 @@
 """The admin of deliveries: what was sent to whom, what failed and why, and a retry action.
 
 It lives with delivery, whose tasks the retry action enqueues; :mod:`entity_event.admin` imports
-it so that Django's admin autodiscovery registers it.
+it so that Django's admin autodiscovery registers it. It also adds each recipient's delivery
+status to an event's page (:class:`DeliveryStatusColumn`), so that the core admin knows nothing
+of deliveries.
 """
 
 from django.contrib import admin
@@ -10,9 +12,22 @@ from django.utils import timezone
 from django.utils.text import Truncator
 from django.utils.translation import ngettext
 
-from entity_event.admin import ERROR_LENGTH, EventColumn, moment
+from entity_event.admin import ERROR_LENGTH, EventAdmin, EventColumn, moment
 from entity_event.delivery import tasks
 from entity_event.models import Delivery
+
+
+def delivery_state(delivery: Delivery) -> str:
+    """The status with its attempts, and when it was sent or, if pending, is tried next."""
+    if delivery.status == Delivery.Status.SENT:
+        return f"sent {moment(delivery.time_sent)}"
+    status = delivery.get_status_display().lower()
+    if delivery.attempts:
+        attempts = ngettext("%(count)d attempt", "%(count)d attempts", delivery.attempts)
+        status += " after " + attempts % {"count": delivery.attempts}
+    if delivery.status == Delivery.Status.PENDING:
+        return f"{status}, next {moment(delivery.time_next_attempt)}"
+    return status
 
 
 @admin.register(Delivery)
@@ -42,16 +57,7 @@ class DeliveryAdmin(EventColumn, admin.ModelAdmin):
 
     @admin.display(description="status", ordering="status")
     def state(self, delivery: Delivery) -> str:
-        """The status with its attempts, and when it was sent or, if pending, is tried next."""
-        if delivery.status == Delivery.Status.SENT:
-            return f"sent {moment(delivery.time_sent)}"
-        status = delivery.get_status_display().lower()
-        if delivery.attempts:
-            attempts = ngettext("%(count)d attempt", "%(count)d attempts", delivery.attempts)
-            status += " after " + attempts % {"count": delivery.attempts}
-        if delivery.status == Delivery.Status.PENDING:
-            return f"{status}, next {moment(delivery.time_next_attempt)}"
-        return status
+        return delivery_state(delivery)
 
     @admin.action(description="Retry the selected deliveries now")
     def retry(self, request: HttpRequest, queryset) -> None:
@@ -63,3 +69,18 @@ class DeliveryAdmin(EventColumn, admin.ModelAdmin):
         tasks.enqueue_pending(Delivery.objects.filter(id__in=ids))
         count = len(ids)
         self.message_user(request, f"{count} deliver{'y' if count == 1 else 'ies'} will be tried again.")
+
+
+class DeliveryStatusColumn:
+    """The "delivery" column of an event's recipients: each one's delivery status on the medium,
+    as the delivery list words it, or "none planned"; one query for the entities shown."""
+
+    header = "delivery"
+
+    def values(self, medium, event, entities) -> dict[int, str]:
+        deliveries = Delivery.objects.filter(event=event, medium=medium, entity__in=entities)
+        statuses = {delivery.entity_id: delivery_state(delivery) for delivery in deliveries}
+        return {entity.pk: statuses.get(entity.pk, "none planned") for entity in entities}
+
+
+EventAdmin.recipient_columns = [*EventAdmin.recipient_columns, DeliveryStatusColumn()]

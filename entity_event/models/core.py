@@ -13,12 +13,13 @@ from datetime import UTC, datetime
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import models
+from django.db import models, router, transaction
 from django.utils import timezone
 from entity.models import Entity, EntityKind
 
 from entity_event import rendering, routing, validators
 from entity_event.context_serializer import DefaultContextSerializer
+from entity_event.creation_lock import lock_creation
 from entity_event.deletion import EventsLockedOnDelete, EventsLockedOnDeleteQuerySet
 from entity_event.querysets import EventManager, SubscriptionManager
 
@@ -255,6 +256,17 @@ class Event(EventsLockedOnDelete):
     @classmethod
     def events_deleted_with(cls, rows: models.QuerySet) -> models.QuerySet:
         return rows
+
+    def save(self, *args, using: str | None = None, **kwargs) -> None:
+        """Store the event; a new one is inserted under the creation lock, as ``create_events``
+        does, so that no reader counts its id as settled before it commits (see
+        :mod:`entity_event.creation_lock`). ``Event.objects.create()`` comes here too."""
+        if not self._state.adding:
+            return super().save(*args, using=using, **kwargs)
+        using = using or router.db_for_write(type(self), instance=self)
+        with transaction.atomic(using=using):
+            lock_creation(using)
+            return super().save(*args, using=using, **kwargs)
 
     def __str__(self) -> str:
         if self.time is None:

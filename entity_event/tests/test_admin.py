@@ -7,7 +7,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.conf import settings
 from django.contrib import admin
+from django.db import connection
 from django.test import RequestFactory
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
@@ -15,6 +17,8 @@ from entity.models import Entity, EntityKind
 
 from entity_event.admin import (
     ANNOUNCEMENT_UUID_PREFIX,
+    REACH_PAGE_SIZE,
+    RECIPIENTS_SHOWN,
     AdminEventForm,
     EntityAdmin,
     EventAdmin,
@@ -485,3 +489,121 @@ def test_saving_the_many_to_many_data_of_an_announcement_stores_nothing(company)
 
     assert form.save_m2m() is None
     assert Event.objects.count() == events_before
+
+
+# Previews: whom a subscription reaches, whom an event reaches.
+
+
+def team_of(size: int, inactive: int = 0, suffix: str = ""):
+    """A team of ``size`` active users (``member-00``, ...) and ``inactive`` inactive ones, subscribed
+    as a group to photo tags on the newsfeed; the first two members unsubscribed. ``suffix``
+    names a second team, medium and source."""
+    team = helpers.entity(f"Team{suffix}", "team")
+    members = [helpers.entity(f"member-{n:02}{suffix}", supers=[team]) for n in range(size)]
+    for n in range(inactive):
+        helpers.entity(f"gone-{n}", supers=[team], is_active=False)
+    newsfeed, photo = helpers.medium(f"newsfeed{suffix}"), helpers.source(f"photo-tag{suffix}")
+    subscription = helpers.subscribe(newsfeed, photo, team, sub_kind="user")
+    for member in members[:2]:
+        helpers.unsubscribe(newsfeed, photo, member)
+    return subscription, members
+
+
+def test_a_subscription_page_shows_whom_it_reaches_now_and_who_unsubscribed(admin_client):
+    subscription, members = team_of(3, inactive=1)
+
+    response = admin_client.get(admin_url(Subscription, "change", subscription.pk))
+
+    reach = response.context["reach"]
+    assert (reach["reached"], reach["unsubscribed"]) == (3, 2)
+    assert [(entity.display_name, entity.unsubscribed) for entity in reach["page"]] == [
+        ("member-00", True),
+        ("member-01", True),
+        ("member-02", False),
+    ]
+    assert "Reaches 3 entities now; 2 of them unsubscribed from Photo-Tag on Newsfeed." in response.text
+    assert "gone-0" not in response.text
+
+
+def test_the_reach_of_a_large_group_is_paged_and_a_bad_page_number_shows_a_page(admin_client):
+    subscription, members = team_of(REACH_PAGE_SIZE + 10)
+    url = admin_url(Subscription, "change", subscription.pk)
+
+    second = admin_client.get(url, {"reach_page": "2"}).context["reach"]["page"]
+    assert [entity.display_name for entity in second] == [member.display_name for member in members[-10:]]
+    assert (second.number, second.paginator.num_pages) == (2, 2)
+    assert admin_client.get(url, {"reach_page": "abc"}).context["reach"]["page"].number == 1
+    assert admin_client.get(url, {"reach_page": "99"}).context["reach"]["page"].number == 2
+
+
+def test_an_only_following_subscription_says_so(admin_client):
+    subscription, _ = team_of(1)
+    Subscription.objects.filter(pk=subscription.pk).update(only_following=True)
+
+    response = admin_client.get(admin_url(Subscription, "change", subscription.pk))
+
+    assert "Only following: each receives only the events of those it follows." in response.text
+
+
+def page_queries(admin_client, url: str) -> int:
+    admin_client.get(url)  # the session and permissions cached as on any later page
+    with CaptureQueriesContext(connection) as page:
+        assert admin_client.get(url).status_code == 200
+    return len(page)
+
+
+def test_a_subscription_page_costs_the_same_queries_for_a_small_and_a_large_group(admin_client):
+    small, _ = team_of(3)
+    small_queries = page_queries(admin_client, admin_url(Subscription, "change", small.pk))
+
+    large, _ = team_of(REACH_PAGE_SIZE * 3, suffix="-large")
+    assert page_queries(admin_client, admin_url(Subscription, "change", large.pk)) == small_queries
+
+
+def test_an_event_page_shows_its_recipients_on_each_medium(admin_client):
+    subscription, members = team_of(3)
+    email = helpers.medium("email")
+    helpers.subscribe(email, subscription.source, members[0], only_following=True)
+    helpers.subscribe(helpers.medium("unused"), helpers.source("login"), members[0])
+    event = helpers.event(subscription.source, actors=[members[1]])
+
+    response = admin_client.get(admin_url(Event, "change", event.pk))
+
+    # By email, member-00 receives only the events of those it follows: not this one.
+    previews = {
+        str(preview["medium"]): (preview["count"], [entity.display_name for entity, _ in preview["rows"]])
+        for preview in response.context["recipients"]
+    }
+    assert previews == {"Email": (0, []), "Newsfeed": (1, ["member-02"])}
+    assert "Reaches 1 entity." in response.text
+
+
+def test_an_event_page_shows_the_first_recipients_by_name_and_their_number(admin_client):
+    subscription, members = team_of(RECIPIENTS_SHOWN + 5)
+    event = helpers.event(subscription.source)
+
+    (preview,) = admin_client.get(admin_url(Event, "change", event.pk)).context["recipients"]
+
+    assert preview["count"] == RECIPIENTS_SHOWN + 3
+    assert [entity for entity, _ in preview["rows"]] == members[2 : RECIPIENTS_SHOWN + 2]
+    assert f"Reaches {RECIPIENTS_SHOWN + 3} entities; the first {RECIPIENTS_SHOWN} by name." in (
+        admin_client.get(admin_url(Event, "change", event.pk)).text
+    )
+
+
+def test_an_event_of_a_source_no_medium_subscribes_says_so(admin_client):
+    event = helpers.event(helpers.source("login"))
+
+    response = admin_client.get(admin_url(Event, "change", event.pk))
+
+    assert response.context["recipients"] == []
+    assert "No medium subscribes to Login." in response.text
+
+
+def test_an_event_page_costs_the_same_queries_for_a_small_and_a_large_group(admin_client):
+    small, _ = team_of(3)
+    small_queries = page_queries(admin_client, admin_url(Event, "change", helpers.event(small.source).pk))
+
+    large, _ = team_of(RECIPIENTS_SHOWN * 3, suffix="-large")
+    event = helpers.event(large.source)
+    assert page_queries(admin_client, admin_url(Event, "change", event.pk)) == small_queries

@@ -4,7 +4,9 @@ import threading
 
 import pytest
 from django.db import IntegrityError, OperationalError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 
+from entity_event.admin import AdminEventForm
 from entity_event.creation_lock import newest_settled_id
 from entity_event.models import Event, InboxMark, InboxWatermark
 from entity_event.tests import helpers
@@ -145,6 +147,81 @@ def test_a_transaction_that_creates_then_marks_counts_its_own_events_and_waits_f
 
     assert marked == 4  # the old ones, the quick one and its own; the slow one is not committed
     assert seen_ids(world) == {*(event.pk for event in world["old"]), quick, quick + 1}
+
+
+def insert_with_create(photo) -> Event:
+    return Event.objects.create(source=photo, context={"n": "slow"}, uuid="slow")
+
+
+def insert_with_save(photo) -> Event:
+    event = Event(source=photo, context={"n": "slow"}, uuid="slow")
+    event.save()
+    return event
+
+
+def insert_with_get_or_create(photo) -> Event:
+    return Event.objects.get_or_create(uuid="slow", defaults={"source": photo, "context": {"n": "slow"}})[0]
+
+
+def insert_with_bulk_create(photo) -> Event:
+    return Event.objects.bulk_create([Event(source=photo, context={"n": "slow"}, uuid="slow")])[0]
+
+
+def insert_with_the_announcement_form(photo) -> Event:
+    form = AdminEventForm(data={"source": photo.pk, "text": "slow"})
+    assert form.is_valid(), form.errors
+    return form.save()
+
+
+@helpers.needs_postgresql
+@pytest.mark.parametrize(
+    "insert",
+    [
+        insert_with_create,
+        insert_with_save,
+        insert_with_get_or_create,
+        insert_with_bulk_create,
+        insert_with_the_announcement_form,
+    ],
+)
+def test_every_way_of_inserting_an_event_through_the_orm_holds_the_settled_id_back(world, settings, insert):
+    """An event inserted by the ORM's own ways, in a transaction left open while another thread
+    creates and commits a later event, is not passed by ``newest_settled_id()``."""
+    settings.ENTITY_EVENT_ANNOUNCEMENT_SOURCES = None  # announcements may go to photo tags
+    before = Event.objects.order_by("-id").first().pk
+    taken, read = threading.Event(), threading.Event()
+
+    def insert_slowly():
+        with transaction.atomic():
+            slow = insert(world["photo"])
+            taken.set()
+            assert read.wait(PATIENCE)
+        return slow.pk
+
+    def create_quickly_then_read_settled():
+        assert taken.wait(PATIENCE)
+        try:
+            quick = helpers.event(world["photo"], context={"n": "quick"})
+            return quick.pk, newest_settled_id("default")
+        finally:
+            read.set()
+
+    slow, (quick, settled) = helpers.run_together(insert_slowly, create_quickly_then_read_settled)
+
+    assert before < slow < quick
+    assert settled == before
+    assert newest_settled_id("default") == quick
+
+
+def test_saving_a_stored_event_again_changes_it_without_publishing_a_bound(world):
+    event = world["old"][0]
+    event.context = {"n": "changed"}
+
+    with CaptureQueriesContext(connection) as saved:
+        event.save()
+
+    assert [query["sql"].split()[0] for query in saved] == ["UPDATE"]
+    assert Event.objects.get(pk=event.pk).context == {"n": "changed"}
 
 
 @pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's serialised writers")

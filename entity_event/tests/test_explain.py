@@ -15,7 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from entity.models import Entity, EntityRelationship
 
-from entity_event.explain import Explanation, Reach
+from entity_event.explain import Explanation, Reach, reach_counts, reached_entities, recipients
 from entity_event.models import Event, EventActor, Medium, Subscription, Unsubscription
 from entity_event.tests import helpers
 from entity_event.tests.models import FollowSubEntitiesMedium
@@ -335,3 +335,61 @@ def test_receives_agrees_with_entity_events_on_random_worlds(seed, medium_class)
     # The world holds every case: received, stopped by an unsubscription or reached by none.
     assert checked == {(True, True), (False, True), (False, False)}
     assert Subscription.objects.filter(only_following=True).exists()
+
+
+# Previews: whom a subscription reaches, and whom an event reaches on a medium.
+
+
+@pytest.mark.parametrize("medium_class", [Medium, FollowSubEntitiesMedium], ids=["default", "overridden"])
+@pytest.mark.parametrize("seed", range(4))
+def test_recipients_are_the_targets_events_targets_hands_out_on_random_worlds(seed, medium_class):
+    world = random_world(seed, medium_class)
+    targets = {
+        event.id: {entity.id for entity in entities}
+        for event, entities in world.medium.events_targets(include_expired=True)
+    }
+
+    reached = {
+        event.id: set(recipients(world.medium, event).values_list("id", flat=True)) for event in world.events
+    }
+
+    assert reached == {event.id: targets.get(event.id, set()) for event in world.events}
+    assert any(reached.values())
+
+
+def test_a_group_subscription_reaches_its_active_members_of_the_kind_and_counts_who_left(company):
+    group = helpers.subscribe(company.newsfeed, company.photo, company.acme, sub_kind="user")
+    helpers.unsubscribe(company.newsfeed, company.photo, company.bob)
+    helpers.unsubscribe(helpers.medium("email"), company.photo, company.carol)  # another medium
+
+    reached = {entity.display_name: entity.unsubscribed for entity in reached_entities(group)}
+
+    assert reached == {"alice": False, "bob": True, "carol": False, "dave": False}  # not erin, inactive
+    assert reach_counts(group) == {"reached": 4, "unsubscribed": 1}
+
+
+def test_a_subscription_of_the_entity_itself_reaches_it_even_inactive(company):
+    own = helpers.subscribe(company.newsfeed, company.photo, company.erin)
+
+    assert [entity.display_name for entity in reached_entities(own)] == ["erin"]
+    assert reach_counts(own) == {"reached": 1, "unsubscribed": 0}
+
+
+@pytest.mark.parametrize("size", [3, 30])
+def test_the_counts_of_a_reach_are_one_query_whatever_the_size_of_the_group(size):
+    team = helpers.entity("team", "team")
+    members = [helpers.entity(f"member-{n}", supers=[team]) for n in range(size)]
+    newsfeed, photo = helpers.medium("newsfeed"), helpers.source("photo-tag")
+    group = helpers.subscribe(newsfeed, photo, team, sub_kind="user")
+    for member in members[:2]:
+        helpers.unsubscribe(newsfeed, photo, member)
+
+    with CaptureQueriesContext(connection) as counted:
+        counts = reach_counts(group)
+
+    assert counts == {"reached": size, "unsubscribed": 2}
+    assert len(counted) == 1
+
+
+def test_an_event_of_a_source_nobody_subscribes_reaches_nobody(company):
+    assert list(recipients(company.newsfeed, helpers.event(company.photo))) == []

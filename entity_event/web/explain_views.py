@@ -12,9 +12,10 @@ from entity.models import Entity
 from entity_event.explain import Reach
 from entity_event.models import Event
 from entity_event.numbers import parse_number
-from entity_event.web.inbox_views import BadParameter, inbox_view
+from entity_event.web.inbox_views import BadParameter, csrf_checked, inbox_view
 
 
+@csrf_checked
 def why(request: HttpRequest, medium_name: str, event_id: str) -> JsonResponse:
     """``{"receives": true, "reasons": [...], "subscriptions": [...]}`` for one event."""
 

@@ -1,7 +1,9 @@
 """JSON endpoints of the inbox: a page of events, the unseen count, and marking events seen.
 
 Each view acts for the request's entity only (see :mod:`entity_event.web.entity`) and answers
-``403`` without one, ``404`` for an unknown medium and ``400`` naming the bad parameter.
+``403`` without one, ``404`` for an unknown medium and ``400`` naming the bad parameter. A
+failed CSRF check is a JSON ``403`` too: the views check CSRF themselves, as Django's middleware
+would, and are exempt from the middleware, whose failure page is HTML (see docs/read_state.rst).
 Pages are cut by keyset on ``(time, id)``: the cursor names the last event of a page, so a
 page deep in the feed costs the same as the first.
 """
@@ -9,13 +11,18 @@ page deep in the feed costs the same as the first.
 import base64
 import binascii
 import json
+import logging
 from contextlib import nullcontext
 from datetime import UTC, datetime
 from functools import wraps
 
 from django.conf import settings
 from django.http import HttpRequest, JsonResponse
+from django.middleware.csrf import CsrfViewMiddleware
 from django.utils import timezone
+from django.utils.log import log_response
+from django.utils.module_loading import import_string
+from django.views.decorators.csrf import csrf_exempt
 
 from entity_event.arguments import ID_RANGE
 from entity_event.databases import reads_on_primary
@@ -40,10 +47,54 @@ class BadParameter(ValueError):
         self.parameter = parameter
 
 
+class JsonCsrfCheck(CsrfViewMiddleware):
+    """Django's CSRF check, with a failure answered as the endpoints' JSON error, not Django's
+    HTML page (``CSRF_FAILURE_VIEW`` stays the project's, for its other pages)."""
+
+    def _reject(self, request: HttpRequest, reason: str) -> JsonResponse:
+        response = JsonResponse(
+            {
+                "error": f"CSRF verification failed: {reason} Send the csrftoken cookie's value in the"
+                " X-CSRFToken header."
+            },
+            status=403,
+        )
+        log_response(
+            "Forbidden (%s): %s", reason, request.path, response=response, request=request, logger=CSRF_LOGGER
+        )
+        return response
+
+
+#: Where Django's CSRF middleware logs its refusals; the endpoints log theirs there too.
+CSRF_LOGGER = logging.getLogger("django.security.csrf")
+
+
+def csrf_checked(view):
+    """``view`` exempt from the CSRF middleware, checking CSRF itself when the project installs
+    that middleware (the same decision, answered in JSON)."""
+
+    @wraps(view)
+    def checked(request: HttpRequest, *args, **kwargs):
+        if _csrf_middleware_installed():
+            refused = JsonCsrfCheck(view).process_view(request, view, args, kwargs)
+            if refused is not None:
+                refused["Cache-Control"] = CACHE_CONTROL
+                return refused
+        return view(request, *args, **kwargs)
+
+    return csrf_exempt(checked)
+
+
+def _csrf_middleware_installed() -> bool:
+    """Whether the project's ``MIDDLEWARE`` holds Django's CSRF middleware or a subclass of it."""
+    return any(issubclass(import_string(path), CsrfViewMiddleware) for path in settings.MIDDLEWARE)
+
+
 def inbox_view(method: str):
     """A JSON endpoint taking ``method`` only, for the request's entity and the medium named in the URL.
 
-    Every answer, errors and wrong methods included, is JSON and marked private and not to be stored.
+    Every answer, errors, wrong methods and failed CSRF checks included, is JSON and marked
+    private and not to be stored.
     """
 
     def decorate(view):
@@ -55,7 +106,7 @@ def inbox_view(method: str):
             response["Cache-Control"] = CACHE_CONTROL
             return response
 
-        return wrapped
+        return csrf_checked(wrapped)
 
     return decorate
 

@@ -3,7 +3,9 @@
 from django.core import mail
 from django.urls import reverse
 
+from entity_event.admin import moment
 from entity_event.models import Delivery
+from entity_event.tests import helpers
 from entity_event.tests.delivery.conftest import post
 
 CHANGELIST = reverse("admin:entity_event_delivery_changelist")
@@ -55,3 +57,25 @@ def test_retrying_sent_deliveries_sends_nothing(admin_client, club):
     )
 
     assert "0 deliveries will be tried again." in response.text and mail.outbox == []
+
+
+def test_an_event_page_shows_each_recipients_delivery_status(admin_client, club):
+    club.users[0].entity_meta = {}  # no address: its delivery fails
+    club.users[0].save()
+    event = post(club)
+    club.medium.deliver()
+    late = helpers.entity("member9", supers=[club.club])  # joined after the delivery was planned
+
+    response = admin_client.get(reverse("admin:entity_event_event_change", args=[event.pk]))
+
+    (preview,) = response.context["recipients"]
+    assert response.context["recipient_columns"] == ["delivery"]
+    statuses = {entity.display_name: values for entity, values in preview["rows"]}
+    sent = Delivery.objects.get(entity=club.users[1])
+    assert statuses == {
+        "member0": ["failed after 1 attempt"],
+        "member1": [f"sent {moment(sent.time_sent)}"],
+        "member2": [f"sent {moment(Delivery.objects.get(entity=club.users[2]).time_sent)}"],
+        late.display_name: ["none planned"],
+    }
+    assert "failed after 1 attempt" in response.text and "none planned" in response.text

@@ -125,3 +125,13 @@ def test_only_get_is_allowed(client, world, method):
 
     assert (response.status_code, response["Allow"]) == (405, "GET")
     assert response.json() == {"error": f"{method} is not allowed here; use GET."}
+
+
+def test_a_post_without_the_csrf_token_is_a_json_403(world):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(User.objects.get(username="alice"))
+
+    response = why(client, photo(world, world["alice"]).pk, method="POST")
+
+    assert (response.status_code, response["Cache-Control"]) == (403, "private, no-store")
+    assert response.json()["error"].startswith("CSRF verification failed: CSRF cookie not set.")

@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from django.contrib.auth.models import User
 from django.db import connection
+from django.http import HttpResponseForbidden
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -157,7 +158,7 @@ def test_marking_seen_needs_the_csrf_token_like_any_django_form(world):
     client = signed_in(Client(enforce_csrf_checks=True), world)
 
     refused = post_json(client, {"all": True})
-    assert refused.status_code == 403
+    assert (refused.status_code, refused["Content-Type"]) == (403, "application/json")
     assert InboxWatermark.objects.count() == 0
 
     client.get(url("unseen_count"))  # any page; the token comes with the session
@@ -167,6 +168,66 @@ def test_marking_seen_needs_the_csrf_token_like_any_django_form(world):
         url("mark_seen"), json.dumps({"all": True}), content_type="application/json", HTTP_X_CSRFTOKEN=token
     )
     assert accepted.json() == {"marked": 2}
+
+
+def csrf_failure_page(request, reason=""):
+    """A project's own CSRF failure page, which the JSON endpoints must not answer with."""
+    return HttpResponseForbidden(f"<p>Our own page: {reason}</p>")
+
+
+@pytest.mark.parametrize(
+    ("cookie", "header", "reason"),
+    [
+        (None, None, "CSRF cookie not set."),
+        ("x" * 32, None, "CSRF token missing."),
+        ("x" * 32, "y" * 32, "CSRF token from the 'X-Csrftoken' HTTP header incorrect."),
+    ],
+    ids=["no cookie", "no token", "wrong token"],
+)
+def test_a_failed_csrf_check_is_a_json_403_and_the_project_keeps_its_failure_page(
+    world, settings, caplog, cookie, header, reason
+):
+    settings.CSRF_FAILURE_VIEW = f"{__name__}.csrf_failure_page"
+    add_events(world, 2)
+    client = signed_in(Client(enforce_csrf_checks=True), world)
+    if cookie is not None:
+        client.cookies["csrftoken"] = cookie
+    headers = {} if header is None else {"X-CSRFToken": header}
+
+    with helpers.row_counts_unchanged():
+        response = client.post(
+            url("mark_seen"), json.dumps({"all": True}), content_type="application/json", headers=headers
+        )
+
+    assert (response.status_code, response["Cache-Control"]) == (403, "private, no-store")
+    assert response.json() == {
+        "error": f"CSRF verification failed: {reason} Send the csrftoken cookie's value in the"
+        " X-CSRFToken header."
+    }
+    assert [(record.name, record.getMessage()) for record in caplog.records] == [
+        ("django.security.csrf", f"Forbidden ({reason}): {url('mark_seen')}")
+    ]
+    # The project's other pages still fail through its own view.
+    page = client.post(reverse("entity_event:preferences"), {"receiving": "off"})
+    assert page.status_code == 403 and page.content.startswith(b"<p>Our own page: CSRF")
+
+
+def test_a_get_endpoint_posted_to_without_the_token_fails_the_csrf_check_first(world):
+    """As under Django's middleware, which runs before the view can say 405."""
+    response = signed_in(Client(enforce_csrf_checks=True), world).post(url("events"))
+
+    assert response.status_code == 403
+    assert response.json()["error"].startswith("CSRF verification failed: CSRF cookie not set.")
+
+
+def test_without_the_csrf_middleware_the_endpoints_check_no_token_either(world, settings):
+    """A project that leaves Django's CSRF middleware out chose so; the endpoints follow it."""
+    settings.MIDDLEWARE = [path for path in settings.MIDDLEWARE if not path.endswith("CsrfViewMiddleware")]
+    add_events(world, 2)
+
+    response = post_json(signed_in(Client(enforce_csrf_checks=True), world), {"all": True})
+
+    assert response.json() == {"marked": 2}
 
 
 @pytest.mark.parametrize("name", ["events", "unseen_count", "mark_seen"])
