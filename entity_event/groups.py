@@ -144,12 +144,17 @@ class EventGroups(Sequence):
             self._snapshot = newest_settled_id(self._events.db)
         return self._snapshot
 
-    def older_than(self, place: "EventGroup | tuple[datetime, int]") -> "EventGroups":
+    def older_than(
+        self, place: "EventGroup | tuple[datetime, int]", snapshot: int | None = None
+    ) -> "EventGroups":
         """The groups after ``place`` (a group, or its newest event's ``(time, id)``), formed from
-        the same events as these."""
+        the same events as these, or from those up to ``snapshot`` (the :attr:`snapshot` of the
+        first page, as a cursor carries it)."""
         if isinstance(place, EventGroup):
-            place = (place.time, place.events[0].pk)
-        return EventGroups(self._events, self.window, self._seen, self.snapshot, place)
+            place = (place.time, place.newest.pk)
+        return EventGroups(
+            self._events, self.window, self._seen, self.snapshot if snapshot is None else snapshot, place
+        )
 
     def __len__(self) -> int:
         return len(self._groups())
