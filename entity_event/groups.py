@@ -171,7 +171,7 @@ class EventGroups(Sequence):
 
     def __getitem__(self, index):
         if isinstance(index, slice):
-            return _build(self._groups()[index], self._events.db)
+            return [group for group in _build(self._groups()[index], self._events.db) if group]
         return _build([self._groups()[index]], self._events.db)[0]
 
     def __iter__(self) -> Iterator[EventGroup]:
@@ -199,19 +199,33 @@ def check_window(window) -> timedelta:
 
 def form_groups(events: QuerySet, window: timedelta) -> list[_Found]:
     """The groups of ``events`` (annotated with ``is_seen``), newest first, from one query."""
+    return _form(_scan(events), window)
+
+
+def _scan(events: QuerySet) -> list[tuple]:
+    """``(id, time, source id, grouping value as text or None, is_seen)`` of ``events``, oldest
+    first, in one query (and one for the sources that group)."""
     keys = dict(Source.objects.exclude(group_by="").values_list("id", "group_by"))
     whens = [
         When(source_id=source_id, then=KeyTextTransform(key, "context")) for source_id, key in keys.items()
     ]
     value = Case(*whens, default=Value(None), output_field=TextField()) if whens else Value(None, TextField())
     rows = events.order_by("time", "id").values_list("id", "time", "source_id", value, "is_seen")
-    open_groups: dict[tuple[int, str], tuple[datetime, _Found]] = {}
+    # SQLite gives numbers as numbers; the grouping source's key is kept to read the value back.
+    return [
+        (event_id, time, source_id, None if value is None else (keys[source_id], str(value)), seen)
+        for event_id, time, source_id, value, seen in rows
+    ]
+
+
+def _form(rows: Iterable[tuple], window: timedelta) -> list[_Found]:
+    """The groups of the scanned ``rows`` (oldest first) by the window rule, newest first."""
+    open_groups: dict[tuple, tuple[datetime, _Found]] = {}
     found = []
-    for event_id, time, source_id, value, seen in rows:
-        key = None if value is None else str(value)  # SQLite gives numbers as numbers
+    for event_id, time, source_id, key, seen in rows:
         first, group = open_groups.get((source_id, key), (None, None))
         if key is None or group is None or time - first >= window:
-            first, group = time, _Found(source_id, keys.get(source_id) if key is not None else None, window)
+            first, group = time, _Found(source_id, None if key is None else key[0], window)
             found.append(group)
             if key is not None:
                 open_groups[source_id, key] = (first, group)
@@ -226,8 +240,9 @@ def form_groups(events: QuerySet, window: timedelta) -> list[_Found]:
     return found
 
 
-def _build(found: list[_Found], database: str) -> list[EventGroup]:
-    """The groups of ``found`` with their newest events and actors, in three queries."""
+def _build(found: list[_Found], database: str) -> list[EventGroup | None]:
+    """The groups of ``found`` with their newest events and actors, in three queries (``None``
+    in place of a group whose events were all deleted since the scan)."""
     if not found:
         return []
     shown = [event_id for group in found for event_id in group.ids[:EVENTS_PER_GROUP]]
@@ -240,6 +255,7 @@ def _build(found: list[_Found], database: str) -> list[EventGroup]:
     for index, group in enumerate(found):
         group_events = [events[event_id] for event_id in group.ids[:EVENTS_PER_GROUP] if event_id in events]
         if not group_events:  # deleted since the scan
+            groups.append(None)
             continue
         groups.append(
             EventGroup(
@@ -307,6 +323,24 @@ def _actors(found: list[_Found], database: str) -> tuple[dict[int, list[Entity]]
 
 
 # Entry points.
+
+
+def group_events_per_reader(
+    event_ids: dict[Any, list[int]], window: timedelta = DEFAULT_WINDOW
+) -> dict[Any, list[EventGroup]]:
+    """For each reader of ``event_ids`` (reader -> ids of its events), all the groups of its
+    events, newest first, none seen; every reader's in a constant number of queries. For bounded
+    sets of events, such as the digests of a batch (see :mod:`entity_event.delivery.digests`)."""
+    every_id = {event_id for ids in event_ids.values() for event_id in ids}
+    rows = _scan(Event.objects.filter(id__in=every_id).annotate(is_seen=Value(False)))
+    found = {}
+    for reader, ids in event_ids.items():
+        own = set(ids)
+        found[reader] = _form((row for row in rows if row[0] in own), window)
+    built = iter(_build([group for groups in found.values() for group in groups], Event.objects.db))
+    return {
+        reader: [group for _found in groups if (group := next(built))] for reader, groups in found.items()
+    }
 
 
 def entity_event_groups(
