@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from entity_event.exceptions import NoRendererError
 from entity_event.groups import DEFAULT_WINDOW, EVENTS_PER_GROUP, EventGroup, actor_names, group_event_ids
 from entity_event.models import EventSeen
 from entity_event.tests import helpers
@@ -292,3 +293,23 @@ def test_events_deleted_after_the_scan_leave_their_group_out(world):
 
     assert [group.count for group in groups] == [1]
     assert isinstance(groups[0], EventGroup)
+
+
+def test_a_group_without_actors_renders_as_its_newest_event(world):
+    post(world["comment"], 0, photo=1)
+    post(world["comment"], 1, photo=1, who="Eve")
+    group = world["newsfeed"].inbox(world["alice"]).groups()[0]
+
+    assert world["newsfeed"].render_groups([group])[group] == (
+        "Eve commented on 1",
+        "<b>Eve</b> commented on 1",
+    )
+
+
+def test_a_group_of_a_source_without_a_renderer_is_refused_naming_it(world):
+    world["like"].contextrenderer_set.all().delete()
+    post(world["like"], 0)
+    groups = world["newsfeed"].inbox(world["alice"]).groups()
+
+    with pytest.raises(NoRendererError, match="source 'like'"):
+        world["newsfeed"].render_groups(groups)
