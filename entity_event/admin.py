@@ -219,6 +219,17 @@ class ContextRendererAdmin(StyleColumn, admin.ModelAdmin):
         (None, {"fields": ("name", "rendering_style", "source", "source_group")}),
         ("Template files", {"fields": ("text_template_path", "html_template_path")}),
         ("Inline templates", {"fields": ("text_template", "html_template")}),
+        (
+            "Group templates",
+            {
+                "fields": (
+                    "group_text_template_path",
+                    "group_html_template_path",
+                    "group_text_template",
+                    "group_html_template",
+                )
+            },
+        ),
         ("Context", {"fields": ("context_hints",)}),
     )
 

@@ -9,11 +9,13 @@ class EntityEventConfig(AppConfig):
 
     def ready(self) -> None:
         """Register the system checks (:mod:`entity_event.checks`), and let the capabilities give
-        Medium their entry points (Medium.inbox, Medium.deliver, Medium.explain): the core never
+        Medium their entry points (Medium.inbox, Medium.deliver, Medium.explain,
+        Medium.entity_event_groups): the core never
         imports a capability (see docs/architecture.rst)."""
         from entity_event import (
             checks,  # noqa: F401
             explain,
+            groups,
             inbox,
         )
         from entity_event.delivery import planning
@@ -21,3 +23,4 @@ class EntityEventConfig(AppConfig):
         inbox.install()
         planning.install()
         explain.install()
+        groups.install()

@@ -21,9 +21,20 @@ def render_template(renderer: "models.ContextRenderer", context: dict, is_text: 
     With neither, the result is ``''``. Raises
     :class:`~entity_event.exceptions.RendererTemplateNotFound` for a path no loader finds.
     """
-    kind = "text" if is_text else "html"
-    path = renderer.text_template_path if is_text else renderer.html_template_path
-    inline = renderer.text_template if is_text else renderer.html_template
+    if is_text:
+        return render_chosen_template(
+            renderer, "text", renderer.text_template_path, renderer.text_template, context
+        )
+    return render_chosen_template(
+        renderer, "html", renderer.html_template_path, renderer.html_template, context
+    )
+
+
+def render_chosen_template(
+    renderer: "models.ContextRenderer", kind: str, path: str, inline: str, context: dict
+) -> str:
+    """Render one template of ``renderer`` (``kind`` names it in errors; a kind ending in
+    ``text`` is not escaped): the template at ``path`` if set, else ``inline``, else ``''``."""
     engine = Engine.get_default()
     if path:
         try:
@@ -39,7 +50,7 @@ def render_template(renderer: "models.ContextRenderer", context: dict, is_text: 
         template = engine.from_string(inline)
     else:
         return ""
-    return template.render(Context(context, autoescape=not is_text))
+    return template.render(Context(context, autoescape=not kind.endswith("text")))
 
 
 def medium_context(event: "models.Event", medium: "models.Medium") -> dict:

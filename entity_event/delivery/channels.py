@@ -29,6 +29,7 @@ from entity.models import Entity
 
 from entity_event import app_settings, context_loader
 from entity_event.delivery import http_post
+from entity_event.delivery.digests import digest_groups
 from entity_event.models import ContextRenderer, Delivery, Event, Medium, Source
 from entity_event.rendering import medium_context
 from entity_event.unsubscribe import (
@@ -103,6 +104,7 @@ class Channel:
     def __init__(self, medium: Medium):
         self.medium = medium
         self.renderings: dict[int, tuple[str, str] | Exception] = {}
+        self.digests: dict[int, list] | None = None
 
     def prepare(self, deliveries: list[Delivery]) -> None:
         """Load and render the events of ``deliveries`` together (constant queries per batch).
@@ -118,6 +120,7 @@ class Channel:
             except Exception as error:
                 self.renderings[event.id] = error
         self.events = {event.id: event for event in events}
+        self.prepared = deliveries
 
     def rendering(self, delivery: Delivery) -> tuple[str, str]:
         """``(text, html)`` of the delivery's event; raises what rendering it raised."""
@@ -194,21 +197,26 @@ class EmailChannel(Channel):
         )
 
     def send_digest(self, entity: Entity, deliveries: list[Delivery]) -> None:
+        """One message of the digest's items: a group of events (:doc:`groups`) is one item, with
+        its ``group``, its ``deliveries``, its newest ``event`` and that event's ``delivery``."""
         address = self.address(entity)
+        for delivery in deliveries:
+            self.rendering(delivery)  # an event that failed to render fails the digest
         unsubscribe_urls = {
             source: unsubscribe_url(entity, self.medium, source) for source in self.sources(deliveries)
         }
+        grouped, rendered = self.digest_groups(entity)
         items = [
             {
-                "delivery": delivery,
-                "event": event,
-                "text": text,
-                "html": html,
-                "unsubscribe_url": unsubscribe_urls[event.source],
+                "group": group,
+                "deliveries": group_deliveries,
+                "delivery": group_deliveries[0],
+                "event": self.events[group.newest.pk],
+                "text": rendered[group][0],
+                "html": rendered[group][1],
+                "unsubscribe_url": unsubscribe_urls[self.events[group.newest.pk].source],
             }
-            for delivery in deliveries
-            for event in [self.events[delivery.event_id]]
-            for text, html in [self.rendering(delivery)]
+            for group, group_deliveries in grouped
         ]
         context = {**self.digest_context(entity, deliveries), "items": items}
         self.send_message(
@@ -219,6 +227,23 @@ class EmailChannel(Channel):
             message_id=self.message_id(f"digest-{deliveries[0].pk}"),
             headers=self.digest_headers(entity, deliveries),
         )
+
+    def digest_groups(self, entity: Entity) -> tuple[list, dict]:
+        """The grouped items of ``entity``'s digest and the groups' renderings. The digests of
+        every entity of the batch whose events all rendered are grouped and rendered together on
+        the first call, in a constant number of queries."""
+        if self.digests is None:
+            failed = {
+                delivery.entity_id
+                for delivery in self.prepared
+                if isinstance(self.renderings[delivery.event_id], Exception)
+            }
+            self.digests = digest_groups(
+                [delivery for delivery in self.prepared if delivery.entity_id not in failed]
+            )
+            groups = [group for items in self.digests.values() for group, _deliveries in items]
+            self.group_renderings = self.medium.render_groups(groups)
+        return self.digests[entity.pk], self.group_renderings
 
     def address(self, entity: Entity) -> str:
         """The entity's address; :class:`DeliveryRefused` when it has none or a malformed one."""

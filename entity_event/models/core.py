@@ -67,6 +67,9 @@ class Source(EventsLockedOnDelete):
     display_name = models.CharField(max_length=256)
     description = models.TextField()
     group = models.ForeignKey(SourceGroup, on_delete=models.CASCADE)
+    #: A context key: this source's events with equal values under it are shown as one group
+    #: (see docs/groups.rst); blank shows each event on its own.
+    group_by = models.CharField(max_length=256, default="", blank=True)
 
     objects = EventsLockedOnDeleteQuerySet.as_manager()
 
@@ -341,6 +344,12 @@ class ContextRenderer(models.Model):
     html_template_path = models.CharField(max_length=256, default="", blank=True)
     text_template = models.TextField(default="", blank=True)
     html_template = models.TextField(default="", blank=True)
+    # A group of events (docs/groups.rst) renders with these; without them, its newest event's
+    # rendering preceded by its actors' names.
+    group_text_template_path = models.CharField(max_length=256, default="", blank=True)
+    group_html_template_path = models.CharField(max_length=256, default="", blank=True)
+    group_text_template = models.TextField(default="", blank=True)
+    group_html_template = models.TextField(default="", blank=True)
     source = models.ForeignKey(Source, null=True, blank=True, on_delete=models.CASCADE)
     source_group = models.ForeignKey(SourceGroup, null=True, blank=True, on_delete=models.CASCADE)
     rendering_style = models.ForeignKey(RenderingStyle, on_delete=models.CASCADE)

@@ -101,6 +101,7 @@ def test_a_model_becomes_a_dict_of_its_fields_with_foreign_keys_as_ids():
         "display_name": "Photo-Tag",
         "description": "photo-tag",
         "group": source.group_id,
+        "group_by": "",
     }
 
 

@@ -1,11 +1,13 @@
-"""JSON endpoints of the inbox: a page of events, the unseen count, and marking events seen.
+"""JSON endpoints of the inbox: a page of events or of groups, the unseen count, and marking
+events seen.
 
 Each view acts for the request's entity only (see :mod:`entity_event.web.entity`) and answers
 ``403`` without one, ``404`` for an unknown medium and ``400`` naming the bad parameter. A
 failed CSRF check is a JSON ``403`` too: the views check CSRF themselves, as Django's middleware
 would, and are exempt from the middleware, whose failure page is HTML (see docs/read_state.rst).
 Pages are cut by keyset on ``(time, id)``: the cursor names the last event of a page, so a
-page deep in the feed costs the same as the first.
+page deep in the feed costs the same as the first. A cursor of the groups also names the
+settled event id their first page was formed from (see :mod:`entity_event.groups`).
 """
 
 import base64
@@ -27,6 +29,7 @@ from django.views.decorators.csrf import csrf_exempt
 from entity_event.arguments import ID_RANGE
 from entity_event.databases import reads_on_primary
 from entity_event.event_input import unstorable_character
+from entity_event.groups import EventGroup, group_event_ids
 from entity_event.inbox import older_than
 from entity_event.models import Event, Medium
 from entity_event.numbers import parse_number
@@ -150,6 +153,28 @@ def events(request: HttpRequest, inbox) -> JsonResponse:
 
 
 @inbox_view("GET")
+def groups(request: HttpRequest, inbox) -> JsonResponse:
+    """``{"groups": [...], "next": cursor or null}``: a page of the inbox's groups, newest first,
+    taking the parameters of :func:`events`."""
+    limit = _limit(request.GET.get("limit"))
+    page = inbox.groups(seen=_seen(request.GET.get("seen")))
+    before = request.GET.get("before")
+    if before is not None:
+        place, snapshot = decode_group_cursor(before)
+        page = page.older_than(place, snapshot=snapshot)
+    shown = page[: limit + 1]
+    more = len(shown) > limit
+    shown = shown[:limit]
+    rendered = inbox.medium.render_groups(shown)
+    return JsonResponse(
+        {
+            "groups": [_group_json(group, *rendered[group]) for group in shown],
+            "next": encode_group_cursor(shown[-1], page.snapshot) if more else None,
+        }
+    )
+
+
+@inbox_view("GET")
 def unseen_count(request: HttpRequest, inbox) -> JsonResponse:
     """``{"unseen": n}``; with ``?limit=N``, ``{"count": min(n, N), "more": n > N}`` at a cost
     bounded by ``N``, for a badge showing "99+"."""
@@ -163,12 +188,16 @@ def unseen_count(request: HttpRequest, inbox) -> JsonResponse:
 @inbox_view("POST")
 def mark_seen(request: HttpRequest, inbox) -> JsonResponse:
     """``{"marked": n}`` after marking ``{"ids": [...]}``, ``{"up_to": id}`` (everything up to an
-    event id: what a page showed) or ``{"all": true}`` seen."""
+    event id: what a page showed), ``{"all": true}`` or ``{"groups": [...]}`` (group ids) seen."""
     body = _json_object(request)
-    if sum(key in body for key in ("ids", "up_to", "all")) != 1:
+    if sum(key in body for key in ("ids", "up_to", "all", "groups")) != 1:
         raise BadParameter(
-            "ids", 'Send either "ids" (a list of event ids), "up_to" (an event id) or "all": true.'
+            "ids",
+            'Send either "ids" (a list of event ids), "up_to" (an event id), "all": true or "groups"'
+            " (a list of group ids).",
         )
+    if "groups" in body:
+        return JsonResponse({"marked": inbox.mark_seen(_group_ids_events(inbox, body["groups"]))})
     if "up_to" in body:
         return JsonResponse({"marked": inbox.mark_seen(up_to=_event_id("up_to", body["up_to"]))})
     if "all" in body:
@@ -206,6 +235,25 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
         raise BadParameter("before", f"before is not a cursor this feed gave: {cursor!r}.") from None
 
 
+def encode_group_cursor(group: EventGroup, snapshot: int) -> str:
+    """An opaque cursor naming ``group``'s place (its newest event's) and the snapshot of its page."""
+    return f"{encode_cursor(group.newest)}.{snapshot}"
+
+
+def decode_group_cursor(cursor: str) -> tuple[tuple[datetime, int], int]:
+    """``((time, id), snapshot)`` of a cursor made by :func:`encode_group_cursor`;
+    :class:`BadParameter` otherwise."""
+    place, _, snapshot = cursor.rpartition(".")
+    try:
+        snapshot_id = parse_number(snapshot)
+    except ValueError:
+        raise BadParameter("before", f"before is not a cursor this feed gave: {cursor!r}.") from None
+    try:
+        return decode_cursor(place), snapshot_id
+    except BadParameter:
+        raise BadParameter("before", f"before is not a cursor this feed gave: {cursor!r}.") from None
+
+
 # Parameters.
 
 
@@ -230,6 +278,17 @@ def _event_id(name: str, value) -> int:
         raise BadParameter(
             name, f'"{name}" must be an event id from 0 to {ID_RANGE[-1]}, not {json.dumps(value)}.'
         ) from None
+
+
+def _group_ids_events(inbox, group_ids) -> list[int]:
+    """The ids of the events of the groups ``group_ids`` names; :class:`BadParameter` naming a
+    value that is not a list of group ids."""
+    if not isinstance(group_ids, list) or not all(isinstance(group_id, str) for group_id in group_ids):
+        raise BadParameter("groups", f'"groups" must be a list of group ids, not {json.dumps(group_ids)}.')
+    try:
+        return group_event_ids(inbox, group_ids)
+    except ValueError as error:
+        raise BadParameter("groups", f'"groups" must be a list of group ids: {error}') from None
 
 
 def _seen(value: str | None) -> bool | None:
@@ -267,4 +326,19 @@ def _event_json(event: Event, text: str, html: str) -> dict:
         "text": text,
         "html": html,
         "seen": event.is_seen,
+    }
+
+
+def _group_json(group: EventGroup, text: str, html: str) -> dict:
+    return {
+        "id": group.id,
+        "count": group.count,
+        "actor_count": group.actor_count,
+        "actors": [actor.display_name for actor in group.actors],
+        "text": text,
+        "html": html,
+        "is_seen": group.is_seen,
+        "time": group.time.isoformat(),
+        "event_ids": [event.pk for event in group.events],
+        "source": {"name": group.source.name, "display_name": group.source.display_name},
     }

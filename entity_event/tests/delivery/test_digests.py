@@ -75,6 +75,30 @@ def test_each_entity_gets_one_message_with_everything_of_the_period(daily):
     assert len(mail.outbox) == 3
 
 
+def test_a_digest_shows_a_group_of_events_as_one_item(daily):
+    daily.news.group_by = "title"
+    daily.news.save()
+    writers = [helpers.entity(name) for name in ("Ann", "Ben", "Cy")]
+    for writer in writers:
+        post(daily, "Picnic", actors=[writer])
+    post(daily, "Quiz", actors=[writers[0]])
+    daily.medium.deliver()
+    let_the_period_pass()
+
+    run_cron()
+
+    message = next(m for m in mail.outbox if m.to == ["member0@example.com"])
+    assert message.subject == "4 new notifications from Email"
+    items = message.body.split("\n-- \n")[0].strip().split("\n\n")
+    assert sorted(items) == [
+        "Cy, Ben and 1 other: News: Picnic\nRead on, Picnic & more.",
+        "News: Quiz\nRead on, Quiz & more.",
+    ]
+    [(html, _mimetype)] = message.alternatives
+    assert "<li>Cy, Ben and 1 other: <p>News: <b>Picnic</b></p></li>" in html
+    assert set(Delivery.objects.values_list("status", flat=True)) == {"sent"}
+
+
 def test_a_digest_fails_as_a_whole_for_an_entity_without_address(daily):
     daily.users[0].entity_meta = None
     daily.users[0].save()
