@@ -122,3 +122,10 @@ def _given(name: str, default):
     """The setting ``name`` as given (``0`` included, for the checks to refuse), else ``default``."""
     value = getattr(settings, name, None)
     return default if value is None else value
+
+
+def listen_database() -> str | None:
+    """``ENTITY_EVENT_LISTEN_DATABASE``: where the live streams' listening connection goes, the
+    alias of a database of ``DATABASES`` or a libpq DSN or URL; ``None`` (unset) for the database
+    events are read from."""
+    return getattr(settings, "ENTITY_EVENT_LISTEN_DATABASE", None)
