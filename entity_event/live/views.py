@@ -1,7 +1,8 @@
 """The stream view: ``<prefix>/<medium>/stream/``, Server-Sent Events of the request's entity's
 inbox on a medium (see docs/live.rst).
 
-It resolves the entity and the medium as the inbox's JSON endpoints do, with their errors
+It answers only under ASGI (501 under WSGI, so that a page falls back to polling). It resolves
+the entity and the medium as the inbox's JSON endpoints do, with their errors
 (403 without an entity, 404 for an unknown medium, 400 naming a bad ``limit`` or
 ``Last-Event-ID``), then answers ``text/event-stream``: ``retry:``, the unseen count at once,
 the events received since ``Last-Event-ID``, then each change, with a heartbeat comment when
@@ -12,8 +13,9 @@ import asyncio
 from collections.abc import AsyncIterator
 
 from asgiref.sync import sync_to_async
+from django.core.handlers.asgi import ASGIRequest
 from django.db import connections, router
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 
 from entity_event.creation_lock import newest_settled_id
 from entity_event.live import listener
@@ -35,7 +37,11 @@ hub = listener.Hub()
 
 async def stream(request: HttpRequest, medium_name: str) -> HttpResponse:
     """``text/event-stream`` of the request's entity's unseen count and new events on the medium."""
-    opened = await sync_to_async(_answer)(_open, "GET", request, medium_name)
+    if isinstance(request, ASGIRequest):
+        opened = await sync_to_async(_answer)(_open, "GET", request, medium_name)
+    else:
+        # A WSGI server would hold a worker for as long as the stream is open, buffering it all.
+        opened = JsonResponse({"error": "Live streams need an ASGI server; poll unseen-count/."}, status=501)
     if isinstance(opened, HttpResponse):
         opened["Cache-Control"] = CACHE_CONTROL
         return opened

@@ -37,6 +37,16 @@ def polling(monkeypatch):
     monkeypatch.setattr(views, "POLL_SECONDS", 0.01)
 
 
+def test_under_wsgi_the_stream_is_refused_for_polling_instead(client, world):
+    client.force_login(world["users"]["alice"])
+
+    response = client.get(url())
+
+    assert response.status_code == 501
+    assert response.json() == {"error": "Live streams need an ASGI server; poll unseen-count/."}
+    assert response["Cache-Control"] == "private, no-store"
+
+
 def test_without_an_entity_the_stream_is_refused_in_json(world):
     response = get(url())
 
@@ -137,9 +147,12 @@ def test_a_silent_stream_sends_a_heartbeat(world, polling, monkeypatch):
         await client.aforce_login(world["users"]["alice"])
         response = await client.get(url())
         messages = aiter(response.streaming_content)
-        return [await next_message(messages) for _ in range(3)][2]
+        return [await next_message(messages) for _ in range(4)][1:]
 
-    assert async_to_sync(main)() == ": heartbeat\n\n"
+    received = async_to_sync(main)()  # the count (polled in a thread) and heartbeats, in any order
+    assert sorted(received) == [": heartbeat\n\n"] * 2 + [
+        message("unseen-count", {"count": 0, "more": False}, 0)
+    ]
 
 
 async def _create(world):
