@@ -74,8 +74,8 @@ def measure_here(streams: int, posts: int, timeout: float, output: Path) -> int:
         failed, load = under_load(streams, posts, timeout)
         with connection.cursor() as cursor:  # what the server left behind, if it was killed
             cursor.execute(
-                "SELECT application_name, state, left(query, 60), pg_terminate_backend(pid) FROM pg_stat_activity"
-                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                "SELECT application_name, state, left(query, 60), pg_terminate_backend(pid)"
+                " FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
             )
             for row in cursor.fetchall():
                 print("left behind:", row, file=sys.stderr)

@@ -15,7 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from entity_event.live import listener, views
-from entity_event.live.listener import CHANNEL, Hub, listen_connection, parse
+from entity_event.live.listener import CHANNEL, Hub, listen_connection
 from entity_event.live.streams import END, Stream, message
 from entity_event.tests import helpers
 from entity_event.tests.live.conftest import next_message
@@ -64,11 +64,6 @@ def test_marks_notify_their_medium_and_entity(world, listening):
     newsfeed.inbox(bob).mark_unseen([event])
 
     assert set(notifications(listening)) == {f"marks:{newsfeed.pk}:{bob.pk}"}
-
-
-def test_parse_reads_events_and_the_marked_entities_of_each_medium():
-    assert parse(["events:4:9", "marks:1:2,3", "marks:1:5", "marks:2:*"]) == (True, {1: {2, 3, 5}, 2: {"*"}})
-    assert parse(["marks:1:2"]) == (False, {1: {2}})
 
 
 @pytest.fixture

@@ -3,11 +3,12 @@
 
 import pytest
 from asgiref.sync import async_to_sync, sync_to_async
+from django.db import connection
 from django.test import AsyncClient
 from django.urls import reverse
 
 from entity_event.live import views
-from entity_event.live.streams import message
+from entity_event.live.streams import END, message
 from entity_event.tests import helpers
 from entity_event.tests.live.conftest import next_message
 
@@ -153,6 +154,26 @@ def test_a_silent_stream_sends_a_heartbeat(world, polling, monkeypatch):
     assert sorted(received) == [": heartbeat\n\n"] * 2 + [
         message("unseen-count", {"count": 0, "more": False}, 0)
     ]
+
+
+def test_a_stream_the_server_closes_ends(world, monkeypatch):
+    async def closed_at_once(live):
+        live.push(END)
+
+    monkeypatch.setattr(views, "_listens", lambda: False)
+    monkeypatch.setattr(views, "_poll", closed_at_once)
+
+    async def main():
+        client = AsyncClient()
+        await client.aforce_login(world["users"]["alice"])
+        response = await client.get(url())
+        return [chunk.decode() async for chunk in response.streaming_content]
+
+    assert async_to_sync(main)() == ["retry: 3000\n\n"]
+
+
+def test_streams_listen_on_postgresql_and_poll_elsewhere():
+    assert views._listens() == (connection.vendor == "postgresql")
 
 
 async def _create(world):
