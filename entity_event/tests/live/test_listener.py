@@ -254,3 +254,11 @@ def test_the_listening_connection_may_be_another_alias_or_a_dsn(world):
                 assert cursor.fetchone() == (params["dbname"],)
             assert raw.autocommit
             raw.close()
+
+
+def test_closing_a_hub_that_never_listened_does_nothing():
+    hub = Hub()
+
+    hub.close()
+
+    assert hub.count() == 0 and hub._thread is None
