@@ -38,7 +38,7 @@ hub = listener.Hub()
 async def stream(request: HttpRequest, medium_name: str) -> HttpResponse:
     """``text/event-stream`` of the request's entity's unseen count and new events on the medium."""
     if isinstance(request, ASGIRequest):
-        opened = await sync_to_async(_answer)(_open, "GET", request, medium_name)
+        opened = await sync_to_async(_opened)(request, medium_name)
     else:
         # A WSGI server would hold a worker for as long as the stream is open, buffering it all.
         opened = JsonResponse({"error": "Live streams need an ASGI server; poll unseen-count/."}, status=501)
@@ -51,6 +51,18 @@ async def stream(request: HttpRequest, medium_name: str) -> HttpResponse:
     response["Cache-Control"] = CACHE_CONTROL
     response["X-Accel-Buffering"] = "no"  # nginx would otherwise hold the messages back
     return response
+
+
+def _opened(request: HttpRequest, medium_name: str):
+    """The error answer, or what the stream needs; then the database connection of this thread is
+    closed: Django closes it only when the response ends, and a stream's never does, so each open
+    stream would otherwise hold a connection. (Not inside a transaction: a test's.)"""
+    try:
+        return _answer(_open, "GET", request, medium_name)
+    finally:
+        for connection in connections.all(initialized_only=True):
+            if not connection.in_atomic_block:
+                connection.close()
 
 
 def _open(request: HttpRequest, inbox) -> tuple:
