@@ -182,3 +182,23 @@ async def _create(world):
 
 async def _mark_all_seen(medium, entity):
     return await sync_to_async(lambda: medium.inbox(entity).mark_seen())()
+
+
+@pytest.mark.django_db(transaction=True)
+@helpers.needs_postgresql  # Django never closes the in-memory database of SQLite's tests
+def test_an_open_stream_holds_no_database_connection(world, monkeypatch):
+    async def quiet(live):
+        live.push(": nothing polled\n\n")
+
+    monkeypatch.setattr(views, "_listens", lambda: False)
+    monkeypatch.setattr(views, "_poll", quiet)
+
+    async def main():
+        client = AsyncClient()
+        await client.aforce_login(world["users"]["alice"])
+        response = await client.get(url())
+        messages = aiter(response.streaming_content)
+        assert [await next_message(messages) for _ in range(2)][1] == ": nothing polled\n\n"
+        return await sync_to_async(lambda: connection.connection)()
+
+    assert async_to_sync(main)() is None  # the thread that opened the stream closed its connection
