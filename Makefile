@@ -33,10 +33,11 @@ coverage: $(INSTALLED)
 demo: $(INSTALLED)
 	$(BIN)/python manage.py migrate --verbosity 0
 	$(BIN)/python manage.py seed_demo
-	# A task worker sends the emails beside the server; Ctrl-C stops both.
+	# A task worker sends the emails beside the ASGI server (uvicorn, for the live streams of
+	# docs/live.rst); Ctrl-C stops both, the open streams ended within a second.
 	$(BIN)/python manage.py db_worker & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
-	$(BIN)/python manage.py runserver 127.0.0.1:8000
+	$(BIN)/python -m uvicorn asgi:application --host 127.0.0.1 --port 8000 --timeout-graceful-shutdown 1
 
 # Stop the embedded PostgreSQL that `make demo` and `make test` leave running in .pgdata/ (its
 # data stays; the next run starts it again).

@@ -128,3 +128,10 @@ def read_replicas() -> list[str]:
     """``ENTITY_EVENT_READ_REPLICAS``: the aliases of ``DATABASES`` that
     :class:`~entity_event.replicas.ReplicaRouter` reads on (none: everything on ``default``)."""
     return getattr(settings, "ENTITY_EVENT_READ_REPLICAS", None) or []
+
+
+def listen_database() -> str | None:
+    """``ENTITY_EVENT_LISTEN_DATABASE``: where the live streams' listening connection goes, the
+    alias of a database of ``DATABASES`` or a libpq DSN or URL; ``None`` (unset) for the database
+    events are read from."""
+    return getattr(settings, "ENTITY_EVENT_LISTEN_DATABASE", None)

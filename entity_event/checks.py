@@ -243,3 +243,30 @@ def _mediums_of_channel(base: type[Channel]) -> list[str]:
         if isinstance(channel, type) and issubclass(channel, base):
             mediums.append(name)
     return mediums
+
+
+@register(TAG)
+def check_listen_database(app_configs: Iterable | None = None, **kwargs) -> list[CheckMessage]:
+    """E040: an ``ENTITY_EVENT_LISTEN_DATABASE`` that is neither text nor unset; E041: an alias
+    that ``DATABASES`` does not hold; E042: an alias of a database other than PostgreSQL."""
+    value = app_settings.listen_database()
+    if value is None:
+        return []
+    hint = (
+        "Name a PostgreSQL database of DATABASES, or give a libpq DSN or URL of the server itself "
+        "(not of a transaction-pooling PgBouncer), such as 'postgresql://app@db.internal/app'."
+    )
+    if not isinstance(value, str) or not value.strip():
+        return [_error(40, f"ENTITY_EVENT_LISTEN_DATABASE is {value!r}, which is no database.", hint)]
+    if "=" in value or "://" in value:
+        return []
+    if value not in settings.DATABASES:
+        message = (
+            f"ENTITY_EVENT_LISTEN_DATABASE is {value!r}, which is neither a DSN nor a database of DATABASES."
+        )
+        return [_error(41, message, hint)]
+    engine = settings.DATABASES[value].get("ENGINE", "")
+    if "postgresql" not in engine:
+        message = f"ENTITY_EVENT_LISTEN_DATABASE names {value!r}, whose engine {engine!r} is not PostgreSQL."
+        return [_error(42, message, hint)]
+    return []

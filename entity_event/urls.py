@@ -5,6 +5,7 @@ path("notifications/", include("entity_event.urls")),
 
 from django.urls import path
 
+from entity_event.live import views as live_views
 from entity_event.web import explain_views, inbox_views, preference_views
 
 app_name = "entity_event"
@@ -16,5 +17,6 @@ urlpatterns = [
     path("<str:medium_name>/groups/", inbox_views.groups, name="inbox_groups"),
     path("<str:medium_name>/unseen-count/", inbox_views.unseen_count, name="inbox_unseen_count"),
     path("<str:medium_name>/seen/", inbox_views.mark_seen, name="inbox_mark_seen"),
+    path("<str:medium_name>/stream/", live_views.stream, name="live_stream"),
     path("<str:medium_name>/events/<str:event_id>/why/", explain_views.why, name="explain_why"),
 ]

@@ -3,6 +3,7 @@
 from io import StringIO
 
 import pytest
+from django.conf import settings
 from django.core import checks
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
@@ -99,6 +100,13 @@ def webhook_with(**config) -> dict:
             "ENTITY_EVENT_DELIVERY_LEASE is -1, which is not a positive number of seconds.",
         ),
         ({"ENTITY_EVENT_DELIVERY_LEASE": True}, "E010", "DELIVERY_LEASE is True, which is not a positive"),
+        ({"ENTITY_EVENT_LISTEN_DATABASE": 5}, "E040", "LISTEN_DATABASE is 5, which is no database."),
+        ({"ENTITY_EVENT_LISTEN_DATABASE": " "}, "E040", "LISTEN_DATABASE is ' ', which is no database."),
+        (
+            {"ENTITY_EVENT_LISTEN_DATABASE": "nope"},
+            "E041",
+            "'nope', which is neither a DSN nor",
+        ),
     ],
 )
 def test_each_misconfiguration_is_reported_with_its_id(settings, check_id, says):
@@ -156,3 +164,25 @@ def test_with_the_database_mediums_named_in_the_settings_must_exist():
 def test_before_migrate_creates_the_tables_the_database_check_says_nothing(monkeypatch):
     monkeypatch.setattr(Medium._meta, "db_table", "not_migrated_yet")
     assert check_mediums_exist(databases=["default"]) == []
+
+
+@pytest.mark.parametrize(
+    "value", [None, "default", "dbname=app host=db.internal", "postgresql://app@db.internal/app"]
+)
+def test_the_listening_database_is_unset_an_alias_of_postgresql_or_a_dsn(value, monkeypatch):
+    monkeypatch.setitem(settings.DATABASES, "default", {**settings.DATABASES["default"]})
+    settings.DATABASES["default"]["ENGINE"] = "django.db.backends.postgresql"
+
+    assert reported(ENTITY_EVENT_LISTEN_DATABASE=value) == []
+
+
+def test_the_listening_database_must_be_postgresql(monkeypatch):
+    monkeypatch.setitem(settings.DATABASES, "notes", {"ENGINE": "django.db.backends.sqlite3"})
+
+    [(check_id, message)] = reported(ENTITY_EVENT_LISTEN_DATABASE="notes")
+
+    assert check_id == "entity_event.E042"
+    assert message == (
+        "ENTITY_EVENT_LISTEN_DATABASE names 'notes', whose engine 'django.db.backends.sqlite3' "
+        "is not PostgreSQL."
+    )

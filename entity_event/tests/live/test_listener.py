@@ -1,0 +1,264 @@
+"""The listening side on a real PostgreSQL server: the triggers' notifications, delivered at
+commit, and one listening thread fanning them out to the streams they concern, in one query per
+medium."""
+
+import asyncio
+import select
+import threading
+
+import psycopg2
+import pytest
+from asgiref.sync import async_to_sync, sync_to_async
+from django.db import connection, transaction
+from django.test import AsyncClient, override_settings
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from entity_event.live import listener, views
+from entity_event.live.listener import CHANNEL, Hub, listen_connection
+from entity_event.live.streams import END, Stream, message
+from entity_event.tests import helpers
+from entity_event.tests.live.conftest import next_message
+
+pytestmark = [pytest.mark.django_db(transaction=True), helpers.needs_postgresql]
+
+
+def notifications(listening, seconds: float = 0.2) -> list[str]:
+    """The payloads that arrive on ``listening`` within ``seconds``."""
+    payloads = []
+    while select.select([listening], [], [], seconds)[0]:
+        listening.poll()
+        payloads += [notify.payload for notify in listening.notifies]
+        listening.notifies.clear()
+    return payloads
+
+
+@pytest.fixture
+def listening():
+    """A second connection, LISTENing on the triggers' channel."""
+    raw = listen_connection()
+    with raw.cursor() as cursor:
+        cursor.execute(f"LISTEN {CHANNEL}")
+    yield raw
+    raw.close()
+
+
+def test_an_event_notifies_at_commit_and_a_rolled_back_one_notifies_nobody(world, listening):
+    with transaction.atomic():
+        helpers.event(world["source"])
+        assert notifications(listening) == []
+        transaction.set_rollback(True)
+    assert notifications(listening) == []
+
+    events = [helpers.event(world["source"]) for _ in range(2)]
+
+    assert notifications(listening) == [f"events:{event.pk}:{event.pk}" for event in events]
+
+
+def test_marks_notify_their_medium_and_entity(world, listening):
+    event = helpers.event(world["source"])
+    notifications(listening)
+    newsfeed, bob = world["newsfeed"], world["entities"]["bob"]
+
+    newsfeed.inbox(bob).mark_seen([event])
+    newsfeed.inbox(bob).mark_unseen([event])
+
+    assert set(notifications(listening)) == {f"marks:{newsfeed.pk}:{bob.pk}"}
+
+
+@pytest.fixture
+def loop():
+    """An event loop the streams queue their messages on, run by :func:`drain`."""
+    loop = asyncio.new_event_loop()
+    yield loop
+    loop.close()
+
+
+def open_stream(loop, medium, entity, after: int = 0, limit: int = 20) -> Stream:
+    async def make():
+        return Stream(medium, entity, limit, after)
+
+    return loop.run_until_complete(make())
+
+
+def drain(loop, stream: Stream) -> list:
+    loop.run_until_complete(asyncio.sleep(0))
+    items = []
+    while not stream.queue.empty():
+        items.append(stream.queue.get_nowait())
+    return items
+
+
+def hub_serving(streams) -> Hub:
+    """A hub holding ``streams`` as if they had joined, its thread not started (the test calls
+    ``_dispatch`` in its own thread)."""
+    hub = Hub()
+    for stream in streams:
+        hub._streams[stream.medium.pk].add(stream)
+    return hub
+
+
+@pytest.mark.parametrize("per_entity", [1, 3])
+def test_new_events_cost_one_query_per_medium_whatever_the_number_of_streams(world, loop, per_entity):
+    other = helpers.medium("email")
+    helpers.subscribe(other, world["source"], world["entities"]["alice"])
+    streams = [
+        open_stream(loop, medium, entity)
+        for medium in (world["newsfeed"], other)
+        for entity in world["entities"].values()
+        for _ in range(per_entity)
+    ]
+    hub = hub_serving(streams)
+    event = helpers.event(world["source"])
+
+    with CaptureQueriesContext(connection) as queries:
+        hub._dispatch([f"events:{event.pk}:{event.pk}"])
+
+    assert len(queries) == 1 + 2  # the newest settled id, then one query per medium
+    received = message("new", {"ids": [event.pk], "more": False}, event.pk)
+    counted = message("unseen-count", {"count": 1, "more": False}, event.pk)
+    alice = world["entities"]["alice"]
+    bob_on_email = [stream for stream in streams if stream.medium == other and stream.entity != alice]
+    for stream in streams:
+        expected = [] if stream in bob_on_email else [received, counted]
+        assert drain(loop, stream) == expected
+        assert stream.after == event.pk
+
+
+def test_marks_recount_only_the_streams_of_the_marked_entity(world, loop):
+    event = helpers.event(world["source"])
+    alice, bob = world["entities"]["alice"], world["entities"]["bob"]
+    streams = {
+        name: open_stream(loop, world["newsfeed"], entity, after=event.pk)
+        for name, entity in (("alice", alice), ("bob", bob))
+    }
+    for stream in streams.values():
+        stream.sent = {"count": 1, "more": False}
+    hub = hub_serving(streams.values())
+    world["newsfeed"].inbox(bob).mark_seen()
+
+    hub._dispatch([f"marks:{world['newsfeed'].pk}:{bob.pk}"])
+    hub._dispatch([f"marks:{world['newsfeed'].pk}:*"])
+
+    assert drain(loop, streams["bob"]) == [message("unseen-count", {"count": 0, "more": False}, event.pk)]
+    assert drain(loop, streams["alice"]) == []
+
+
+def test_nothing_to_do_asks_nothing(world, loop):
+    hub = hub_serving([open_stream(loop, world["newsfeed"], world["entities"]["alice"])])
+
+    with CaptureQueriesContext(connection) as queries:
+        hub._dispatch([f"marks:{world['newsfeed'].pk + 1}:1"])
+        hub._dispatch([])
+
+    assert len(queries) == 1  # the settled id of the marks of a medium without streams
+
+
+def url(medium: str = "newsfeed") -> str:
+    return reverse("entity_event:live_stream", kwargs={"medium_name": medium})
+
+
+def test_a_stream_hears_a_new_event_and_its_own_marks_through_the_listening_connection(world):
+    bob = world["entities"]["bob"]
+
+    async def main():
+        client = AsyncClient()
+        await client.aforce_login(world["users"]["bob"])
+        response = await client.get(url())
+        messages = aiter(response.streaming_content)
+        first = [await next_message(messages) for _ in range(2)][1:]
+        event = await sync_to_async(helpers.event)(world["source"])
+        then = [await next_message(messages) for _ in range(2)]
+        await sync_to_async(lambda: world["newsfeed"].inbox(bob).mark_seen())()
+        marked = [await next_message(messages)]
+        assert views.hub.count() == 1
+        await messages.aclose()
+        return first, event, then, marked
+
+    first, event, then, marked = async_to_sync(main)()
+
+    assert first[0].endswith('event: unseen-count\ndata: {"count": 0, "more": false}\n\n')
+    assert then == [
+        message("new", {"ids": [event.pk], "more": False}, event.pk),
+        message("unseen-count", {"count": 1, "more": False}, event.pk),
+    ]
+    assert marked == [message("unseen-count", {"count": 0, "more": False}, event.pk)]
+    views.hub.close()
+    assert views.hub.count() == 0
+
+
+def test_closing_the_hub_ends_its_streams_and_stops_its_thread(world, loop):
+    hub = Hub()
+    stream = open_stream(loop, world["newsfeed"], world["entities"]["alice"])
+    hub.add(stream)
+    thread = hub._thread
+    hub.add(open_stream(loop, world["newsfeed"], world["entities"]["bob"]))
+    assert hub._thread is thread and hub.count() == 2
+
+    hub.close()
+
+    assert not thread.is_alive()
+    assert drain(loop, stream)[-1] is END
+    assert hub.count() == 0
+
+
+def test_a_removed_stream_is_forgotten(world, loop):
+    streams = [open_stream(loop, world["newsfeed"], world["entities"]["alice"]) for _ in range(2)]
+    hub = hub_serving(streams)
+
+    hub.remove(streams[0])
+    assert hub.count() == 1
+    hub.remove(streams[1])
+    assert hub.count() == 0 and dict(hub._streams) == {}
+
+
+def test_a_full_wake_up_pipe_is_a_thread_awake_already():
+    hub = Hub()
+    for _ in range(70_000):  # more bytes than a pipe holds
+        hub._wake()
+
+
+def test_a_lost_listening_connection_is_made_again_and_every_stream_refreshed(world, loop, monkeypatch):
+    monkeypatch.setattr(listener, "RECONNECT_SECONDS", 0.01)
+    attempts = []
+    refreshed = threading.Event()
+
+    def flaky():
+        attempts.append(1)
+        if len(attempts) == 1:
+            raise psycopg2.OperationalError("the server went away")
+        return listen_connection()
+
+    monkeypatch.setattr(listener, "listen_connection", flaky)
+    hub = Hub()
+    stream = open_stream(loop, world["newsfeed"], world["entities"]["alice"])
+    original = stream.apply
+    monkeypatch.setattr(stream, "apply", lambda *args: [original(*args), refreshed.set()])
+
+    hub.add(stream)
+
+    assert refreshed.wait(10)
+    hub.close()
+    assert len(attempts) == 2
+    assert drain(loop, stream)[0] == message("unseen-count", {"count": 0, "more": False}, stream.after)
+
+
+def test_the_listening_connection_may_be_another_alias_or_a_dsn(world):
+    params = connection.get_connection_params()
+    dsn = f"dbname={params['dbname']}" + (f" host={params['host']}" if params.get("host") else "")
+    for setting in ("default", dsn):
+        with override_settings(ENTITY_EVENT_LISTEN_DATABASE=setting):
+            raw = listen_connection()
+            with raw.cursor() as cursor:
+                cursor.execute("SELECT current_database()")
+                assert cursor.fetchone() == (params["dbname"],)
+            assert raw.autocommit
+            raw.close()
+
+
+def test_closing_a_hub_that_never_listened_does_nothing():
+    hub = Hub()
+
+    hub.close()
+
+    assert hub.count() == 0 and hub._thread is None
