@@ -122,3 +122,23 @@ def _given(name: str, default):
     """The setting ``name`` as given (``0`` included, for the checks to refuse), else ``default``."""
     value = getattr(settings, name, None)
     return default if value is None else value
+
+
+def entity_language_path() -> str:
+    """``ENTITY_EVENT_ENTITY_LANGUAGE``: the dotted path of the callable ``entity -> language code
+    or None`` that says in which language an entity reads its messages."""
+    default = "entity_event.languages.entity_meta_language"
+    return getattr(settings, "ENTITY_EVENT_ENTITY_LANGUAGE", None) or default
+
+
+def entity_timezone_path() -> str:
+    """``ENTITY_EVENT_ENTITY_TIMEZONE``: the dotted path of the callable ``entity -> time zone name
+    or None`` that says in which time zone an entity reads its messages."""
+    default = "entity_event.languages.entity_meta_timezone"
+    return getattr(settings, "ENTITY_EVENT_ENTITY_TIMEZONE", None) or default
+
+
+def daily_digest_hour() -> int:
+    """``ENTITY_EVENT_DAILY_DIGEST_HOUR``: the hour of the recipient's own day (0 to 23) at which
+    daily digests go out; 0 (midnight) when unset."""
+    return _given("ENTITY_EVENT_DAILY_DIGEST_HOUR", 0)
