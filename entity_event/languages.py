@@ -83,7 +83,7 @@ def known_timezone(name: str | None) -> str:
     if isinstance(name, str):
         try:
             zoneinfo.ZoneInfo(name)
-        except (ValueError, zoneinfo.ZoneInfoNotFoundError):
+        except (ValueError, OSError, zoneinfo.ZoneInfoNotFoundError):  # OSError: a name too long
             pass
         else:
             return name
