@@ -69,6 +69,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # The demo's employees who chose a language read its pages in it, whatever the browser asks.
+    "demo.languages.ReaderLocaleMiddleware",
 ]
 
 ROOT_URLCONF = "urls"
