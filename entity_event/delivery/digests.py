@@ -34,10 +34,8 @@ def digest_period(medium: Medium) -> str | None:
 def period_end(period: str, now: datetime, time_zone: str | None = None) -> datetime:
     """The first boundary of ``period`` after ``now``: the next full hour, or the next daily digest
     hour in ``time_zone`` (the current time zone when ``None``; without ``USE_TZ``, local time)."""
-    if not settings.USE_TZ:
-        local = now
-    else:
-        local = timezone.localtime(now, None if time_zone is None else zoneinfo.ZoneInfo(time_zone))
+    zone = None if time_zone is None else zoneinfo.ZoneInfo(time_zone)
+    local = timezone.localtime(now, zone) if settings.USE_TZ else now
     start = local.replace(minute=0, second=0, microsecond=0)
     if period == "hourly":
         return start + PERIODS[period]
