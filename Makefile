@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: test lint coverage demo docs bench bench-delivery bench-history figures figures-fresh load clean stop
+.PHONY: test lint coverage demo docs messages messages-check gettext bench bench-delivery bench-history figures figures-fresh load clean stop
 
 $(INSTALLED): pyproject.toml requirements/*.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -100,6 +100,26 @@ figures-fresh:
 # LOAD_ARGS="--seconds 60"
 load: $(INSTALLED)
 	$(BIN)/python benchmarks/load.py $(LOAD_ARGS)
+
+# Translations: the French and German catalogs of the package (entity_event/locale/) and of the
+# demo's emails (demo/locale/). `make messages` extracts every marked string into them (new ones
+# untranslated, for a translator to fill in), then compiles them; `make messages-check` fails when
+# that would change a catalog or a compiled file (the POT-Creation-Date header aside). Both need
+# GNU gettext, installed from Debian where it is missing.
+MESSAGES_LANGUAGES := -l fr -l de
+MAKEMESSAGES = DATABASE_URL=sqlite:///:memory: ../$(BIN)/python ../manage.py makemessages \
+	$(MESSAGES_LANGUAGES) --no-location --no-obsolete --ignore 'tests/*' --ignore 'migrations/*'
+
+gettext:
+	@command -v msgfmt >/dev/null && command -v xgettext >/dev/null || \
+	(apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y gettext)
+
+messages: $(INSTALLED) gettext
+	for app in entity_event demo; do (cd $$app && $(MAKEMESSAGES) --verbosity 0) || exit 1; done
+	for app in entity_event demo; do (cd $$app && DATABASE_URL=sqlite:///:memory: ../$(BIN)/python ../manage.py compilemessages --verbosity 0) || exit 1; done
+
+messages-check: $(INSTALLED) gettext
+	$(BIN)/python .ci/messages_check.py
 
 docs: $(INSTALLED)
 	$(BIN)/sphinx-build -W --keep-going -b html docs docs/_build/html

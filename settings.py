@@ -72,10 +72,14 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # Pages and JSON answers in the language the browser asks for (Accept-Language), of LANGUAGES.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # The demo's employees who chose a language read its pages in it, whatever the browser asks.
+    "demo.languages.ReaderLocaleMiddleware",
 ]
 
 ROOT_URLCONF = "urls"
@@ -98,6 +102,9 @@ TEMPLATES = [
 USE_TZ = os.environ.get("USE_TZ", "1") == "1"
 TIME_ZONE = "UTC"
 LANGUAGE_CODE = "en-us"
+# The languages entity_event and the demo are translated into; each email goes out in its
+# recipient's (entity_meta["language"], see docs/languages.rst).
+LANGUAGES = [("en", "English"), ("fr", "Français"), ("de", "Deutsch")]
 STATIC_URL = "/static/"
 LOGIN_URL = "/accounts/login/"
 # Delivered emails are written to files in .outbox/, which the demo's outbox page reads.

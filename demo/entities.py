@@ -13,6 +13,11 @@ from entity.sync import sync_entities
 #: The group every user is a sub entity of.
 COMPANY_GROUP = "Everyone"
 
+#: username -> the language and time zone of an employee who reads in other than the project's:
+#: their entity_meta carries them, so entity_event writes them their emails in it, and the demo
+#: shows them its pages in it (:mod:`demo.languages`).
+READERS = {"frank": {"language": "fr", "timezone": "Europe/Paris"}}
+
 
 def users_of(group: Group):
     """Users to sync when ``group`` is saved: all of them once the company group exists."""
@@ -70,7 +75,7 @@ class UserEntityConfig(EntityConfig):
         return ("auth.user", "User")
 
     def get_entity_meta(self, user: User) -> dict:
-        return {"username": user.username, "email": user.email}
+        return {"username": user.username, "email": user.email, **READERS.get(user.username, {})}
 
     def get_is_active(self, user: User) -> bool:
         return user.is_active

@@ -116,8 +116,10 @@ RENDERERS = {
         "announcement",
         "email",
         {
-            "text_template": "Hello,\n\n{{ text }}\n\nThe demo company",
-            "html_template": "<p>Hello,</p><p>{{ text }}</p><p>The demo company</p>",
+            "text_template": '{% load i18n %}{% translate "Hello," %}\n\n{{ text }}\n\n'
+            '{% translate "The demo company" %}',
+            "html_template": '{% load i18n %}<p>{% translate "Hello," %}</p><p>{{ text }}</p>'
+            '<p>{% translate "The demo company" %}</p>',
         },
     ),
 }

@@ -19,6 +19,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.text import Truncator
+from django.utils.translation import gettext_lazy as _
 from entity.models import Entity, EntityKind
 
 from entity_event import app_settings
@@ -78,7 +79,7 @@ def style_label(style: RenderingStyle) -> str:
 class EventColumn:
     """An "event" column for lists of rows of an event, named by :func:`event_label`."""
 
-    @admin.display(description="event", ordering="event__time")
+    @admin.display(description=_("event"), ordering="event__time")
     def event_label(self, row) -> str:
         return event_label(row.event)
 
@@ -98,7 +99,7 @@ class StyleFilter(admin.RelatedFieldListFilter):
 class StyleColumn:
     """A "rendering style" column, its choices and its filter, each named by :func:`style_label`."""
 
-    @admin.display(description="rendering style", ordering="rendering_style__name")
+    @admin.display(description=_("rendering style"), ordering="rendering_style__name")
     def style(self, row) -> str:
         return "" if row.rendering_style is None else style_label(row.rendering_style)
 
@@ -120,9 +121,9 @@ class EventTitle:
 class ExpiryColumn:
     """An "expires" column for event lists: "never" rather than the far-away default date."""
 
-    @admin.display(description="expires", ordering="time_expires")
+    @admin.display(description=_("expires"), ordering="time_expires")
     def expires(self, event: Event):
-        return "never" if event.time_expires.year >= NEVER_EXPIRES.year else event.time_expires
+        return _("never") if event.time_expires.year >= NEVER_EXPIRES.year else event.time_expires
 
 
 def pretty_json(value) -> str:
@@ -217,10 +218,10 @@ class ContextRendererAdmin(StyleColumn, admin.ModelAdmin):
     search_fields = ("name", "text_template_path", "html_template_path")
     fieldsets = (
         (None, {"fields": ("name", "rendering_style", "source", "source_group")}),
-        ("Template files", {"fields": ("text_template_path", "html_template_path")}),
-        ("Inline templates", {"fields": ("text_template", "html_template")}),
+        (_("Template files"), {"fields": ("text_template_path", "html_template_path")}),
+        (_("Inline templates"), {"fields": ("text_template", "html_template")}),
         (
-            "Group templates",
+            _("Group templates"),
             {
                 "fields": (
                     "group_text_template_path",
@@ -230,7 +231,7 @@ class ContextRendererAdmin(StyleColumn, admin.ModelAdmin):
                 )
             },
         ),
-        ("Context", {"fields": ("context_hints",)}),
+        (_("Context"), {"fields": ("context_hints",)}),
     )
 
 
@@ -319,15 +320,15 @@ class EventAdmin(EventTitle, ExpiryColumn, admin.ModelAdmin):
         context["recipients"] = recipients_preview(obj, self.recipient_columns)
         return super().render_change_form(request, context, *args, obj=obj, **kwargs)
 
-    @admin.display(description="actors", ordering="actor_count")
+    @admin.display(description=_("actors"), ordering="actor_count")
     def actor_count(self, event: Event) -> int:
         return event.actor_count
 
-    @admin.display(description="context")
+    @admin.display(description=_("context"))
     def formatted_context(self, event: Event) -> str:
         return pretty_json(event.context)
 
-    @admin.display(description="summary")
+    @admin.display(description=_("summary"))
     def summary(self, event: Event) -> str:
         return summary(event.context)
 
@@ -386,8 +387,8 @@ class AdminEventForm(forms.ModelForm):
     expires = forms.SplitDateTimeField(
         required=False,
         widget=AdminSplitDateTime,
-        label="Expires at",
-        help_text="Optional. After this moment the announcement is no longer shown.",
+        label=_("Expires at"),
+        help_text=_("Optional. After this moment the announcement is no longer shown."),
     )
 
     class Meta:
@@ -403,7 +404,7 @@ class AdminEventForm(forms.ModelForm):
     def clean_expires(self):
         expires = self.cleaned_data["expires"]
         if expires is not None and expires <= timezone.now():
-            raise forms.ValidationError("The expiry must lie in the future.")
+            raise forms.ValidationError(_("The expiry must lie in the future."))
         return expires
 
     def save(self, commit: bool = True) -> AdminEvent:
@@ -462,14 +463,14 @@ class AdminEventAdmin(EventTitle, ExpiryColumn, admin.ModelAdmin):
     def save_model(self, request: HttpRequest, obj: AdminEvent, form: AdminEventForm, change: bool) -> None:
         form.save()
 
-    @admin.display(description="text")
+    @admin.display(description=_("text"))
     def text(self, event: AdminEvent) -> str:
         """The announcement's text; a context that is not an object (stored by other code) as its JSON."""
         if isinstance(event.context, dict):
             return event.context.get("text", "")
         return json.dumps(event.context, cls=DjangoJSONEncoder, ensure_ascii=False)
 
-    @admin.display(description="context")
+    @admin.display(description=_("context"))
     def formatted_context(self, event: AdminEvent) -> str:
         return pretty_json(event.context)
 

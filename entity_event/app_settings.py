@@ -135,3 +135,23 @@ def listen_database() -> str | None:
     alias of a database of ``DATABASES`` or a libpq DSN or URL; ``None`` (unset) for the database
     events are read from."""
     return getattr(settings, "ENTITY_EVENT_LISTEN_DATABASE", None)
+
+
+def entity_language_path() -> str:
+    """``ENTITY_EVENT_ENTITY_LANGUAGE``: the dotted path of the callable ``entity -> language code
+    or None`` that says in which language an entity reads its messages."""
+    default = "entity_event.languages.entity_meta_language"
+    return getattr(settings, "ENTITY_EVENT_ENTITY_LANGUAGE", None) or default
+
+
+def entity_timezone_path() -> str:
+    """``ENTITY_EVENT_ENTITY_TIMEZONE``: the dotted path of the callable ``entity -> time zone name
+    or None`` that says in which time zone an entity reads its messages."""
+    default = "entity_event.languages.entity_meta_timezone"
+    return getattr(settings, "ENTITY_EVENT_ENTITY_TIMEZONE", None) or default
+
+
+def daily_digest_hour() -> int:
+    """``ENTITY_EVENT_DAILY_DIGEST_HOUR``: the hour of the recipient's own day (0 to 23) at which
+    daily digests go out; 0 (midnight) when unset."""
+    return _given("ENTITY_EVENT_DAILY_DIGEST_HOUR", 0)

@@ -1,10 +1,11 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class EntityEventConfig(AppConfig):
     name = "entity_event"
     label = "entity_event"
-    verbose_name = "Django Entity Event"
+    verbose_name = _("Django Entity Event")
     default_auto_field = "django.db.models.AutoField"
 
     def ready(self) -> None:

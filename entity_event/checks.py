@@ -270,3 +270,33 @@ def check_listen_database(app_configs: Iterable | None = None, **kwargs) -> list
         message = f"ENTITY_EVENT_LISTEN_DATABASE names {value!r}, whose engine {engine!r} is not PostgreSQL."
         return [_error(42, message, hint)]
     return []
+
+
+def check_languages(app_configs: Iterable | None = None, **kwargs) -> list[CheckMessage]:
+    """E030/E031: an ``ENTITY_EVENT_ENTITY_LANGUAGE`` that does not import / is not callable;
+    E032/E033: the same of ``ENTITY_EVENT_ENTITY_TIMEZONE``; E034: a daily digest hour that is
+    not a whole number from 0 to 23."""
+    errors = []
+    settings = [
+        (30, "ENTITY_EVENT_ENTITY_LANGUAGE", app_settings.entity_language_path(), "a language code"),
+        (32, "ENTITY_EVENT_ENTITY_TIMEZONE", app_settings.entity_timezone_path(), "a time zone name"),
+    ]
+    for number, name, path, returned in settings:
+        hint = f"Give the dotted path of a callable taking an entity and returning {returned} or None."
+        try:
+            found = import_string(path)
+        except ImportError as error:
+            errors.append(_error(number, f"{name} is {path!r}, which does not import: {error}", hint))
+            continue
+        if not callable(found):
+            errors.append(_error(number + 1, f"{name} is {path!r}, which is not callable.", hint))
+    hour = app_settings.daily_digest_hour()
+    if isinstance(hour, bool) or not isinstance(hour, int) or not 0 <= hour <= 23:
+        errors.append(
+            _error(
+                34,
+                f"ENTITY_EVENT_DAILY_DIGEST_HOUR is {hour!r}, which is no hour of the day.",
+                "Give a whole number from 0 (midnight, the default) to 23.",
+            )
+        )
+    return errors

@@ -92,7 +92,9 @@ def test_the_unsubscribe_link_of_a_mail_in_the_outbox_opens_a_working_page_in_a_
     send_event_emails()
     sign_in(browser, live_server, "alice")
     browser.get(f"{live_server.url}/outbox/")
-    browser.switch_to.frame(wait_for(browser, By.CSS_SELECTOR, "iframe.mail-body"))
+    # Alice's mail, in English (Frank's is in French).
+    alices = "//article[.//dd[contains(., 'alice@example.com')]]//iframe[@class='mail-body']"
+    browser.switch_to.frame(wait_for(browser, By.XPATH, alices))
 
     browser.find_element(By.LINK_TEXT, "Unsubscribe").click()
 
@@ -100,3 +102,16 @@ def test_the_unsubscribe_link_of_a_mail_in_the_outbox_opens_a_working_page_in_a_
     browser.switch_to.window(browser.window_handles[1])
     wait_for(browser, By.ID, "confirm-unsubscribe").click()
     assert wait_for(browser, By.ID, "unsubscribed").text == "Unsubscribed"
+
+
+def test_frank_reads_his_notification_settings_in_french(live_server, company, browser):
+    sign_in(browser, live_server, "frank")
+
+    browser.find_element(By.ID, "preferences-link").click()
+    wait_for(browser, By.ID, "entity-event-preferences")
+
+    assert browser.find_element(By.TAG_NAME, "h1").text == "Paramètres de notification"
+    pair = pair_on_page(browser, "newsfeed", "announcement")
+    assert pair.find_element(By.CLASS_NAME, "state").text == "activé"
+    assert pair.find_element(By.TAG_NAME, "button").text == "Désactiver"
+    assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "fr"

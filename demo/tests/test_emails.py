@@ -5,7 +5,7 @@ from datetime import timedelta
 from io import StringIO
 
 import pytest
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Group, User
 from django.core import mail
 from django.core.mail.backends.locmem import EmailBackend
 from django.core.management import call_command
@@ -126,3 +126,29 @@ def test_targets_without_an_address_are_failed_with_the_reason(company):
     assert addresses() == [address for address in EMPLOYEE_ADDRESSES if address != "alice@example.com"]
     failed = Delivery.objects.get(status="failed")
     assert "has no email address" in failed.last_error
+
+
+def test_frank_who_reads_french_gets_his_emails_in_french(company):
+    event = events.announcement(company, "Bureau fermé vendredi")
+    events.new_product(company, company["users"]["alice"], "Desk lamp")
+    company["users"]["frank"].groups.add(Group.objects.get(name="Sales"))  # to get new products too
+    events.new_product(company, company["users"]["alice"], "Office chair")
+    send()
+
+    to_frank = [message for message in mail.outbox if message.to == ["frank@example.com"]]
+    announcement = next(message for message in to_frank if "Bureau" in message.subject)
+    unsubscribe = unsubscribe_url(
+        entity_for(company["users"]["frank"]), company["mediums"]["email"], event.source
+    )
+    assert announcement.body == (
+        "Bonjour,\n\nBureau fermé vendredi\n\nLa société de démonstration\n\n-- \n"
+        f"Ne plus recevoir ces e-mails : {unsubscribe}\n"
+        "Tous vos paramètres de notification : http://127.0.0.1:8000/notifications/preferences/\n"
+    )
+    html, _mimetype = announcement.alternatives[0]
+    assert ">Se désabonner</a> · <a" in html
+    product = next(message for message in to_frank if "chair" in message.subject)
+    assert product.subject == "[New products] Alice Martin a ajouté Office chair au catalogue"
+    assert "Alice Martin a ajouté un nouveau produit au catalogue : Office chair" in product.body
+    to_alice = next(message for message in mail.outbox if message.to == ["alice@example.com"])
+    assert to_alice.body.startswith("Hello,\n\nBureau fermé vendredi\n\nThe demo company\n")

@@ -65,3 +65,13 @@ def test_clearing_a_team_without_members_changes_no_entity():
     team.user_set.clear()
     assert super_names(user) == []
     assert entity_for(team).get_sub_entities() == []
+
+
+def test_an_employee_who_chose_a_language_carries_it_in_the_entity_meta():
+    frank = User.objects.create(username="frank", email="frank@example.com")
+    assert entity_for(frank).entity_meta == {
+        "username": "frank",
+        "email": "frank@example.com",
+        "language": "fr",
+        "timezone": "Europe/Paris",
+    }

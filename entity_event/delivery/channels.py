@@ -6,11 +6,17 @@ events are loaded and rendered in a constant number of queries), then :meth:`Cha
 delivery, or :meth:`Channel.send_digest` per entity for a medium that sends digests, and
 finally :meth:`Channel.close`. An exception from ``send`` fails that delivery only;
 :class:`DeliveryRefused` fails it for good, any other exception has it retried.
+
+Each message is rendered in its recipient's language and time zone (:mod:`entity_event.languages`):
+``prepare`` renders each event once per locale of the batch, and the sender activates the
+recipient's locale around ``send`` and ``send_digest``, so a batch costs the same queries
+whatever the number of languages.
 """
 
 import hashlib
 import hmac
 import json
+from collections import defaultdict
 from collections.abc import Callable
 from email.utils import getaddresses, parseaddr
 from urllib.parse import urlsplit
@@ -25,9 +31,10 @@ from django.template.loader import render_to_string
 from django.urls import NoReverseMatch
 from django.utils.module_loading import import_string
 from django.utils.text import slugify
+from django.utils.translation import ngettext
 from entity.models import Entity
 
-from entity_event import app_settings, context_loader
+from entity_event import app_settings, context_loader, languages
 from entity_event.delivery import http_post
 from entity_event.delivery.digests import digest_groups
 from entity_event.models import ContextRenderer, Delivery, Event, Medium, Source
@@ -103,28 +110,42 @@ class Channel:
 
     def __init__(self, medium: Medium):
         self.medium = medium
-        self.renderings: dict[int, tuple[str, str] | Exception] = {}
+        self.renderings: dict[tuple[int, languages.Locale], tuple[str, str] | Exception] = {}
+        self.locales: dict[int, languages.Locale] = {}
         self.digests: dict[int, list] | None = None
+        self.group_renderings: dict[languages.Locale, dict] = {}
 
     def prepare(self, deliveries: list[Delivery]) -> None:
-        """Load and render the events of ``deliveries`` together (constant queries per batch).
+        """Load the events of ``deliveries`` together (constant queries per batch) and render each
+        in every locale of its recipients, under that locale.
 
         An event that fails to render (no renderer, a missing template) fails only its deliveries.
         """
-        event_ids = {delivery.event_id for delivery in deliveries}
-        events = Event.objects.filter(id__in=event_ids).cache_related()
+        locale_of = languages.Resolver()
+        wanted: dict[int, set[languages.Locale]] = defaultdict(set)
+        for delivery in deliveries:
+            self.locales[delivery.pk] = locale_of(delivery.entity)
+            wanted[delivery.event_id].add(self.locales[delivery.pk])
+        events = Event.objects.filter(id__in=wanted).cache_related()
         events = events.load_contexts_and_renderers(self.medium)
         for event in events:
-            try:
-                self.renderings[event.id] = event.render(self.medium)
-            except Exception as error:
-                self.renderings[event.id] = error
+            for locale in sorted(wanted[event.id]):
+                with languages.activated(locale):
+                    try:
+                        self.renderings[event.id, locale] = event.render(self.medium)
+                    except Exception as error:
+                        self.renderings[event.id, locale] = error
         self.events = {event.id: event for event in events}
         self.prepared = deliveries
 
+    def locale(self, delivery: Delivery) -> languages.Locale:
+        """The language and time zone of the delivery's recipient, found by :meth:`prepare`."""
+        return self.locales[delivery.pk]
+
     def rendering(self, delivery: Delivery) -> tuple[str, str]:
-        """``(text, html)`` of the delivery's event; raises what rendering it raised."""
-        rendered = self.renderings[delivery.event_id]
+        """``(text, html)`` of the delivery's event in its recipient's locale; raises what
+        rendering it raised."""
+        rendered = self.renderings[delivery.event_id, self.locale(delivery)]
         if isinstance(rendered, Exception):
             raise rendered
         return rendered
@@ -205,7 +226,7 @@ class EmailChannel(Channel):
         unsubscribe_urls = {
             source: unsubscribe_url(entity, self.medium, source) for source in self.sources(deliveries)
         }
-        grouped, rendered = self.digest_groups(entity)
+        grouped, rendered = self.digest_groups(entity, self.locale(deliveries[0]))
         items = [
             {
                 "group": group,
@@ -228,22 +249,30 @@ class EmailChannel(Channel):
             headers=self.digest_headers(entity, deliveries),
         )
 
-    def digest_groups(self, entity: Entity) -> tuple[list, dict]:
-        """The grouped items of ``entity``'s digest and the groups' renderings. The digests of
-        every entity of the batch whose events all rendered are grouped and rendered together on
-        the first call, in a constant number of queries."""
+    def digest_groups(self, entity: Entity, locale: languages.Locale) -> tuple[list, dict]:
+        """The grouped items of ``entity``'s digest and the groups' renderings in ``locale``. The
+        digests of every entity of the batch whose events all rendered are grouped together on the
+        first call, in a constant number of queries; the groups of the entities of one locale are
+        rendered together on the first call in that locale (the active one)."""
         if self.digests is None:
             failed = {
                 delivery.entity_id
                 for delivery in self.prepared
-                if isinstance(self.renderings[delivery.event_id], Exception)
+                if isinstance(self.renderings[delivery.event_id, self.locale(delivery)], Exception)
             }
             self.digests = digest_groups(
                 [delivery for delivery in self.prepared if delivery.entity_id not in failed]
             )
-            groups = [group for items in self.digests.values() for group, _deliveries in items]
-            self.group_renderings = self.medium.render_groups(groups)
-        return self.digests[entity.pk], self.group_renderings
+        if locale not in self.group_renderings:
+            readers = {delivery.entity_id for delivery in self.prepared if self.locale(delivery) == locale}
+            groups = [
+                group
+                for entity_id, items in self.digests.items()
+                if entity_id in readers
+                for group, _deliveries in items
+            ]
+            self.group_renderings[locale] = self.medium.render_groups(groups)
+        return self.digests[entity.pk], self.group_renderings[locale]
 
     def address(self, entity: Entity) -> str:
         """The entity's address; :class:`DeliveryRefused` when it has none or a malformed one."""
@@ -325,7 +354,12 @@ class EmailChannel(Channel):
 
     def digest_subject(self, entity: Entity, deliveries: list[Delivery]) -> str:
         count = len(deliveries)
-        return f"{count} new notification{'s' if count != 1 else ''} from {self.medium}"[:SUBJECT_LENGTH]
+        subject = ngettext(
+            "%(count)d new notification from %(medium)s",
+            "%(count)d new notifications from %(medium)s",
+            count,
+        ) % {"count": count, "medium": self.medium}
+        return subject[:SUBJECT_LENGTH]
 
     def message_id(self, local_part: str) -> str:
         """A Message-ID that depends on ``local_part`` and the sender's domain only."""

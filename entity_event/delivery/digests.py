@@ -1,11 +1,14 @@
 """Digests: a medium set in ``ENTITY_EVENT_DIGESTS`` bundles each entity's deliveries per period.
 
-A digest medium's new deliveries are due at the end of the current period (the next full hour,
-or the next midnight in the current time zone), so everything an entity receives during one
-period goes out together, in one message. Its events are grouped as a feed groups them
-(:doc:`groups`): the email channel shows a group as one item.
+A digest medium's new deliveries are due at the end of the current period: the next full hour,
+or for a daily digest the next ``ENTITY_EVENT_DAILY_DIGEST_HOUR`` (midnight by default) of the
+recipient's own day, in its time zone (:mod:`entity_event.languages`). Everything an entity
+receives during one period goes out together, in one message. Its events are grouped as a feed
+groups them (:doc:`groups`): the email channel shows a group as one item.
 """
 
+import zoneinfo
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -30,22 +33,37 @@ def digest_period(medium: Medium) -> str | None:
     return period
 
 
-def period_end(period: str, now: datetime) -> datetime:
-    """The first boundary of ``period`` after ``now``, in the current time zone."""
-    local = timezone.localtime(now) if settings.USE_TZ else now
+def period_end(period: str, now: datetime, time_zone: str | None = None) -> datetime:
+    """The first boundary of ``period`` after ``now``: the next full hour, or the next daily digest
+    hour in ``time_zone`` (the current time zone when ``None``; without ``USE_TZ``, local time)."""
+    zone = None if time_zone is None else zoneinfo.ZoneInfo(time_zone)
+    local = timezone.localtime(now, zone) if settings.USE_TZ else now
     start = local.replace(minute=0, second=0, microsecond=0)
-    if period == "daily":
-        start = start.replace(hour=0)
-    return start + PERIODS[period]
+    if period == "hourly":
+        return start + PERIODS[period]
+    end = start.replace(hour=app_settings.daily_digest_hour())
+    return end if end > local else end + PERIODS[period]
 
 
-def entities_waiting(medium: Medium, period_end: datetime, entity_ids: set[int]) -> set[int]:
-    """Those of ``entity_ids`` that already have deliveries waiting for the digest ending at
-    ``period_end``, and so a digest task enqueued for it."""
+def entities_waiting(medium: Medium, ends: dict[int, datetime]) -> set[int]:
+    """Those of the entities of ``ends`` (entity id -> end of its digest's period) that already
+    have deliveries waiting for that digest, and so a digest task enqueued for it; one query."""
     waiting = Delivery.objects.filter(
-        medium=medium, status=Delivery.Status.PENDING, time_next_attempt=period_end, entity_id__in=entity_ids
+        medium=medium,
+        status=Delivery.Status.PENDING,
+        time_next_attempt__in=set(ends.values()),
+        entity_id__in=ends,
     )
-    return set(waiting.values_list("entity_id", flat=True).distinct())
+    pairs = waiting.values_list("entity_id", "time_next_attempt").distinct()
+    return {entity_id for entity_id, end in pairs if end == ends[entity_id]}
+
+
+def ends_by_time(ends: dict[int, datetime]) -> Iterable[tuple[datetime, list[int]]]:
+    """``(end, entity ids)`` for each distinct end of ``ends``, the ids sorted."""
+    grouped: dict[datetime, list[int]] = {}
+    for entity_id, end in sorted(ends.items()):
+        grouped.setdefault(end, []).append(entity_id)
+    return grouped.items()
 
 
 def digest_groups(deliveries: list[Delivery]) -> dict[int, list[tuple[EventGroup, list[Delivery]]]]:

@@ -7,14 +7,17 @@ skip them, and a later subscriber does not get old mail. Each chunk costs a cons
 queries in one transaction: the claim of all its events, those without targets too (their seen
 marks, inserted first so that an overlapping run skips them), for a digest medium the look-up
 of the entities whose digest task is enqueued already, and the insert of its deliveries. Its
-send tasks are enqueued afterwards, one per batch of deliveries; should that fail, the
-deliveries stay pending and ``deliver_events`` enqueues them later.
+send tasks are enqueued afterwards, one per batch of deliveries (for digests, per batch of
+entities and end of period: a daily digest ends at an hour of each recipient's own time zone);
+should that fail, the deliveries stay pending and ``deliver_events`` enqueues them later.
 """
+
+from datetime import datetime
 
 from django.db import connections, router, transaction
 from django.utils import timezone
 
-from entity_event import routing
+from entity_event import languages, routing
 from entity_event.bulk import insert_skipping_conflicts, parameter_batches, values_sql
 from entity_event.creation import claim_seen, mark_seen
 from entity_event.delivery import digests, tasks
@@ -47,27 +50,47 @@ def deliver(medium: Medium, *, chunk_size: int = CHUNK_SIZE, **event_filters) ->
     channel_for(medium)
     period = digests.digest_period(medium)
     planned = 0
+    resolver = languages.Resolver() if period == "daily" else None
     nobody, chunks = routing.chunks_to_claim(medium, chunk_size=chunk_size, seen=False, **event_filters)
     mark_seen(nobody, medium)
     for events, pairs in chunks:
         now = timezone.now()
-        due = now if period is None else digests.period_end(period, now)
         with transaction.atomic(using=router.db_for_write(Delivery)):
             claimed = set(claim_seen([event.pk for event in events], medium))
+            reached = {
+                target.pk: target for event, targets in pairs if event.pk in claimed for target in targets
+            }
+            ends = _ends(period, now, reached, resolver)
             rows = [
-                (event.pk, target.pk) for event, targets in pairs if event.pk in claimed for target in targets
+                (event.pk, target.pk, ends[target.pk])
+                for event, targets in pairs
+                if event.pk in claimed
+                for target in targets
             ]
-            entity_ids = {entity_id for _event_id, entity_id in rows}
             if period is not None:  # a digest task is enqueued once per entity and period
-                entity_ids -= digests.entities_waiting(medium, due, entity_ids)
-            delivery_ids = insert_deliveries(medium, rows, now, due)
-        tasks.enqueue_planned(medium, period, delivery_ids, entity_ids, due)
+                for entity_id in digests.entities_waiting(medium, ends):
+                    del ends[entity_id]
+            delivery_ids = insert_deliveries(medium, rows, now)
+        tasks.enqueue_planned(medium, period, delivery_ids, ends)
         planned += len(delivery_ids)
     return planned
 
 
-def insert_deliveries(medium: Medium, rows: list[tuple[int, int]], now, due) -> list[int]:
-    """Insert a pending delivery per ``(event id, entity id)``; returns the new ids, ascending.
+def _ends(period: str | None, now: datetime, targets: dict, resolver: languages.Resolver | None) -> dict:
+    """Entity id -> when its deliveries are due: ``now``, or the end of its digest's period (a
+    daily digest's in the entity's time zone)."""
+    if period is None:
+        return dict.fromkeys(targets, now)
+    if period == "hourly":
+        return dict.fromkeys(targets, digests.period_end(period, now))
+    return {
+        entity_id: digests.period_end(period, now, resolver.timezone(target))
+        for entity_id, target in targets.items()
+    }
+
+
+def insert_deliveries(medium: Medium, rows: list[tuple[int, int, datetime]], now: datetime) -> list[int]:
+    """Insert a pending delivery per ``(event id, entity id, due)``; returns the new ids, ascending.
 
     Existing deliveries are skipped. One statement on PostgreSQL; on SQLite, as many as its
     limit of parameters needs.
@@ -82,14 +105,18 @@ def insert_deliveries(medium: Medium, rows: list[tuple[int, int]], now, due) -> 
         0,
         "",
         field("time_created").get_db_prep_save(now, connection),
-        field("time_next_attempt").get_db_prep_save(due, connection),
+    ]
+    due_field = field("time_next_attempt")
+    rows = [
+        (event_id, entity_id, due_field.get_db_prep_save(due, connection))
+        for event_id, entity_id, due in rows
     ]
     ids = []
     with connection.cursor() as cursor:
-        for batch in parameter_batches(rows, connection, per_item=2, reserved=len(constants)):
+        for batch in parameter_batches(rows, connection, per_item=3, reserved=len(constants)):
             select = (
-                f"SELECT v.column1, %s, v.column2, %s, %s, %s, %s, %s "
-                f"FROM ({values_sql(len(batch), 2)}) v WHERE 1 = 1"
+                f"SELECT v.column1, %s, v.column2, %s, %s, %s, %s, v.column3 "
+                f"FROM ({values_sql(len(batch), 3)}) v WHERE 1 = 1"
             )
             cursor.execute(
                 insert_skipping_conflicts(

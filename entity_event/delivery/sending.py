@@ -4,12 +4,15 @@ Each call runs a constant number of queries whatever the number of deliveries: t
 reads routing's verdict on each delivery too), the mediums, the channel's loading and rendering,
 and the recording; one more per batch for a medium overriding the follow rules. Deliveries that
 routing no longer makes are cancelled, not sent (:mod:`~entity_event.delivery.cancelling`). One
-delivery's exception fails that delivery only; the others of the batch are sent.
+delivery's exception fails that delivery only; the others of the batch are sent. Messages are
+sent grouped by their recipient's language and time zone, each group under its locale
+(:mod:`entity_event.languages`).
 """
 
 from collections.abc import Callable
 from itertools import groupby
 
+from entity_event import languages
 from entity_event.delivery.cancelling import cancellations
 from entity_event.delivery.channels import channel_for
 from entity_event.delivery.claiming import claim_due
@@ -70,20 +73,23 @@ def _run(medium: Medium, deliveries: list[Delivery], outcomes: Outcomes, send: C
 
 
 def _send_each(channel, deliveries: list[Delivery], outcomes: Outcomes) -> None:
-    for delivery in deliveries:
-        try:
-            channel.send(delivery)
-        except Exception as error:
-            outcomes.failed.append((delivery, error))
-        else:
-            outcomes.sent.append(delivery)
+    for locale, group in groupby(sorted(deliveries, key=channel.locale), key=channel.locale):
+        with languages.activated(locale):
+            for delivery in group:
+                try:
+                    channel.send(delivery)
+                except Exception as error:
+                    outcomes.failed.append((delivery, error))
+                else:
+                    outcomes.sent.append(delivery)
 
 
 def _send_digests(channel, deliveries: list[Delivery], outcomes: Outcomes) -> None:
     for _entity, group in groupby(deliveries, key=_entity_id):
         group = list(group)
         try:
-            channel.send_digest(group[0].entity, group)
+            with languages.activated(channel.locale(group[0])):
+                channel.send_digest(group[0].entity, group)
         except Exception as error:
             outcomes.failed.extend((delivery, error) for delivery in group)
         else:

@@ -44,17 +44,18 @@ def send_digests(medium_id: int, entity_ids: list[int]) -> int:
 
 
 def enqueue_planned(
-    medium: Medium, period: str | None, delivery_ids: list[int], entity_ids: Iterable[int], due: datetime
+    medium: Medium, period: str | None, delivery_ids: list[int], ends: dict[int, datetime]
 ) -> None:
-    """Enqueue the sending of new deliveries: now, or when they are ``due`` for a medium with a
-    digest ``period`` (the digests of ``entity_ids``); planning decided the period."""
+    """Enqueue the sending of new deliveries: now, or for a medium with a digest ``period`` the
+    digests of the entities of ``ends`` (entity id -> end of its period), each batch when it ends."""
     if period is None:
         for batch in batches(delivery_ids, BATCH_SIZE):
             send_deliveries.enqueue(batch)
     elif send_digests.get_backend().supports_defer:
-        deferred = send_digests.using(run_after=due)
-        for batch in batches(sorted(entity_ids), BATCH_SIZE):
-            deferred.enqueue(medium.pk, batch)
+        for end, entity_ids in digests.ends_by_time(ends):
+            deferred = send_digests.using(run_after=end)
+            for batch in batches(entity_ids, BATCH_SIZE):
+                deferred.enqueue(medium.pk, batch)
 
 
 def enqueue_retries(deliveries: list[Delivery]) -> None:

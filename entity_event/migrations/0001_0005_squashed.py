@@ -4,8 +4,9 @@
 import django.core.serializers.json
 import django.db.models.deletion
 import django.utils.timezone
-import entity_event.models
 from django.db import migrations, models
+
+import entity_event.models
 
 
 class Migration(migrations.Migration):

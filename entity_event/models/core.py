@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, router, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from entity.models import Entity, EntityKind
 
 from entity_event import rendering, routing, validators
@@ -46,11 +47,15 @@ def _clean_json_field(instance: models.Model, name: str, validate) -> None:
 class SourceGroup(EventsLockedOnDelete):
     """A family of sources, such as everything that happens on one site."""
 
-    name = models.CharField(max_length=256, unique=True)
-    display_name = models.CharField(max_length=256)
-    description = models.TextField()
+    name = models.CharField(max_length=256, unique=True, verbose_name=_("name"))
+    display_name = models.CharField(max_length=256, verbose_name=_("display name"))
+    description = models.TextField(verbose_name=_("description"))
 
     objects = EventsLockedOnDeleteQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("source group")
+        verbose_name_plural = _("source groups")
 
     @classmethod
     def events_deleted_with(cls, rows: models.QuerySet) -> models.QuerySet:
@@ -63,15 +68,19 @@ class SourceGroup(EventsLockedOnDelete):
 class Source(EventsLockedOnDelete):
     """Where an event comes from ("photo-tag", "new-product"); subscriptions name sources."""
 
-    name = models.CharField(max_length=256, unique=True)
-    display_name = models.CharField(max_length=256)
-    description = models.TextField()
-    group = models.ForeignKey(SourceGroup, on_delete=models.CASCADE)
+    name = models.CharField(max_length=256, unique=True, verbose_name=_("name"))
+    display_name = models.CharField(max_length=256, verbose_name=_("display name"))
+    description = models.TextField(verbose_name=_("description"))
+    group = models.ForeignKey(SourceGroup, on_delete=models.CASCADE, verbose_name=_("group"))
     #: A context key: this source's events with equal values under it are shown as one group
     #: (see docs/groups.rst); blank shows each event on its own.
-    group_by = models.CharField(max_length=256, default="", blank=True)
+    group_by = models.CharField(max_length=256, default="", blank=True, verbose_name=_("group by"))
 
     objects = EventsLockedOnDeleteQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("source")
+        verbose_name_plural = _("sources")
 
     @classmethod
     def events_deleted_with(cls, rows: models.QuerySet) -> models.QuerySet:
@@ -84,8 +93,12 @@ class Source(EventsLockedOnDelete):
 class RenderingStyle(models.Model):
     """A way of showing events ("short", "email"); a medium picks one."""
 
-    name = models.CharField(max_length=256, unique=True)
-    display_name = models.CharField(max_length=256, default="", blank=True)
+    name = models.CharField(max_length=256, unique=True, verbose_name=_("name"))
+    display_name = models.CharField(max_length=256, default="", blank=True, verbose_name=_("display name"))
+
+    class Meta:
+        verbose_name = _("rendering style")
+        verbose_name_plural = _("rendering styles")
 
     def __str__(self) -> str:
         return f"{self.display_name} {self.name}" if self.display_name else self.name
@@ -94,16 +107,21 @@ class RenderingStyle(models.Model):
 class Medium(models.Model):
     """A channel events reach entities through (email, newsfeed); the entry point for routing."""
 
-    name = models.CharField(max_length=256, unique=True)
-    display_name = models.CharField(max_length=256)
-    description = models.TextField()
-    time_created = models.DateTimeField(auto_now_add=True)
+    name = models.CharField(max_length=256, unique=True, verbose_name=_("name"))
+    display_name = models.CharField(max_length=256, verbose_name=_("display name"))
+    description = models.TextField(verbose_name=_("description"))
+    time_created = models.DateTimeField(auto_now_add=True, verbose_name=_("time created"))
     # Deleting a style leaves its mediums (and their subscriptions) in place, on the default style.
-    rendering_style = models.ForeignKey(RenderingStyle, null=True, blank=True, on_delete=models.SET_NULL)
-    additional_context = models.JSONField(null=True, blank=True, default=None, encoder=DjangoJSONEncoder)
+    rendering_style = models.ForeignKey(
+        RenderingStyle, null=True, blank=True, on_delete=models.SET_NULL, verbose_name=_("rendering style")
+    )
+    additional_context = models.JSONField(
+        null=True, blank=True, default=None, encoder=DjangoJSONEncoder, verbose_name=_("additional context")
+    )
 
     class Meta:
-        verbose_name_plural = "media"
+        verbose_name = _("medium")
+        verbose_name_plural = _("media")
 
     def __str__(self) -> str:
         return self.display_name or self.name
@@ -211,15 +229,25 @@ class Medium(models.Model):
 class Subscription(models.Model):
     """An entity, or a kind of sub entities of it, receiving a source's events on a medium."""
 
-    medium = models.ForeignKey(Medium, on_delete=models.CASCADE)
-    source = models.ForeignKey(Source, on_delete=models.CASCADE)
-    entity = models.ForeignKey(Entity, related_name="+", on_delete=models.CASCADE)
+    medium = models.ForeignKey(Medium, on_delete=models.CASCADE, verbose_name=_("medium"))
+    source = models.ForeignKey(Source, on_delete=models.CASCADE, verbose_name=_("source"))
+    entity = models.ForeignKey(Entity, related_name="+", on_delete=models.CASCADE, verbose_name=_("entity"))
     sub_entity_kind = models.ForeignKey(
-        EntityKind, null=True, blank=True, default=None, related_name="+", on_delete=models.CASCADE
+        EntityKind,
+        null=True,
+        blank=True,
+        default=None,
+        related_name="+",
+        on_delete=models.CASCADE,
+        verbose_name=_("sub-entity kind"),
     )
-    only_following = models.BooleanField(default=True)
+    only_following = models.BooleanField(default=True, verbose_name=_("only following"))
 
     objects = SubscriptionManager()
+
+    class Meta:
+        verbose_name = _("subscription")
+        verbose_name_plural = _("subscriptions")
 
     def __str__(self) -> str:
         return f"{self.entity} to {self.source} by {self.medium}"
@@ -232,11 +260,13 @@ class Subscription(models.Model):
 class Unsubscription(models.Model):
     """One entity opting out of a source's events on a medium, whatever its groups subscribe."""
 
-    entity = models.ForeignKey(Entity, on_delete=models.CASCADE)
-    medium = models.ForeignKey(Medium, on_delete=models.CASCADE)
-    source = models.ForeignKey(Source, on_delete=models.CASCADE)
+    entity = models.ForeignKey(Entity, on_delete=models.CASCADE, verbose_name=_("entity"))
+    medium = models.ForeignKey(Medium, on_delete=models.CASCADE, verbose_name=_("medium"))
+    source = models.ForeignKey(Source, on_delete=models.CASCADE, verbose_name=_("source"))
 
     class Meta:
+        verbose_name = _("unsubscription")
+        verbose_name_plural = _("unsubscriptions")
         # Routing looks unsubscriptions up by medium and source, then entity: the targets of a
         # medium leave out (source, entity) pairs, a feed checks one (medium, source, entity).
         indexes = [models.Index(fields=["medium", "source", "entity"], name="unsub_medium_source_entity")]
@@ -248,13 +278,17 @@ class Unsubscription(models.Model):
 class Event(EventsLockedOnDelete):
     """Something that happened: a source, the entities involved (actors) and a JSON context."""
 
-    source = models.ForeignKey(Source, on_delete=models.CASCADE)
-    context = models.JSONField(encoder=DjangoJSONEncoder)
-    time = models.DateTimeField(auto_now_add=True, db_index=True)
-    time_expires = models.DateTimeField(default=never_expires, db_index=True)
-    uuid = models.CharField(max_length=512, unique=True)
+    source = models.ForeignKey(Source, on_delete=models.CASCADE, verbose_name=_("source"))
+    context = models.JSONField(encoder=DjangoJSONEncoder, verbose_name=_("context"))
+    time = models.DateTimeField(auto_now_add=True, db_index=True, verbose_name=_("time"))
+    time_expires = models.DateTimeField(default=never_expires, db_index=True, verbose_name=_("expiry time"))
+    uuid = models.CharField(max_length=512, unique=True, verbose_name=_("UUID"))
 
     objects = EventManager()
+
+    class Meta:
+        verbose_name = _("event")
+        verbose_name_plural = _("events")
 
     @classmethod
     def events_deleted_with(cls, rows: models.QuerySet) -> models.QuerySet:
@@ -302,15 +336,20 @@ class AdminEvent(Event):
     """The same events, with an admin form that creates announcements."""
 
     class Meta:
+        verbose_name = _("announcement")
+        verbose_name_plural = _("announcements")
         proxy = True
-        verbose_name = "announcement"
 
 
 class EventActor(models.Model):
     """An entity involved in an event; only-following subscriptions look at actors."""
 
-    event = models.ForeignKey(Event, on_delete=models.CASCADE)
-    entity = models.ForeignKey(Entity, on_delete=models.CASCADE)
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, verbose_name=_("event"))
+    entity = models.ForeignKey(Entity, on_delete=models.CASCADE, verbose_name=_("entity"))
+
+    class Meta:
+        verbose_name = _("event actor")
+        verbose_name_plural = _("event actors")
 
     def __str__(self) -> str:
         return f"Event {self.event_id} - {self.entity}"
@@ -319,13 +358,14 @@ class EventActor(models.Model):
 class EventSeen(models.Model):
     """Records that an event was seen (shown, mailed) on a medium."""
 
-    event = models.ForeignKey(Event, on_delete=models.CASCADE)
-    medium = models.ForeignKey(Medium, on_delete=models.CASCADE)
-    time_seen = models.DateTimeField(default=timezone.now)
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, verbose_name=_("event"))
+    medium = models.ForeignKey(Medium, on_delete=models.CASCADE, verbose_name=_("medium"))
+    time_seen = models.DateTimeField(default=timezone.now, verbose_name=_("time seen"))
 
     class Meta:
+        verbose_name = _("event seen")
+        verbose_name_plural = _("events seen")
         unique_together = ("event", "medium")
-        verbose_name_plural = "events seen"
 
     def __str__(self) -> str:
         return f"Seen on {self.medium} at {self.time_seen:%Y-%m-%d::%H:%M:%S}"
@@ -339,23 +379,41 @@ def _unseen_event_ids(medium: Medium) -> "models.QuerySet":
 class ContextRenderer(models.Model):
     """Templates that render a source's (or source group's) events in one rendering style."""
 
-    name = models.CharField(max_length=256, unique=True)
-    text_template_path = models.CharField(max_length=256, default="", blank=True)
-    html_template_path = models.CharField(max_length=256, default="", blank=True)
-    text_template = models.TextField(default="", blank=True)
-    html_template = models.TextField(default="", blank=True)
+    name = models.CharField(max_length=256, unique=True, verbose_name=_("name"))
+    text_template_path = models.CharField(
+        max_length=256, default="", blank=True, verbose_name=_("text template path")
+    )
+    html_template_path = models.CharField(
+        max_length=256, default="", blank=True, verbose_name=_("html template path")
+    )
+    text_template = models.TextField(default="", blank=True, verbose_name=_("text template"))
+    html_template = models.TextField(default="", blank=True, verbose_name=_("html template"))
     # A group of events (docs/groups.rst) renders with these; without them, its newest event's
     # rendering preceded by its actors' names.
-    group_text_template_path = models.CharField(max_length=256, default="", blank=True)
-    group_html_template_path = models.CharField(max_length=256, default="", blank=True)
-    group_text_template = models.TextField(default="", blank=True)
-    group_html_template = models.TextField(default="", blank=True)
-    source = models.ForeignKey(Source, null=True, blank=True, on_delete=models.CASCADE)
-    source_group = models.ForeignKey(SourceGroup, null=True, blank=True, on_delete=models.CASCADE)
-    rendering_style = models.ForeignKey(RenderingStyle, on_delete=models.CASCADE)
-    context_hints = models.JSONField(null=True, blank=True, default=None, encoder=DjangoJSONEncoder)
+    group_text_template_path = models.CharField(
+        max_length=256, default="", blank=True, verbose_name=_("group text template path")
+    )
+    group_html_template_path = models.CharField(
+        max_length=256, default="", blank=True, verbose_name=_("group html template path")
+    )
+    group_text_template = models.TextField(default="", blank=True, verbose_name=_("group text template"))
+    group_html_template = models.TextField(default="", blank=True, verbose_name=_("group html template"))
+    source = models.ForeignKey(
+        Source, null=True, blank=True, on_delete=models.CASCADE, verbose_name=_("source")
+    )
+    source_group = models.ForeignKey(
+        SourceGroup, null=True, blank=True, on_delete=models.CASCADE, verbose_name=_("source group")
+    )
+    rendering_style = models.ForeignKey(
+        RenderingStyle, on_delete=models.CASCADE, verbose_name=_("rendering style")
+    )
+    context_hints = models.JSONField(
+        null=True, blank=True, default=None, encoder=DjangoJSONEncoder, verbose_name=_("context hints")
+    )
 
     class Meta:
+        verbose_name = _("context renderer")
+        verbose_name_plural = _("context renderers")
         unique_together = ("source", "rendering_style")
 
     def __str__(self) -> str:

@@ -2,6 +2,7 @@
 
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from entity.models import Entity
 
 from entity_event.models.core import Event, Medium
@@ -14,12 +15,14 @@ class InboxWatermark(models.Model):
     :class:`InboxMark` rows record the exceptions on either side of it.
     """
 
-    entity = models.ForeignKey(Entity, on_delete=models.CASCADE, related_name="+")
-    medium = models.ForeignKey(Medium, on_delete=models.CASCADE)
-    seen_up_to = models.BigIntegerField(default=0)
-    time_marked = models.DateTimeField(null=True, blank=True, default=None)
+    entity = models.ForeignKey(Entity, on_delete=models.CASCADE, related_name="+", verbose_name=_("entity"))
+    medium = models.ForeignKey(Medium, on_delete=models.CASCADE, verbose_name=_("medium"))
+    seen_up_to = models.BigIntegerField(default=0, verbose_name=_("seen up to event"))
+    time_marked = models.DateTimeField(null=True, blank=True, default=None, verbose_name=_("time marked"))
 
     class Meta:
+        verbose_name = _("inbox watermark")
+        verbose_name_plural = _("inbox watermarks")
         constraints = [
             models.UniqueConstraint(fields=["entity", "medium"], name="inbox_watermark_entity_medium")
         ]
@@ -35,13 +38,15 @@ class InboxMark(models.Model):
     unseen again after everything was marked seen).
     """
 
-    entity = models.ForeignKey(Entity, on_delete=models.CASCADE, related_name="+")
-    medium = models.ForeignKey(Medium, on_delete=models.CASCADE)
-    event = models.ForeignKey(Event, on_delete=models.CASCADE)
-    seen = models.BooleanField()
-    time_marked = models.DateTimeField(default=timezone.now)
+    entity = models.ForeignKey(Entity, on_delete=models.CASCADE, related_name="+", verbose_name=_("entity"))
+    medium = models.ForeignKey(Medium, on_delete=models.CASCADE, verbose_name=_("medium"))
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, verbose_name=_("event"))
+    seen = models.BooleanField(verbose_name=_("seen"))
+    time_marked = models.DateTimeField(default=timezone.now, verbose_name=_("time marked"))
 
     class Meta:
+        verbose_name = _("inbox mark")
+        verbose_name_plural = _("inbox marks")
         constraints = [
             models.UniqueConstraint(
                 fields=["entity", "medium", "event"], name="inbox_mark_entity_medium_event"

@@ -186,3 +186,59 @@ def test_the_listening_database_must_be_postgresql(monkeypatch):
         "ENTITY_EVENT_LISTEN_DATABASE names 'notes', whose engine 'django.db.backends.sqlite3' "
         "is not PostgreSQL."
     )
+
+
+@pytest.mark.parametrize(
+    ("settings", "check_id", "says"),
+    [
+        (
+            {"ENTITY_EVENT_ENTITY_LANGUAGE": "entity_event.languages.nowhere"},
+            "E030",
+            "ENTITY_EVENT_ENTITY_LANGUAGE is 'entity_event.languages.nowhere', which does not import",
+        ),
+        (
+            {"ENTITY_EVENT_ENTITY_LANGUAGE": "entity_event.languages.Locale._fields"},
+            "E030",
+            "which does not import",
+        ),
+        (
+            {"ENTITY_EVENT_ENTITY_LANGUAGE": "entity_event.app_settings.DEFAULT_WEBHOOK_TIMEOUT"},
+            "E031",
+            "LANGUAGE is 'entity_event.app_settings.DEFAULT_WEBHOOK_TIMEOUT', which is not callable.",
+        ),
+        (
+            {"ENTITY_EVENT_ENTITY_TIMEZONE": "pigeon.zone"},
+            "E032",
+            "ENTITY_EVENT_ENTITY_TIMEZONE is 'pigeon.zone', which does not import",
+        ),
+        (
+            {"ENTITY_EVENT_ENTITY_TIMEZONE": "entity_event.app_settings.DEFAULT_WEBHOOK_TIMEOUT"},
+            "E033",
+            "TIMEZONE is 'entity_event.app_settings.DEFAULT_WEBHOOK_TIMEOUT', which is not callable.",
+        ),
+        (
+            {"ENTITY_EVENT_DAILY_DIGEST_HOUR": 24},
+            "E034",
+            "DAILY_DIGEST_HOUR is 24, which is no hour of the day.",
+        ),
+        ({"ENTITY_EVENT_DAILY_DIGEST_HOUR": -1}, "E034", "DAILY_DIGEST_HOUR is -1, which is no hour"),
+        ({"ENTITY_EVENT_DAILY_DIGEST_HOUR": "7"}, "E034", "DAILY_DIGEST_HOUR is '7', which is no hour"),
+        ({"ENTITY_EVENT_DAILY_DIGEST_HOUR": True}, "E034", "DAILY_DIGEST_HOUR is True, which is no hour"),
+    ],
+)
+def test_each_language_and_time_zone_misconfiguration_is_reported_with_its_id(settings, check_id, says):
+    [(reported_id, message)] = reported(**settings)
+    assert reported_id == f"entity_event.{check_id}"
+    assert says in message
+
+
+def test_a_custom_language_and_time_zone_and_any_hour_of_the_day_are_accepted():
+    assert (
+        reported(
+            ENTITY_EVENT_ENTITY_LANGUAGE="entity_event.languages.entity_meta_timezone",
+            ENTITY_EVENT_ENTITY_TIMEZONE="entity_event.languages.entity_meta_language",
+            ENTITY_EVENT_DAILY_DIGEST_HOUR=23,
+        )
+        == []
+    )
+    assert reported(ENTITY_EVENT_DAILY_DIGEST_HOUR=0) == []

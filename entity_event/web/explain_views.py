@@ -7,6 +7,7 @@ event that does not exist, so the endpoint tells nothing about other entities' e
 """
 
 from django.http import HttpRequest, JsonResponse
+from django.utils.translation import gettext as _
 from entity.models import Entity
 
 from entity_event.explain import Reach
@@ -30,14 +31,19 @@ def _event_id(text: str) -> int:
     try:
         return parse_number(text)
     except ValueError:
-        raise BadParameter("event", f"The event id must be a whole number, not {text!r}.") from None
+        raise BadParameter(
+            "event", _("The event id must be a whole number, not %(value)r.") % {"value": text}
+        ) from None
 
 
 def _explained(medium, entity: Entity, event_id: int) -> JsonResponse:
     event = Event.objects.filter(pk=event_id).first()
     explanation = None if event is None else medium.explain(event, entity)
     if explanation is None or not explanation.receives:
-        return JsonResponse({"error": f"You have no event {event_id} on {medium}."}, status=404)
+        return JsonResponse(
+            {"error": _("You have no event %(id)d on %(medium)s.") % {"id": event_id, "medium": medium}},
+            status=404,
+        )
     return JsonResponse(
         {
             "receives": True,

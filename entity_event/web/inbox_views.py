@@ -24,6 +24,7 @@ from django.middleware.csrf import CsrfViewMiddleware
 from django.utils import timezone
 from django.utils.log import log_response
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
 from entity_event.arguments import ID_RANGE
@@ -116,15 +117,23 @@ def inbox_view(method: str):
 
 def _answer(view, method: str, request: HttpRequest, medium_name: str) -> JsonResponse:
     if request.method != method:
-        response = JsonResponse({"error": f"{request.method} is not allowed here; use {method}."}, status=405)
+        response = JsonResponse(
+            {
+                "error": _("%(method)s is not allowed here; use %(allowed)s.")
+                % {"method": request.method, "allowed": method}
+            },
+            status=405,
+        )
         response["Allow"] = method
         return response
     entity = request_entity(request)
     if entity is None:
-        return JsonResponse({"error": "Sign in to read your notifications."}, status=403)
+        return JsonResponse({"error": _("Sign in to read your notifications.")}, status=403)
     medium = None if unstorable_character(medium_name) else Medium.objects.filter(name=medium_name).first()
     if medium is None:
-        return JsonResponse({"error": f"There is no medium named {medium_name!r}."}, status=404)
+        return JsonResponse(
+            {"error": _("There is no medium named %(name)r.") % {"name": medium_name}}, status=404
+        )
     try:
         return view(request, medium.inbox(entity))
     except BadParameter as error:
@@ -193,8 +202,10 @@ def mark_seen(request: HttpRequest, inbox) -> JsonResponse:
     if sum(key in body for key in ("ids", "up_to", "all", "groups")) != 1:
         raise BadParameter(
             "ids",
-            'Send either "ids" (a list of event ids), "up_to" (an event id), "all": true or "groups"'
-            " (a list of group ids).",
+            _(
+                'Send either "ids" (a list of event ids), "up_to" (an event id), "all": true or '
+                '"groups" (a list of group ids).'
+            ),
         )
     if "groups" in body:
         return JsonResponse({"marked": inbox.mark_seen(_group_ids_events(inbox, body["groups"]))})
@@ -202,14 +213,20 @@ def mark_seen(request: HttpRequest, inbox) -> JsonResponse:
         return JsonResponse({"marked": inbox.mark_seen(up_to=_event_id("up_to", body["up_to"]))})
     if "all" in body:
         if body["all"] is not True:
-            raise BadParameter("all", f'"all" must be true, not {json.dumps(body["all"])}.')
+            raise BadParameter(
+                "all", _('"all" must be true, not %(value)s.') % {"value": json.dumps(body["all"])}
+            )
         return JsonResponse({"marked": inbox.mark_seen()})
     ids = body["ids"]
     if not isinstance(ids, list) or not all(type(event_id) is int for event_id in ids):
-        raise BadParameter("ids", f'"ids" must be a list of integer event ids, not {json.dumps(ids)}.')
+        raise BadParameter(
+            "ids", _('"ids" must be a list of integer event ids, not %(value)s.') % {"value": json.dumps(ids)}
+        )
     for event_id in ids:
         if event_id not in ID_RANGE:
-            raise BadParameter("ids", f'"ids" holds {event_id}, which is not an event id: ids are 64-bit.')
+            raise BadParameter(
+                "ids", _('"ids" holds %(id)d, which is not an event id: ids are 64-bit.') % {"id": event_id}
+            )
     return JsonResponse({"marked": inbox.mark_seen(ids)})
 
 
@@ -232,7 +249,9 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
         # The database compares in UTC: a time outside datetime's range there is no event's.
         return (time.astimezone(UTC) if settings.USE_TZ else time), event_id
     except (binascii.Error, UnicodeDecodeError, ValueError, OverflowError):
-        raise BadParameter("before", f"before is not a cursor this feed gave: {cursor!r}.") from None
+        raise BadParameter(
+            "before", _("before is not a cursor this feed gave: %(cursor)r.") % {"cursor": cursor}
+        ) from None
 
 
 def encode_group_cursor(group: EventGroup, snapshot: int) -> str:
@@ -265,7 +284,11 @@ def _limit(value: str | None) -> int:
     except ValueError:
         limit = None
     if limit is None or not 1 <= limit <= MAX_LIMIT:
-        raise BadParameter("limit", f"limit must be a whole number from 1 to {MAX_LIMIT}, not {value!r}.")
+        raise BadParameter(
+            "limit",
+            _("limit must be a whole number from 1 to %(max)d, not %(value)r.")
+            % {"max": MAX_LIMIT, "value": value},
+        )
     return limit
 
 
@@ -276,7 +299,9 @@ def _event_id(name: str, value) -> int:
         return parse_number(json.dumps(value))
     except ValueError:
         raise BadParameter(
-            name, f'"{name}" must be an event id from 0 to {ID_RANGE[-1]}, not {json.dumps(value)}.'
+            name,
+            _('"%(name)s" must be an event id from 0 to %(max)d, not %(value)s.')
+            % {"name": name, "max": ID_RANGE[-1], "value": json.dumps(value)},
         ) from None
 
 
@@ -295,7 +320,7 @@ def _seen(value: str | None) -> bool | None:
     if value is None:
         return None
     if value not in ("true", "false"):
-        raise BadParameter("seen", f"seen must be true or false, not {value!r}.")
+        raise BadParameter("seen", _("seen must be true or false, not %(value)r.") % {"value": value})
     return value == "true"
 
 
@@ -308,13 +333,17 @@ def _json_object(request: HttpRequest) -> dict:
     """
     data = None
     if request.content_type == "multipart/form-data":
-        raise BadParameter("body", f"The body must be a JSON object, not {request.content_type}.")
+        raise BadParameter(
+            "body", _("The body must be a JSON object, not %(type)s.") % {"type": request.content_type}
+        )
     try:
         data = json.loads(request.body)
     except (ValueError, RecursionError):
         pass
     if not isinstance(data, dict):
-        raise BadParameter("body", 'The body must be a JSON object such as {"ids": [1, 2]} or {"all": true}.')
+        raise BadParameter(
+            "body", _('The body must be a JSON object such as {"ids": [1, 2]} or {"all": true}.')
+        )
     return data
 
 

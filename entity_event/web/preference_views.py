@@ -10,6 +10,8 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseForbidden
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
@@ -20,8 +22,6 @@ from entity_event.preferences import NotSubscribedError, by_source_group, prefer
 from entity_event.preferences import unsubscribe as unsubscribe_pair
 from entity_event.unsubscribe import ONE_CLICK, BadUnsubscribeToken, read_unsubscribe_token
 from entity_event.web.entity import request_entity
-
-NO_ENTITY = "Sign in to see your notification settings."
 
 
 class IdField(forms.Field):
@@ -42,7 +42,7 @@ class SwitchForm(forms.Form):
     medium = IdField()
     source = IdField()
     receiving = forms.TypedChoiceField(
-        choices=[("on", "on"), ("off", "off")], coerce=lambda value: value == "on"
+        choices=[("on", gettext_lazy("on")), ("off", gettext_lazy("off"))], coerce=lambda value: value == "on"
     )
 
 
@@ -51,7 +51,7 @@ def preferences_page(request: HttpRequest) -> HttpResponse:
     """GET: the pairs of the request's entity by source group. POST: switch one of them."""
     entity = request_entity(request)
     if entity is None:
-        return HttpResponseForbidden(NO_ENTITY)
+        return HttpResponseForbidden(_("Sign in to see your notification settings."))
     if request.method == "POST":
         form = SwitchForm(request.POST)
         if not form.is_valid():
@@ -97,7 +97,7 @@ def unsubscribe_page(request: HttpRequest, token: str) -> HttpResponse:
     if request.method == "POST":
         if request.POST.get("List-Unsubscribe") != "One-Click":
             return HttpResponseBadRequest(
-                f"The body of the POST must be {ONE_CLICK}.", content_type="text/plain"
+                _("The body of the POST must be %(body)s.") % {"body": ONE_CLICK}, content_type="text/plain"
             )
         with transaction.atomic():
             stopped = [unsubscribe_pair(entity, medium.pk, source.pk) for source in sources]

@@ -2,6 +2,7 @@
 
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
 from entity_event import app_settings
 from entity_event.delivery import tasks
@@ -36,7 +37,9 @@ class Command(BaseCommand):
             raise CommandError(str(error)) from error
         # Due ones first: the deliveries planned below are enqueued as they are planned.
         due = tasks.enqueue_due(found.values())
-        self.stdout.write(f"{due} due deliveries enqueued")
+        self.stdout.write(_("%(count)d due deliveries enqueued") % {"count": due})
         for name in names:
             planned = found[name].deliver()
-            self.stdout.write(f"{name}: {planned} deliveries planned")
+            self.stdout.write(
+                _("%(medium)s: %(count)d deliveries planned") % {"medium": name, "count": planned}
+            )

@@ -1,6 +1,7 @@
 """``manage.py forget_entity ENTITY [--yes]``: an erasure request, after a confirmation."""
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
 from entity_event.management.entity_lookup import HELP, find_entity
 from entity_event.personal_data import forget_entity
@@ -20,10 +21,10 @@ class Command(BaseCommand):
     def handle(self, *args, entity: str, yes: bool, **options):
         found = find_entity(entity)
         if not yes and not self.confirmed(found, entity):
-            self.stdout.write("Nothing was forgotten.")
+            self.stdout.write(_("Nothing was forgotten."))
             return
         counts = forget_entity(found)
-        self.stdout.write(f"Forgot {found} ({entity}):")
+        self.stdout.write(_("Forgot %(found)s (%(entity)s):") % {"found": found, "entity": entity})
         for kind, count in counts.items():
             if kind != "event_contexts":  # the command rewrites no context
                 self.stdout.write(f"  {kind.replace('_', ' ')}: {count}")

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
 
 from entity_event.management.progress import ProgressBar
 from entity_event.numbers import number_argument
@@ -41,13 +42,19 @@ class Command(BaseCommand):
         cutoff = self.cutoff(before, older_than)
         total = prunable(cutoff).count()
         if dry_run:
-            self.stdout.write(f"Would delete {total} events that happened before {cutoff.isoformat()}.")
+            self.stdout.write(
+                _("Would delete %(count)d events that happened before %(cutoff)s.")
+                % {"count": total, "cutoff": cutoff.isoformat()}
+            )
             return
         bar = ProgressBar(self.stdout, "Deleting", total) if self.stdout.isatty() else None
         deleted = prune_events(cutoff, batch_size=batch_size, on_batch=bar.advance if bar else None)
         if bar:
             bar.finish()
-        self.stdout.write(f"Deleted {deleted} events that happened before {cutoff.isoformat()}.")
+        self.stdout.write(
+            _("Deleted %(count)d events that happened before %(cutoff)s.")
+            % {"count": deleted, "cutoff": cutoff.isoformat()}
+        )
 
     @staticmethod
     def cutoff(before: datetime | None, older_than: int | None) -> datetime:

@@ -246,6 +246,17 @@ def test_an_unknown_medium_is_a_404(client, world, name):
     assert response.json() == {"error": "There is no medium named 'pigeon'."}
 
 
+def test_json_errors_speak_the_language_the_browser_asks_for(client, world):
+    french = signed_in(client, world).get(url("events", medium="pigeon"), HTTP_ACCEPT_LANGUAGE="fr")
+    german = signed_in(client, world).get(url("events") + "?limit=0", HTTP_ACCEPT_LANGUAGE="de")
+
+    assert french.json() == {"error": "Il n’y a pas de canal nommé 'pigeon'."}
+    assert german.json() == {
+        "error": "limit muss eine ganze Zahl von 1 bis 100 sein, nicht '0'.",
+        "parameter": "limit",
+    }
+
+
 ENDPOINTS = {"events": "GET", "unseen_count": "GET", "mark_seen": "POST"}
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"]
 

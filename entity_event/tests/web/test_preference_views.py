@@ -64,6 +64,26 @@ def test_the_page_lists_each_pair_by_source_group_with_its_switch(company):
     assert "csrfmiddlewaretoken" in html
 
 
+@pytest.mark.parametrize(
+    ("language", "says"),
+    [
+        (
+            "fr",
+            ["<h1>Paramètres de notification</h1>", "Login par Email :", 'value="on">Activer', "désactivé"],
+        ),
+        ("de-DE,de;q=0.9", ["<h1>Benachrichtigungseinstellungen</h1>", "Login per Email:", "Einschalten"]),
+    ],
+)
+def test_the_page_speaks_the_language_the_browser_asks_for(company, language, says):
+    helpers.unsubscribe(company["email"], company["login"], company["alice"])
+
+    response = client_of(company["alice"], HTTP_ACCEPT_LANGUAGE=language).get(URL)
+
+    page = html.unescape(response.content.decode())
+    assert [text for text in says if text not in page] == []
+    assert f'<html lang="{language[:2]}">' in page
+
+
 def test_an_entity_without_subscriptions_is_told_so():
     response = client_of(helpers.entity("zoe")).get(URL)
     assert "You are not subscribed to anything." in response.content.decode()
