@@ -4,9 +4,8 @@
 import django.core.serializers.json
 import django.db.models.deletion
 import django.utils.timezone
-from django.db import migrations, models
-
 import entity_event.models
+from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
