@@ -16,6 +16,7 @@ from asgiref.sync import sync_to_async
 from django.core.handlers.asgi import ASGIRequest
 from django.db import connections, router
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.utils.translation import gettext as _
 
 from entity_event.creation_lock import newest_settled_id
 from entity_event.live import listener
@@ -41,7 +42,8 @@ async def stream(request: HttpRequest, medium_name: str) -> HttpResponse:
         opened = await sync_to_async(_opened)(request, medium_name)
     else:
         # A WSGI server would hold a worker for as long as the stream is open, buffering it all.
-        opened = JsonResponse({"error": "Live streams need an ASGI server; poll unseen-count/."}, status=501)
+        needs_asgi = _("Live streams need an ASGI server; poll unseen-count/.")
+        opened = JsonResponse({"error": needs_asgi}, status=501)
     if isinstance(opened, HttpResponse):
         opened["Cache-Control"] = CACHE_CONTROL
         return opened
@@ -76,7 +78,7 @@ def _open(request: HttpRequest, inbox) -> tuple:
         return inbox, limit, min(parse_number(last), settled)
     except ValueError:
         raise BadParameter(
-            "Last-Event-ID", f"Last-Event-ID is not an id this stream gave: {last!r}."
+            "Last-Event-ID", _("Last-Event-ID is not an id this stream gave: %(last)r.") % {"last": last}
         ) from None
 
 

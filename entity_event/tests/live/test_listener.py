@@ -245,7 +245,7 @@ def test_a_lost_listening_connection_is_made_again_and_every_stream_refreshed(wo
 
 def test_the_listening_connection_may_be_another_alias_or_a_dsn(world):
     params = connection.get_connection_params()
-    dsn = f"dbname={params['dbname']}" + (f" host={params['host']}" if params.get("host") else "")
+    dsn = " ".join(f"{key}={params[key]}" for key in ("dbname", "host", "port", "user") if params.get(key))
     for setting in ("default", dsn):
         with override_settings(ENTITY_EVENT_LISTEN_DATABASE=setting):
             raw = listen_connection()
