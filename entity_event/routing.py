@@ -30,6 +30,7 @@ from entity_event.creation import claim_seen, ids_subquery
 from entity_event.creation import mark_seen as mark_events_seen
 from entity_event.querysets import attach_sources, read_sources
 from entity_event.registry import models
+from entity_event.seen_watermark import may_be_unseen
 
 #: The newest events first; the id breaks ties between events stored in the same instant.
 NEWEST_FIRST = ("-time", "-id")
@@ -132,7 +133,10 @@ def filter_events(
         events = events.filter(Exists(models.EventActor.objects.filter(event=OuterRef("pk"), entity=actor)))
     if seen is not None:
         seen_here = Exists(models.EventSeen.objects.filter(event=OuterRef("pk"), medium=medium))
-        events = events.filter(seen_here if seen else ~seen_here)
+        if seen:
+            events = events.filter(seen_here)
+        else:
+            events = events.filter(may_be_unseen(medium, events.db), ~seen_here)
     return events
 
 
@@ -146,13 +150,12 @@ def hand_out(medium, routed: QuerySet, *, mark_seen: bool = False, **event_filte
     """
     check_flag("mark_seen", mark_seen)
     routed = routed.with_sources().order_by(*NEWEST_FIRST)
-    events = filter_events(medium, routed, **event_filters)
     if not mark_seen:
-        return events
+        return filter_events(medium, routed, **event_filters)
     in_scope = filter_events(medium, models.Event.objects.all(), **event_filters)
     if event_filters.get("seen") is not False:
         mark_events_seen(in_scope, medium)
-        return events
+        return filter_events(medium, routed, **event_filters)
     claimed = claim_seen(in_scope, medium)
     return routed.filter(id__in=ids_subquery(claimed, routed.db))
 

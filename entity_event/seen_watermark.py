@@ -1,0 +1,134 @@
+"""The per-medium watermark that keeps ``seen=False`` bounded by what is new.
+
+The 3.x marks (:class:`~entity_event.models.EventSeen`, one row per event and medium) stay the
+record of what was seen. Beside them, each medium has:
+
+- a :class:`~entity_event.models.SeenWatermark`: every event with an id up to ``seen_through``
+  is marked seen on the medium, or listed as a gap;
+- :class:`~entity_event.models.SeenGap` rows: the events up to the watermark without a mark
+  (an expired event, one a filter left out, a mark deleted since).
+
+An unseen event therefore has an id above the watermark, or a gap row, so ``seen=False`` reads
+those events only, and still checks their marks. The watermark moves only when marks are
+written (:func:`advance`), only up to :func:`~entity_event.creation_lock.newest_settled_id`, so
+an event still being created is never passed by. Database triggers (migration 0013) add a gap
+for each mark deleted below the watermark, however it is deleted, and remove the gaps of
+deleted events and mediums. See docs/read_state.rst.
+"""
+
+from django.db import connections
+from django.db.models import BooleanField, F, Func, Q
+from django.db.models.expressions import RawSQL
+
+from entity_event import creation
+from entity_event.bulk import insert_skipping_conflicts
+from entity_event.creation_lock import newest_settled_id
+from entity_event.registry import models
+
+#: The first key of the advisory lock of a medium's watermark (its second key is the medium id):
+#: taken exclusively to move it, shared by the trigger that adds the gaps of deleted marks.
+LOCK_KEY = 1_936_023_612
+
+#: At most this many gaps are added by one move of the watermark: a medium whose history is
+#: mostly unmarked moves its watermark by this many unmarked events per marking call.
+MOST_GAPS = 1000
+
+#: The ids of a medium's gaps, in SQL.
+_GAP_IDS = "SELECT g.event_id FROM {table} g WHERE g.medium_id = %s"
+
+
+class _IdInArray(Func):
+    """``id = ANY(ARRAY(subquery))``: PostgreSQL reads the array once, then looks its ids up in
+    the primary key beside the range above the watermark (``IN (subquery)`` would filter a scan)."""
+
+    template = "%(expressions)s)"
+    arg_joiner = " = ANY("
+    output_field = BooleanField()
+
+
+def may_be_unseen(medium, database: str) -> Q:
+    """The events that may be unseen on ``medium``: above its watermark, or gaps below it.
+
+    The watermark is read now (one query) and written into the condition as a number, so that
+    the planner knows how few events lie above it; it never moves back, and the gaps are read
+    when the query runs, so a queryset evaluated later stays exact.
+    """
+    connection = connections[database]
+    gap_ids = _GAP_IDS.format(table=connection.ops.quote_name(models.SeenGap._meta.db_table))
+    if connection.vendor == "postgresql":  # PostgreSQL only
+        in_gaps = Q(_IdInArray(F("id"), RawSQL(f"ARRAY({gap_ids})", [medium.pk])))
+    else:
+        in_gaps = Q(id__in=RawSQL(gap_ids, [medium.pk]))
+    return Q(id__gt=seen_through(medium, database)) | in_gaps
+
+
+def seen_through(medium, database: str) -> int:
+    """The watermark of ``medium``: 0 until marks have moved it."""
+    watermark = models.SeenWatermark.objects.using(database).filter(medium_id=medium.pk)
+    return watermark.values_list("seen_through", flat=True).first() or 0
+
+
+#: Reads a medium's watermark, per vendor; PostgreSQL takes the medium's lock first (the
+#: watermark read may predate the wait, but every statement after it sees what came before).
+_LOCKED_WATERMARK = {
+    "postgresql": "SELECT w.seen_through FROM (SELECT pg_advisory_xact_lock(%s, %s)) AS locked"
+    " LEFT JOIN {table} w ON w.medium_id = %s",
+}
+_WATERMARK = "SELECT w.seen_through FROM (SELECT %s, %s) AS locked LEFT JOIN {table} w ON w.medium_id = %s"
+
+#: The larger of two values, per vendor.
+_GREATEST = {"postgresql": "GREATEST", "sqlite": "MAX"}
+
+
+def advance(medium, database: str, marked: list[int]) -> None:
+    """Drop the gaps of the events just ``marked``, then move the watermark of ``medium`` up to
+    the newest settled event, listing the unmarked events it passes as gaps (at most
+    :data:`MOST_GAPS`, the watermark stopping before the next one). Run it in the marking
+    transaction, after the marks: six statements, whose cost follows the events marked and
+    those since the watermark.
+
+    Moves of one medium's watermark take turns (on PostgreSQL; SQLite has one writer); one that
+    read an older watermark only lists gaps again (conflicts skipped) and never moves it back.
+    """
+    connection = connections[database]
+    quote = connection.ops.quote_name
+    gap_table = quote(models.SeenGap._meta.db_table)
+    table = quote(models.SeenWatermark._meta.db_table)
+    with connection.cursor() as cursor:
+        ids = creation.ids_subquery(marked, database)
+        cursor.execute(
+            f"DELETE FROM {gap_table} WHERE medium_id = %s AND event_id IN ({ids.sql})",
+            [medium.pk, *ids.params],
+        )
+        cursor.execute(
+            _LOCKED_WATERMARK.get(connection.vendor, _WATERMARK).format(table=table),
+            [LOCK_KEY, medium.pk, medium.pk],
+        )
+        old = cursor.fetchone()[0] or 0
+        settled = newest_settled_id(database)
+        events, seen = quote(models.Event._meta.db_table), quote(models.EventSeen._meta.db_table)
+        cursor.execute(
+            f"SELECT e.id FROM {events} e WHERE e.id > %s AND e.id <= %s AND NOT EXISTS"
+            f" (SELECT 1 FROM {seen} s WHERE s.event_id = e.id AND s.medium_id = %s)"
+            f" ORDER BY e.id LIMIT %s",
+            [old, settled, medium.pk, MOST_GAPS + 1],
+        )
+        gaps = [event_id for (event_id,) in cursor.fetchall()]
+        new = settled if len(gaps) <= MOST_GAPS else gaps.pop() - 1
+        ids = creation.ids_subquery(gaps, database)
+        cursor.execute(
+            insert_skipping_conflicts(
+                connection,
+                models.SeenGap._meta.db_table,
+                ["medium_id", "event_id"],
+                ["medium_id", "event_id"],
+                f"SELECT %s, ids.* FROM ({ids.sql}) AS ids WHERE true",
+            ),
+            [medium.pk, *ids.params],
+        )
+        greatest = _GREATEST[connection.vendor]
+        cursor.execute(
+            f"INSERT INTO {table} (medium_id, seen_through) VALUES (%s, %s) ON CONFLICT (medium_id)"
+            f" DO UPDATE SET seen_through = {greatest}({table}.seen_through, excluded.seen_through)",
+            [medium.pk, new],
+        )
