@@ -87,24 +87,26 @@ def advance(medium, database: str, marked: list[int]) -> None:
     transaction, after the marks: six statements, whose cost follows the events marked and
     those since the watermark.
 
-    Moves of one medium's watermark take turns (on PostgreSQL; SQLite has one writer); one that
-    read an older watermark only lists gaps again (conflicts skipped) and never moves it back.
+    Moves of one medium's watermark take turns (on PostgreSQL; SQLite has one writer), and write
+    gaps only while holding their turn, so that no move waits for another's gap rows while
+    holding it; one that read an older watermark only lists gaps again (conflicts skipped) and
+    never moves it back.
     """
     connection = connections[database]
     quote = connection.ops.quote_name
     gap_table = quote(models.SeenGap._meta.db_table)
     table = quote(models.SeenWatermark._meta.db_table)
     with connection.cursor() as cursor:
-        ids = creation.ids_subquery(marked, database)
-        cursor.execute(
-            f"DELETE FROM {gap_table} WHERE medium_id = %s AND event_id IN ({ids.sql})",
-            [medium.pk, *ids.params],
-        )
         cursor.execute(
             _LOCKED_WATERMARK.get(connection.vendor, _WATERMARK).format(table=table),
             [LOCK_KEY, medium.pk, medium.pk],
         )
         old = cursor.fetchone()[0] or 0
+        ids = creation.ids_subquery(marked, database)
+        cursor.execute(
+            f"DELETE FROM {gap_table} WHERE medium_id = %s AND event_id IN ({ids.sql})",
+            [medium.pk, *ids.params],
+        )
         settled = newest_settled_id(database)
         events, seen = quote(models.Event._meta.db_table), quote(models.EventSeen._meta.db_table)
         cursor.execute(
