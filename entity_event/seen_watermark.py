@@ -37,13 +37,19 @@ MOST_GAPS = 1000
 _GAP_IDS = "SELECT g.event_id FROM {table} g WHERE g.medium_id = %s"
 
 
-class _IdInArray(Func):
-    """``id = ANY(ARRAY(subquery))``: PostgreSQL reads the array once, then looks its ids up in
-    the primary key beside the range above the watermark (``IN (subquery)`` would filter a scan)."""
+class _InGaps(Func):
+    """``id IN (gap ids)``, on PostgreSQL ``id = ANY(ARRAY(gap ids))``: there the array is read
+    once and its ids looked up in the primary key beside the range above the watermark, where
+    ``IN (subquery)`` would filter a scan of the events."""
 
-    template = "%(expressions)s)"
-    arg_joiner = " = ANY("
+    template = "%(expressions)s"
+    arg_joiner = " IN "
     output_field = BooleanField()
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        return self.as_sql(  # PostgreSQL only
+            compiler, connection, arg_joiner=" = ANY(ARRAY", template="%(expressions)s)", **extra_context
+        )
 
 
 def may_be_unseen(medium, database: str) -> Q:
@@ -53,13 +59,9 @@ def may_be_unseen(medium, database: str) -> Q:
     the planner knows how few events lie above it; it never moves back, and the gaps are read
     when the query runs, so a queryset evaluated later stays exact.
     """
-    connection = connections[database]
-    gap_ids = _GAP_IDS.format(table=connection.ops.quote_name(models.SeenGap._meta.db_table))
-    if connection.vendor == "postgresql":  # PostgreSQL only
-        in_gaps = Q(_IdInArray(F("id"), RawSQL(f"ARRAY({gap_ids})", [medium.pk])))
-    else:
-        in_gaps = Q(id__in=RawSQL(gap_ids, [medium.pk]))
-    return Q(id__gt=seen_through(medium, database)) | in_gaps
+    table = connections[database].ops.quote_name(models.SeenGap._meta.db_table)
+    in_gaps = _InGaps(F("id"), RawSQL(_GAP_IDS.format(table=table), [medium.pk]))
+    return Q(id__gt=seen_through(medium, database)) | Q(in_gaps)
 
 
 def seen_through(medium, database: str) -> int:
