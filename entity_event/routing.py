@@ -336,9 +336,10 @@ def events_targets(
 ) -> list[tuple]:
     """``[(event, [entity, ...]), ...]``, newest first: each event with the entities it reaches.
 
-    Six queries with the default follow rules (two more with ``mark_seen``); with overridden
-    ones, one more per distinct actor of the events of only-following subscriptions
-    (``followers_of`` is asked per actor).
+    Six queries with the default follow rules, one more with ``seen=False`` (the medium's
+    watermark), and with ``mark_seen`` two marking statements, each followed by the six that move
+    the watermark; with overridden ones, one more per distinct actor of the events of
+    only-following subscriptions (``followers_of`` is asked per actor).
     """
     return list(
         iter_events_targets(
