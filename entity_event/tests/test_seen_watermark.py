@@ -216,3 +216,11 @@ def test_a_mark_deleted_while_the_watermark_moves_past_its_event_leaves_it_unsee
     assert waited
     assert watermark(world["email"]) == new and gaps(world["email"]) == [old.pk]
     assert unseen(world["email"]) == [old.pk]
+
+
+def test_the_watermark_and_its_gaps_say_what_they_are(world):
+    events = photos(world, 2)
+    Event.objects.filter(id=events[1].pk).mark_seen(world["email"])
+
+    assert str(SeenWatermark.objects.get()) == f"Email seen through event {events[1].pk}"
+    assert str(SeenGap.objects.get()) == f"Event {events[0].pk} unseen on medium {world['email'].pk}"
