@@ -12,8 +12,9 @@ An unseen event therefore has an id above the watermark, or a gap row, so ``seen
 those events only, and still checks their marks. The watermark moves only when marks are
 written (:func:`advance`), only up to :func:`~entity_event.creation_lock.newest_settled_id`, so
 an event still being created is never passed by. Database triggers (migration 0013) add a gap
-for each mark deleted below the watermark, however it is deleted, and remove the gaps of
-deleted events and mediums. See docs/read_state.rst.
+for each mark deleted of an event that still exists, however it is deleted (below the watermark
+or not, so that no lock is needed against a move), and remove the gaps of deleted events and
+mediums. See docs/read_state.rst.
 """
 
 from django.db import connections
@@ -24,10 +25,6 @@ from entity_event import creation
 from entity_event.bulk import insert_skipping_conflicts
 from entity_event.creation_lock import newest_settled_id
 from entity_event.registry import models
-
-#: The first key of the advisory lock of a medium's watermark (its second key is the medium id):
-#: taken exclusively to move it, shared by the trigger that adds the gaps of deleted marks.
-LOCK_KEY = 1_936_023_612
 
 #: At most this many gaps are added by one move of the watermark: a medium whose history is
 #: mostly unmarked moves its watermark by this many unmarked events per marking call.
@@ -70,14 +67,6 @@ def seen_through(medium, database: str) -> int:
     return watermark.values_list("seen_through", flat=True).first() or 0
 
 
-#: Reads a medium's watermark, per vendor; PostgreSQL takes the medium's lock first (the
-#: watermark read may predate the wait, but every statement after it sees what came before).
-_LOCKED_WATERMARK = {
-    "postgresql": "SELECT w.seen_through FROM (SELECT pg_advisory_xact_lock(%s, %s)) AS locked"
-    " LEFT JOIN {table} w ON w.medium_id = %s",
-}
-_WATERMARK = "SELECT w.seen_through FROM (SELECT %s, %s) AS locked LEFT JOIN {table} w ON w.medium_id = %s"
-
 #: The larger of two values, per vendor.
 _GREATEST = {"postgresql": "GREATEST", "sqlite": "MAX"}
 
@@ -89,26 +78,22 @@ def advance(medium, database: str, marked: list[int]) -> None:
     transaction, after the marks: six statements, whose cost follows the events marked and
     those since the watermark.
 
-    Moves of one medium's watermark take turns (on PostgreSQL; SQLite has one writer), and write
-    gaps only while holding their turn, so that no move waits for another's gap rows while
-    holding it; one that read an older watermark only lists gaps again (conflicts skipped) and
-    never moves it back.
+    Concurrent moves need no lock: each lists every event its own scan sees unmarked (a mark not
+    yet committed by another move counts as missing: an extra gap, harmless), conflicts are
+    skipped, and the watermark only ever takes the larger value.
     """
     connection = connections[database]
     quote = connection.ops.quote_name
     gap_table = quote(models.SeenGap._meta.db_table)
     table = quote(models.SeenWatermark._meta.db_table)
     with connection.cursor() as cursor:
-        cursor.execute(
-            _LOCKED_WATERMARK.get(connection.vendor, _WATERMARK).format(table=table),
-            [LOCK_KEY, medium.pk, medium.pk],
-        )
-        old = cursor.fetchone()[0] or 0
         ids = creation.ids_subquery(marked, database)
         cursor.execute(
             f"DELETE FROM {gap_table} WHERE medium_id = %s AND event_id IN ({ids.sql})",
             [medium.pk, *ids.params],
         )
+        cursor.execute(f"SELECT seen_through FROM {table} WHERE medium_id = %s", [medium.pk])
+        old = (cursor.fetchone() or [0])[0]
         settled = newest_settled_id(database)
         events, seen = quote(models.Event._meta.db_table), quote(models.EventSeen._meta.db_table)
         cursor.execute(

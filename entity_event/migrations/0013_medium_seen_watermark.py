@@ -8,20 +8,16 @@ from django.db.models import Exists, OuterRef
 
 from entity_event.creation_lock import newest_settled_id
 
-#: The triggers that keep the gaps exact, per vendor: a mark deleted at or below its medium's
-#: watermark, of an event that still exists, becomes a gap; the gaps of a deleted event or
-#: medium go with it. On PostgreSQL the first takes the medium's advisory lock shared
-#: (entity_event.seen_watermark.LOCK_KEY), so that it never races a move of the watermark.
+#: The triggers that keep the gaps exact, per vendor: a deleted mark of an event that still
+#: exists becomes a gap (wherever the watermark is, so that no lock is needed against a move of
+#: it); the gaps of a deleted event or medium go with it.
 TRIGGERS = {
     "postgresql": [
         """
         CREATE FUNCTION entity_event_seen_marks_deleted() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN
-            PERFORM pg_advisory_xact_lock_shared(1936023612, medium_id)
-            FROM (SELECT DISTINCT medium_id FROM gone ORDER BY medium_id) AS mediums;
             INSERT INTO entity_event_seengap (medium_id, event_id)
             SELECT g.medium_id, g.event_id FROM gone g
-            JOIN entity_event_seenwatermark w ON w.medium_id = g.medium_id AND g.event_id <= w.seen_through
             WHERE EXISTS (SELECT 1 FROM entity_event_event e WHERE e.id = g.event_id)
             ON CONFLICT DO NOTHING;
             RETURN NULL;
@@ -58,9 +54,8 @@ TRIGGERS = {
         """
         CREATE TRIGGER entity_event_seen_marks_deleted AFTER DELETE ON entity_event_eventseen BEGIN
             INSERT OR IGNORE INTO entity_event_seengap (medium_id, event_id)
-            SELECT OLD.medium_id, OLD.event_id FROM entity_event_seenwatermark w
-            WHERE w.medium_id = OLD.medium_id AND OLD.event_id <= w.seen_through
-            AND EXISTS (SELECT 1 FROM entity_event_event e WHERE e.id = OLD.event_id);
+            SELECT OLD.medium_id, OLD.event_id
+            WHERE EXISTS (SELECT 1 FROM entity_event_event e WHERE e.id = OLD.event_id);
         END
         """,
         """
