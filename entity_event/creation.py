@@ -14,7 +14,7 @@ from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from entity.models import Entity
 
-from entity_event import event_input
+from entity_event import event_input, seen_watermark
 from entity_event.arguments import check_flag
 from entity_event.bulk import insert_skipping_conflicts, parameter_batches, values_sql
 from entity_event.creation_lock import lock_creation
@@ -110,8 +110,9 @@ def locked_event_ids(events: QuerySet) -> list[int]:
 
 
 def _insert_seen(events: QuerySet | Iterable[int], medium, *, returning: bool) -> int | list[int]:
-    """``INSERT ... SELECT`` of the seen marks of ``events``, in event id order, conflicts skipped;
-    with ``returning``, the ids of the events marked, else their number."""
+    """``INSERT ... SELECT`` of the seen marks of ``events``, in event id order, conflicts skipped,
+    then the move of the medium's watermark (see :mod:`entity_event.seen_watermark`), in one
+    transaction; with ``returning``, the ids of the events marked, else their number."""
     seen_model = models.EventSeen
     database = router.db_for_write(seen_model)
     if not isinstance(events, QuerySet):
@@ -123,14 +124,13 @@ def _insert_seen(events: QuerySet | Iterable[int], medium, *, returning: bool) -
         return [] if returning else 0
     time_seen = seen_model._meta.get_field("time_seen").get_db_prep_save(timezone.now(), connection)
     columns, conflict = ("event_id", "medium_id", "time_seen"), ("event_id", "medium_id")
-    returned = ("event_id",) if returning else ()
     table = seen_model._meta.db_table
-    sql = insert_skipping_conflicts(connection, table, columns, conflict, select_sql, returned)
-    with connection.cursor() as cursor:
+    sql = insert_skipping_conflicts(connection, table, columns, conflict, select_sql, ("event_id",))
+    with transaction.atomic(using=database), connection.cursor() as cursor:
         cursor.execute(sql, (medium.pk, time_seen, *select_params))
-        if not returning:
-            return cursor.rowcount
-        return [event_id for (event_id,) in cursor.fetchall()]
+        marked = [event_id for (event_id,) in cursor.fetchall()]
+        seen_watermark.advance(medium, database, marked)
+    return marked if returning else len(marked)
 
 
 class _EventRequest:

@@ -30,6 +30,7 @@ from entity_event.creation import mark_seen as mark_events_seen
 from entity_event.databases import on_primary, reading
 from entity_event.querysets import attach_sources, read_sources
 from entity_event.registry import models
+from entity_event.seen_watermark import may_be_unseen
 
 #: The newest events first; the id breaks ties between events stored in the same instant.
 NEWEST_FIRST = ("-time", "-id")
@@ -133,7 +134,10 @@ def filter_events(
         events = events.filter(Exists(models.EventActor.objects.filter(event=OuterRef("pk"), entity=actor)))
     if seen is not None:
         seen_here = Exists(models.EventSeen.objects.filter(event=OuterRef("pk"), medium=medium))
-        events = events.filter(seen_here if seen else ~seen_here)
+        if seen:
+            events = events.filter(seen_here)
+        else:
+            events = events.filter(may_be_unseen(medium, events.db), ~seen_here)
     return events
 
 
@@ -148,13 +152,12 @@ def hand_out(medium, routed: QuerySet, *, mark_seen: bool = False, **event_filte
     check_flag("mark_seen", mark_seen)
     # After marking, the events are read where the marks are: a replica may not have them yet.
     routed = (on_primary(routed) if mark_seen else reading(routed)).with_sources().order_by(*NEWEST_FIRST)
-    events = filter_events(medium, routed, **event_filters)
     if not mark_seen:
-        return events
+        return filter_events(medium, routed, **event_filters)
     in_scope = filter_events(medium, models.Event.objects.all(), **event_filters)
     if event_filters.get("seen") is not False:
         mark_events_seen(in_scope, medium)
-        return events
+        return filter_events(medium, routed, **event_filters)
     claimed = claim_seen(in_scope, medium)
     return routed.filter(id__in=ids_subquery(claimed, routed.db))
 
@@ -357,9 +360,10 @@ def events_targets(
 ) -> list[tuple]:
     """``[(event, [entity, ...]), ...]``, newest first: each event with the entities it reaches.
 
-    Six queries with the default follow rules (two more with ``mark_seen``); with overridden
-    ones, one more per distinct actor of the events of only-following subscriptions
-    (``followers_of`` is asked per actor).
+    Six queries with the default follow rules, one more with ``seen=False`` (the medium's
+    watermark), and with ``mark_seen`` two marking statements, each followed by the six that move
+    the watermark; with overridden ones, one more per distinct actor of the events of
+    only-following subscriptions (``followers_of`` is asked per actor).
     """
     return list(
         iter_events_targets(

@@ -18,6 +18,8 @@ from entity_event.models.core import (
     EventSeen,
     Medium,
     RenderingStyle,
+    SeenGap,
+    SeenWatermark,
     Source,
     SourceGroup,
     Subscription,
@@ -54,4 +56,6 @@ __all__ = [
     "Delivery",
     "InboxMark",
     "InboxWatermark",
+    "SeenGap",
+    "SeenWatermark",
 ]

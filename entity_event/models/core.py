@@ -371,6 +371,39 @@ class EventSeen(models.Model):
         return f"Seen on {self.medium} at {self.time_seen:%Y-%m-%d::%H:%M:%S}"
 
 
+class SeenWatermark(models.Model):
+    """Every event up to ``seen_through`` is marked seen on ``medium``, or is a :class:`SeenGap`.
+
+    Kept by the marking functions and database triggers (see entity_event.seen_watermark), so
+    that ``seen=False`` reads only the events above it and the gaps.
+    """
+
+    medium = models.OneToOneField(Medium, primary_key=True, on_delete=models.CASCADE, related_name="+")
+    seen_through = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.medium} seen through event {self.seen_through}"
+
+
+class SeenGap(models.Model):
+    """An event at or below its medium's :class:`SeenWatermark` that has no seen mark there.
+
+    Its keys carry no constraint: the triggers that add gaps for deleted marks and remove those
+    of deleted events and mediums keep them right, whatever the order of a delete's statements.
+    """
+
+    medium = models.ForeignKey(
+        Medium, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
+    )
+    event = models.ForeignKey(Event, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["medium", "event"], name="entity_event_seen_gap")]
+
+    def __str__(self) -> str:
+        return f"Event {self.event_id} unseen on medium {self.medium_id}"
+
+
 def _unseen_event_ids(medium: Medium) -> "models.QuerySet":
     """Ids of the events not marked seen on ``medium`` (a private helper of 3.x; old code imports it)."""
     return Event.objects.exclude(eventseen__medium=medium).values_list("id", flat=True)

@@ -413,13 +413,17 @@ def test_no_event_is_locked_for_a_queryset_django_knows_to_be_empty():
     assert len(queries) == 0
 
 
-def test_mark_seen_of_a_large_queryset_is_one_query(photo_source):
-    newsfeed = helpers.medium()
+def test_mark_seen_costs_the_same_statements_for_any_number_of_events(photo_source):
+    newsfeed, email = helpers.medium(), helpers.medium("email")
     Event.objects.create_events(_batch(photo_source, [], 200))
-    with CaptureQueriesContext(connection) as queries:
-        Event.objects.filter(source=photo_source).mark_seen(newsfeed)
-    assert len(queries) == 1
-    assert EventSeen.objects.count() == 200
+    counts = []
+    for medium, events in [(newsfeed, Event.objects.all()[:2]), (email, Event.objects.all())]:
+        with CaptureQueriesContext(connection) as queries:
+            Event.objects.filter(id__in=events.values("id")).mark_seen(medium)
+        counts.append(len(helpers.statements(queries)))
+    # The marks in one statement, then the six of the watermark's move.
+    assert counts == [7, 7]
+    assert EventSeen.objects.filter(medium=email).count() == 200
 
 
 def test_cache_related_fetches_source_and_group_in_the_same_query(photo_source):

@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 
 from entity_event.admin import AdminEventForm
 from entity_event.creation_lock import newest_settled_id
-from entity_event.models import Event, InboxMark, InboxWatermark
+from entity_event.models import Event, InboxMark, InboxWatermark, SeenWatermark
 from entity_event.tests import helpers
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -75,6 +75,22 @@ def test_an_event_committed_after_marking_everything_stays_unseen(world, up_to):
     assert InboxWatermark.objects.get().seen_up_to == newest
     assert list(InboxMark.objects.values_list("event_id", "seen")) == [(quick, True)]
     assert inbox.mark_seen() == 1 and InboxMark.objects.count() == 0
+
+
+@helpers.needs_postgresql
+def test_an_event_committed_after_a_per_medium_mark_stays_unseen_on_the_medium(world):
+    """The same for the medium's watermark: marking every event seen, the quick one among them,
+    leaves it below the slow event, which comes with the next ``seen=False`` call."""
+    newsfeed = world["newsfeed"]
+    newest = Event.objects.order_by("-id").first().pk
+
+    slow, quick, marked = held_open_while(world, lambda: Event.objects.all().mark_seen(newsfeed))
+
+    assert slow < quick and marked == 3
+    assert SeenWatermark.objects.get(medium=newsfeed).seen_through == newest
+    assert [event.pk for event in newsfeed.events(seen=False)] == [slow]
+    assert [event.pk for event, _targets in newsfeed.events_targets(seen=False, mark_seen=True)] == [slow]
+    assert SeenWatermark.objects.get(medium=newsfeed).seen_through == quick
 
 
 @helpers.needs_postgresql
@@ -242,7 +258,12 @@ def test_on_sqlite_nobody_creates_or_marks_while_an_event_is_uncommitted(world):
         assert taken.wait(PATIENCE)
         refused = []
         try:
-            for attempt in (lambda: helpers.event(world["photo"]), inbox.mark_seen):
+            attempts = [
+                lambda: helpers.event(world["photo"]),
+                inbox.mark_seen,
+                lambda: Event.objects.all().mark_seen(world["newsfeed"]),
+            ]
+            for attempt in attempts:
                 with pytest.raises(OperationalError, match="locked") as error:
                     attempt()
                 refused.append(str(error.value))
@@ -252,9 +273,12 @@ def test_on_sqlite_nobody_creates_or_marks_while_an_event_is_uncommitted(world):
 
     slow, refused = helpers.run_together(create_slowly, create_and_mark)
 
-    assert len(refused) == 2
+    assert len(refused) == 3
     assert InboxWatermark.objects.count() == 0 and Event.objects.count() == 3
+    assert SeenWatermark.objects.count() == 0
     assert inbox.mark_seen() == 3 and InboxWatermark.objects.get().seen_up_to == slow
+    assert Event.objects.all().mark_seen(world["newsfeed"]) == 3
+    assert SeenWatermark.objects.get().seen_through == slow
 
 
 def _own_advisory_locks() -> int:

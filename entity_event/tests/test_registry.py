@@ -43,6 +43,7 @@ CORE = {
     "entity_event.rendering",
     "entity_event.retention",
     "entity_event.routing",
+    "entity_event.seen_watermark",
     "entity_event.validators",
 }
 

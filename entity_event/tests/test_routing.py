@@ -435,11 +435,13 @@ def read_sources(result) -> int:
         (lambda medium, user: medium.events(), 2),
         (lambda medium, user: medium.entity_events(user), 2),
         (lambda medium, user: medium.events_targets(), 7),
-        (lambda medium, user: medium.events_targets(seen=False), 7),
-        (lambda medium, user: medium.events(seen=False, mark_seen=True), 3),
-        (lambda medium, user: medium.entity_events(user, seen=False, mark_seen=True), 3),
-        (lambda medium, user: medium.events_targets(seen=False, mark_seen=True), 9),
-        (lambda medium, user: medium.get_filtered_events(seen=False, mark_seen=True), 3),
+        # seen=False reads the medium's watermark (one query), and each marking statement moves
+        # it (six more: see entity_event.seen_watermark.advance).
+        (lambda medium, user: medium.events_targets(seen=False), 8),
+        (lambda medium, user: medium.events(seen=False, mark_seen=True), 10),
+        (lambda medium, user: medium.entity_events(user, seen=False, mark_seen=True), 10),
+        (lambda medium, user: medium.events_targets(seen=False, mark_seen=True), 22),
+        (lambda medium, user: medium.get_filtered_events(seen=False, mark_seen=True), 10),
     ],
 )
 def test_the_number_of_queries_does_not_grow_with_the_world(company, query, expected):
