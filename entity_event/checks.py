@@ -272,16 +272,17 @@ def check_listen_database(app_configs: Iterable | None = None, **kwargs) -> list
     return []
 
 
+@register(TAG)
 def check_languages(app_configs: Iterable | None = None, **kwargs) -> list[CheckMessage]:
     """E030/E031: an ``ENTITY_EVENT_ENTITY_LANGUAGE`` that does not import / is not callable;
     E032/E033: the same of ``ENTITY_EVENT_ENTITY_TIMEZONE``; E034: a daily digest hour that is
     not a whole number from 0 to 23."""
     errors = []
-    settings = [
+    paths = [
         (30, "ENTITY_EVENT_ENTITY_LANGUAGE", app_settings.entity_language_path(), "a language code"),
         (32, "ENTITY_EVENT_ENTITY_TIMEZONE", app_settings.entity_timezone_path(), "a time zone name"),
     ]
-    for number, name, path, returned in settings:
+    for number, name, path, returned in paths:
         hint = f"Give the dotted path of a callable taking an entity and returning {returned} or None."
         try:
             found = import_string(path)

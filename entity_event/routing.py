@@ -154,7 +154,7 @@ def hand_out(medium, routed: QuerySet, *, mark_seen: bool = False, **event_filte
     routed = (on_primary(routed) if mark_seen else reading(routed)).with_sources().order_by(*NEWEST_FIRST)
     if not mark_seen:
         return filter_events(medium, routed, **event_filters)
-    in_scope = filter_events(medium, models.Event.objects.all(), **event_filters)
+    in_scope = filter_events(medium, on_primary(models.Event.objects.all()), **event_filters)
     if event_filters.get("seen") is not False:
         mark_events_seen(in_scope, medium)
         return filter_events(medium, routed, **event_filters)
