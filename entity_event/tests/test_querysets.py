@@ -91,3 +91,14 @@ def test_an_event_whose_source_is_gone_is_left_without_one():
     assert kept.source == source
     with pytest.raises(Source.DoesNotExist):
         orphan.source  # noqa: B018
+
+
+def test_bulk_create_stores_events_as_django_does_inside_one_transaction():
+    source = helpers.source("news", group="club")
+
+    created = Event.objects.bulk_create(
+        [Event(source=source, context={"n": n}, uuid=f"bulk-{n}") for n in range(3)]
+    )
+
+    assert [event.context for event in created] == [{"n": 0}, {"n": 1}, {"n": 2}]
+    assert Event.objects.filter(uuid__startswith="bulk-").count() == 3
