@@ -13,7 +13,6 @@ Runs where the tasks go to RQ workers on PostgreSQL: CI's RQ step runs it with
 
 import math
 import os
-import signal
 import subprocess
 from collections import Counter
 from contextlib import ExitStack
@@ -33,7 +32,14 @@ from demo.outbox import read_messages
 from entity_event.delivery.tasks import BATCH_SIZE, send_deliveries
 from entity_event.models import Delivery
 from entity_event.tests.delivery.conftest import build_club, post
-from entity_event.tests.delivery.workers import add_members, manage, message_id, stop, wait_for
+from entity_event.tests.delivery.workers import (
+    add_members,
+    kill_one_mid_batch,
+    manage,
+    message_id,
+    stop,
+    wait_for,
+)
 
 RQ_BACKEND = "django_tasks_rq.RQBackend"
 
@@ -183,21 +189,7 @@ def test_an_rq_worker_killed_mid_batch_loses_no_delivery(tmp_path, queue):
             ]
             return [(name, ids) for name, ids in running if taken(ids).count() == len(ids)]
 
-        dead = []
-
-        def kill_mid_batch() -> bool:
-            """a SIGKILL to land in the middle of a batch (a worker done with its batch dies in vain)"""
-            assert len(dead) < 3, "three kills missed their batch"
-            name, delivery_ids = wait_for(held_batches)[0]
-            workers[name].send_signal(signal.SIGKILL)
-            workers[name].wait()
-            dead.append(name)
-            return taken(delivery_ids).exists()
-
-        wait_for(kill_mid_batch)
-        in_flight = set(
-            Delivery.objects.filter(status="pending", attempts__gte=1).values_list("id", flat=True)
-        )
+        dead, in_flight = kill_one_mid_batch(workers, held_batches, taken)
         live = {worker.pid for name, worker in workers.items() if name not in dead}
 
         def settled() -> bool:

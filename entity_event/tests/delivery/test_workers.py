@@ -7,7 +7,6 @@ worker held may have been sent twice, with the same Message-ID.
 """
 
 import os
-import signal
 import subprocess
 from collections import Counter
 from contextlib import ExitStack
@@ -24,7 +23,14 @@ from django_tasks_db.models import DBTaskResult
 from demo.outbox import read_messages
 from entity_event.models import Delivery
 from entity_event.tests.delivery.conftest import EMAIL_CHANNEL, build_club, post
-from entity_event.tests.delivery.workers import add_members, manage, message_id, stop, wait_for
+from entity_event.tests.delivery.workers import (
+    add_members,
+    kill_one_mid_batch,
+    manage,
+    message_id,
+    stop,
+    wait_for,
+)
 
 pytestmark = [
     pytest.mark.workers,
@@ -64,21 +70,7 @@ def test_a_worker_killed_mid_batch_loses_no_delivery(tmp_path):
         def taken(delivery_ids: list[int]):
             return Delivery.objects.filter(id__in=delivery_ids, status="pending", attempts=1)
 
-        dead = []
-
-        def kill_mid_batch() -> bool:
-            """a SIGKILL to land in the middle of a batch (a worker done with its batch dies in vain)"""
-            assert len(dead) < 3, "three kills missed their batch"
-            worker, delivery_ids = wait_for(held_batches)[0]
-            workers[worker].send_signal(signal.SIGKILL)
-            workers[worker].wait()
-            dead.append(worker)
-            return taken(delivery_ids).exists()
-
-        wait_for(kill_mid_batch)
-        in_flight = set(
-            Delivery.objects.filter(status="pending", attempts__gte=1).values_list("id", flat=True)
-        )
+        dead, in_flight = kill_one_mid_batch(workers, held_batches, taken)
 
         def settled():
             """the live workers to finish every task"""

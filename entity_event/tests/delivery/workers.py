@@ -2,9 +2,11 @@
 database, a crowd of recipients written in bulk, and waiting for the workers."""
 
 import os
+import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import quote
 
@@ -13,6 +15,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import connection
 from entity.models import Entity, EntityKind, EntityRelationship
 
+from entity_event.models import Delivery
 from entity_event.tests import helpers
 
 
@@ -88,3 +91,25 @@ def stop(workers: dict[str, subprocess.Popen]) -> None:
             worker.terminate()
     for worker in workers.values():
         worker.wait(timeout=30)
+
+
+def kill_one_mid_batch(
+    workers: dict[str, subprocess.Popen], held_batches: Callable, taken: Callable
+) -> tuple[list[str], set[int]]:
+    """SIGKILL a worker while it holds a batch (``held_batches`` names them as ``(worker, ids)``;
+    ``taken(ids)`` the ones still being sent), trying again if the kill came after its batch.
+    Returns the killed workers' names and the ids of the deliveries left in flight."""
+    dead = []
+
+    def kill_mid_batch() -> bool:
+        """a SIGKILL to land in the middle of a batch (a worker done with its batch dies in vain)"""
+        assert len(dead) < 3, "three kills missed their batch"
+        name, delivery_ids = wait_for(held_batches)[0]
+        workers[name].send_signal(signal.SIGKILL)
+        workers[name].wait()
+        dead.append(name)
+        return taken(delivery_ids).exists()
+
+    wait_for(kill_mid_batch)
+    in_flight = set(Delivery.objects.filter(status="pending", attempts__gte=1).values_list("id", flat=True))
+    return dead, in_flight
