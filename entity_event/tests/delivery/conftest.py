@@ -3,12 +3,14 @@
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import SimpleNamespace
 
 import pytest
 from django.core import mail
 from django.test import override_settings
+from django.utils import timezone
 
 from entity_event.tests import helpers
 
@@ -32,6 +34,12 @@ def build_club(members: int = 3, medium_name: str = "email") -> SimpleNamespace:
     medium = helpers.medium(medium_name, rendering_style=email_style)
     helpers.subscribe(medium, news, club, sub_kind="user")
     return SimpleNamespace(club=club, users=users, news=news, medium=medium)
+
+
+def make_due(deliveries) -> None:
+    """Let the time of their next attempt pass by more than a lease, so that ``tasks.enqueue_due``
+    takes them on every backend, those that defer tasks (RQ) included."""
+    deliveries.update(time_next_attempt=timezone.now() - timedelta(days=1))
 
 
 def post(world: SimpleNamespace, title: str = "Picnic", **fields):

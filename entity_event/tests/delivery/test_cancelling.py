@@ -1,19 +1,17 @@
 """Cancelling at send time: what routing no longer makes is cancelled with the reason, not sent."""
 
-from datetime import timedelta
 
 import pytest
 from django.core import mail
 from django.db import connection
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
 from entity.models import EntityRelationship
 
 from entity_event.delivery import tasks
 from entity_event.models import Delivery, Subscription
 from entity_event.tests import helpers
-from entity_event.tests.delivery.conftest import EMAIL_CHANNEL, post
+from entity_event.tests.delivery.conftest import EMAIL_CHANNEL, make_due, post
 from entity_event.tests.models import FollowSubEntitiesMedium
 
 
@@ -71,7 +69,7 @@ def test_a_retry_after_unsubscribing_is_cancelled(club):
         post(club)
         club.medium.deliver()
     unsubscribe(club, club.users[1])
-    Delivery.objects.update(time_next_attempt=timezone.now() - timedelta(days=1))
+    make_due(Delivery.objects.all())
 
     tasks.enqueue_due([club.medium])
 
@@ -89,7 +87,7 @@ def test_a_digest_leaves_out_a_source_unsubscribed_during_its_period(club):
         helpers.event(events, context={"title": "Quiz"})
         club.medium.deliver()
         unsubscribe(club, club.users[0])
-        Delivery.objects.update(time_next_attempt=timezone.now() - timedelta(days=1))
+        make_due(Delivery.objects.all())
 
         tasks.enqueue_due([club.medium])
 
@@ -105,7 +103,7 @@ def test_a_digest_with_everything_cancelled_sends_nothing(club):
         post(club)
         club.medium.deliver()
         make_inactive(club, club.users[2])
-        Delivery.objects.update(time_next_attempt=timezone.now() - timedelta(days=1))
+        make_due(Delivery.objects.all())
 
         assert tasks.send_digests.call(club.medium.pk, [club.users[2].pk]) == 0
 

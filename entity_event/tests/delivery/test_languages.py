@@ -13,7 +13,7 @@ from django.utils import timezone
 from entity_event.delivery import digests, tasks
 from entity_event.models import Delivery
 from entity_event.tests import helpers
-from entity_event.tests.delivery.conftest import EMAIL_CHANNEL, build_club
+from entity_event.tests.delivery.conftest import EMAIL_CHANNEL, build_club, make_due
 
 #: An event template using the package's catalog, a localized number and the current time zone.
 TEXT = (
@@ -71,7 +71,7 @@ def test_a_digest_subject_counts_in_the_recipients_language(polyglots):
         post(polyglots, "Picnic")
         post(polyglots, "Quiz")
         polyglots.medium.deliver()
-        Delivery.objects.update(time_next_attempt=timezone.now())
+        make_due(Delivery.objects.all())
         tasks.enqueue_due([polyglots.medium])
 
     assert message_to("member0").subject == "2 nouvelles notifications de Email"

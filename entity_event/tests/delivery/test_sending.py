@@ -1,6 +1,5 @@
 """Sending: one delivery's failure leaves the others sent; failures are retried, then failed."""
 
-from datetime import timedelta
 
 import pytest
 from django.core import mail
@@ -13,7 +12,7 @@ from django.utils import timezone
 from entity_event.delivery import retry, sending, tasks
 from entity_event.models import Delivery
 from entity_event.tests import helpers
-from entity_event.tests.delivery.conftest import post
+from entity_event.tests.delivery.conftest import make_due, post
 from entity_event.tests.delivery.mail_backends import RefusingBackend
 
 REFUSING = "entity_event.tests.delivery.mail_backends.RefusingBackend"
@@ -26,11 +25,6 @@ def refusing():
     RefusingBackend.attempted = []
     with override_settings(EMAIL_BACKEND=REFUSING):
         yield RefusingBackend.refused
-
-
-def make_due(deliveries) -> None:
-    """Let the time of their next attempt pass, by more than a lease (see tasks.enqueue_due)."""
-    deliveries.update(time_next_attempt=timezone.now() - timedelta(days=1))
 
 
 def test_an_smtp_error_for_one_address_leaves_the_others_sent(club, refusing):

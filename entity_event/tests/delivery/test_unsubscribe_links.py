@@ -1,7 +1,6 @@
 """Every email carries the one-click unsubscribe headers and links of its reader; a digest's stop
 all of its sources at once."""
 
-from datetime import timedelta
 
 import pytest
 from django.contrib.sites.models import Site
@@ -10,13 +9,12 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
 from django.test import Client, modify_settings, override_settings
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
 
 from entity_event.channels import EmailChannel
 from entity_event.delivery import tasks
 from entity_event.models import Delivery, EventSeen, Unsubscription
 from entity_event.tests import helpers
-from entity_event.tests.delivery.conftest import DUMMY_TASKS, post
+from entity_event.tests.delivery.conftest import DUMMY_TASKS, make_due, post
 from entity_event.unsubscribe import ONE_CLICK, unsubscribe_headers, unsubscribe_url
 
 BASE_URL = "https://club.example"
@@ -191,7 +189,7 @@ def digest_club(club):
 
 def send_digests(world) -> None:
     world.medium.deliver()
-    Delivery.objects.update(time_next_attempt=timezone.now() - timedelta(days=1))
+    make_due(Delivery.objects.all())
     tasks.enqueue_due([world.medium])
 
 
@@ -261,7 +259,7 @@ def test_each_item_of_a_digest_has_the_unsubscribe_url_of_its_source(digest_club
 
 def count_digest_queries(world, sources: list, members: int) -> int:
     grow_and_post(world, sources, members)
-    Delivery.objects.update(time_next_attempt=timezone.now() - timedelta(days=1))
+    make_due(Delivery.objects.all())
     entity_ids = [user.pk for user in world.users]
     with CaptureQueriesContext(connection) as captured:
         tasks.send_digests.call(world.medium.pk, entity_ids)
