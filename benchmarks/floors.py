@@ -117,10 +117,12 @@ def pairs_floor(pairs, chunk_size: int | None = None) -> tuple[Callable[[], int]
     ``chunk_size`` events at a time, of ``iter_events_targets``), and the answer's event ids.
 
     It reads back the answer's events and its distinct targets, and builds the same pairs from
-    the answer's layout, known in advance; it counts the targets. Events that came with their
-    source joined to each row are read back joined; events that share one source object per
-    source get theirs from a read-back of the distinct sources, as the call did. ``pairs`` is
-    gone through once, so a stream need not be held in memory.
+    the answer's layout, known in advance: each distinct list of targets is built once, and each
+    event gets its own copy of it (the call, too, copies a list prepared per source); it counts
+    the targets. Events that came with their source joined to each row are read back joined;
+    events that share one source object per source get theirs from a read-back of the distinct
+    sources, as the call did. ``pairs`` is gone through once, so a stream need not be held in
+    memory.
     """
     from entity.models import Entity
 
@@ -134,7 +136,7 @@ def pairs_floor(pairs, chunk_size: int | None = None) -> tuple[Callable[[], int]
         if related:
             shares_sources &= sources.setdefault(event.source_id, event.source) is event.source
         key = tuple(position.setdefault(target.id, len(position)) for target in targets)
-        layout.append(keys.setdefault(key, key))
+        layout.append(keys.setdefault(key, len(keys)))
     attached = bool(related) and shares_sources
     read_events = by_id(Event.objects.all(), event_ids, () if attached else related or ())
     read_entities = by_id(Entity.all_objects.all(), list(position))
@@ -143,15 +145,13 @@ def pairs_floor(pairs, chunk_size: int | None = None) -> tuple[Callable[[], int]
 
     def floor() -> int:
         entities = list(read_entities.all())
+        prepared = [[entities[number] for number in key] for key in keys]
         events = read_events.all()
         streamed = events.iterator(chunk_size=chunk_size) if chunk_size else events
         if attached:
             by_source = {source.id: source for source in read_sources.all()}
             streamed = (cache_source(event, by_source[event.source_id]) or event for event in streamed)
-        built = (
-            (event, [entities[number] for number in numbers])
-            for event, numbers in zip(streamed, layout, strict=True)
-        )
+        built = ((event, prepared[number].copy()) for event, number in zip(streamed, layout, strict=True))
         if not chunk_size:
             built = list(built)  # events_targets answers a list
         return sum(len(targets) for _event, targets in built)

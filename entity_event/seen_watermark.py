@@ -11,7 +11,7 @@ record of what was seen. Beside them, each medium has:
 An unseen event therefore has an id above the watermark, or a gap row, so ``seen=False`` reads
 those events only, and still checks their marks. The watermark moves only when marks are
 written (:func:`advance`), only up to :func:`~entity_event.creation_lock.newest_settled_id`, so
-an event still being created is never passed by. Database triggers (migration 0013) add a gap
+an event still being created is never passed by. Database triggers (migration 0016) add a gap
 for each mark deleted of an event that still exists, however it is deleted (below the watermark
 or not, so that no lock is needed against a move), and remove the gaps of deleted events and
 mediums. See docs/read_state.rst.
