@@ -1,6 +1,5 @@
 """Cancelling at send time: what routing no longer makes is cancelled with the reason, not sent."""
 
-
 import pytest
 from django.core import mail
 from django.db import connection

@@ -1,6 +1,5 @@
 """Sending: one delivery's failure leaves the others sent; failures are retried, then failed."""
 
-
 import pytest
 from django.core import mail
 from django.core.management import call_command

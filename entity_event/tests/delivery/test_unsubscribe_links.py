@@ -1,7 +1,6 @@
 """Every email carries the one-click unsubscribe headers and links of its reader; a digest's stop
 all of its sources at once."""
 
-
 import pytest
 from django.contrib.sites.models import Site
 from django.core import mail
