@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: test lint coverage demo docs messages messages-check gettext bench bench-delivery bench-history figures figures-fresh load clean stop
+.PHONY: test lint coverage demo docs messages messages-check gettext bench bench-delivery bench-history bench-capacity figures figures-fresh load clean stop
 
 $(INSTALLED): pyproject.toml requirements/*.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -78,10 +78,17 @@ bench-delivery: $(INSTALLED)
 bench-history: $(INSTALLED)
 	$(BIN)/python benchmarks/history.py $(HISTORY_ARGS)
 
-# Every figures file of docs/, on a quiet machine: routing (with 3.1.0 beside), the inbox and
-# delivery, each on the embedded server and on FIGURES_SERVER (Debian's PostgreSQL 15, set up as
-# docs/performance.rst says). Each script fails when a call beats its floor. Commit the files
-# with their measured commit's code unchanged, so that figures-fresh passes.
+# Capacity benchmark in a throwaway PostgreSQL database per server (by default the embedded one
+# and FIGURES_SERVER): events created, pairs routed, badge counts per core and messages sent per
+# worker, per second; writes docs/capacity-figures.inc. CAPACITY_ARGS=--quick runs a tenth of the
+# sizes and writes nothing; CAPACITY_ARGS="--server embedded" one server only.
+bench-capacity: $(INSTALLED)
+	$(BIN)/python benchmarks/capacity.py $(CAPACITY_ARGS)
+
+# Every figures file of docs/, on a quiet machine: routing (with 3.1.0 beside), the inbox,
+# delivery, the history and capacity, each on the embedded server and on FIGURES_SERVER (Debian's
+# PostgreSQL 15, set up as docs/performance.rst says). Each script fails when a call beats its
+# floor. Commit the files with their measured commit's code unchanged, so that figures-fresh passes.
 FIGURES_SERVER ?= postgres:///benchfloors?host=/var/run/postgresql
 FIGURES_SERVERS = --server embedded --server '$(FIGURES_SERVER)'
 
@@ -90,6 +97,7 @@ figures: $(BENCH_INSTALLED)
 	$(BIN)/python benchmarks/inbox.py $(FIGURES_SERVERS)
 	$(BIN)/python benchmarks/delivery.py $(FIGURES_SERVERS)
 	$(BIN)/python benchmarks/history.py $(FIGURES_SERVERS)
+	$(BIN)/python benchmarks/capacity.py $(FIGURES_SERVERS)
 
 # Fails, naming them, when a figures file of docs/ was measured at a commit older than the last
 # change to the code it measures (the map is in benchmarks/figures_fresh.py).

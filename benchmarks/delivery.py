@@ -68,9 +68,7 @@ def main() -> int:
 
 def measure_here(deliveries: int, workers: int, output: Path) -> int:
     """Measure on the server of DATABASE_URL (else the embedded one); write the figures to ``output``."""
-    outbox = Path(tempfile.mkdtemp(prefix="entity-event-outbox-"))
-    os.environ["EMAIL_FILE_PATH"] = str(outbox)
-    os.environ["TASKS_BACKEND"] = "database"
+    outbox = use_outbox()
     setup_django()
     from django.db import connection
 
@@ -84,12 +82,24 @@ def measure_here(deliveries: int, workers: int, output: Path) -> int:
     return 0
 
 
+def use_outbox() -> Path:
+    """A temporary directory for the workers' mail, and the database task backend, set in the
+    environment before Django is set up (the workers inherit both); the directory."""
+    outbox = Path(tempfile.mkdtemp(prefix="entity-event-outbox-"))
+    os.environ["EMAIL_FILE_PATH"] = str(outbox)
+    os.environ["TASKS_BACKEND"] = "database"
+    return outbox
+
+
+#: The club's medium is named "email", which the project's settings give to the workers' channel too.
+CHANNELS = {"email": "entity_event.channels.EmailChannel"}
+
+
 def run(deliveries: int, workers: int, outbox: Path) -> tuple[int, list[str]]:
     """Plan and send ``deliveries``; whether it failed (1) or not (0), and what it measured."""
     from django.test import override_settings
 
-    # The medium is named "email", which the project's settings give to the workers' channel too.
-    with override_settings(ENTITY_EVENT_CHANNELS={"email": "entity_event.channels.EmailChannel"}):
+    with override_settings(ENTITY_EVENT_CHANNELS=CHANNELS):
         medium, post = build_club(MEMBERS)
         events = max(deliveries // MEMBERS, 2)
         small = plan(medium, post, events // 5)
@@ -100,9 +110,14 @@ def run(deliveries: int, workers: int, outbox: Path) -> tuple[int, list[str]]:
         findings.append(f"sending: {batch_queries} queries for a batch of {batch_size} deliveries")
         for finding in findings:
             print(finding, flush=True)
-        failed, sending = send_with_workers(workers, outbox, small["planned"] + large["planned"])
+        sent = send_with_workers(workers, outbox, small["planned"] + large["planned"])
+        sending = (
+            f"sending: {workers} db_workers sent {sent['sent']:,} deliveries in {sent['seconds']:.1f} s "
+            f"({sent['sent'] / sent['seconds']:,.0f} messages/s, worker start-up included); "
+            f"{sent['written']:,} messages written"
+        )
         print(sending)
-        return failed, [*findings, sending]
+        return int(sent["failed"]), [*findings, sending]
 
 
 def build_club(members: int):
@@ -216,10 +231,12 @@ def database_url() -> str:
     return f"postgres://{credentials}@{quote(db['HOST'] or '', safe='')}{port}/{db['NAME']}"
 
 
-def send_with_workers(workers: int, outbox: Path, planned: int) -> tuple[int, str]:
+def send_with_workers(workers: int, outbox: Path, planned: int) -> dict:
     """Run ``workers`` db_worker processes until the queue is empty; check every message was written.
 
-    Whether it failed (1) or not (0), and what it measured."""
+    The deliveries sent, the messages written, the seconds from the workers' start to the last
+    one's exit, and whether it failed (an exit status, or other than ``planned`` sent and written).
+    """
     from django.db import connection
 
     from entity_event.models import Delivery
@@ -241,16 +258,12 @@ def send_with_workers(workers: int, outbox: Path, planned: int) -> tuple[int, st
     sent = Delivery.objects.filter(status="sent").count()
     log.close()
     written = sum(path.read_bytes().count(b"\nMessage-ID: ") for path in outbox.iterdir())
-    sending = (
-        f"sending: {workers} db_workers sent {sent:,} deliveries in {seconds:.1f} s "
-        f"({sent / seconds:,.0f} messages/s, worker start-up included); {written:,} messages written"
-    )
-    if codes != [0] * workers or sent != planned or written != planned:
+    failed = codes != [0] * workers or sent != planned or written != planned
+    if failed:
         print(
             f"FAILED: worker exit codes {codes}, {sent} sent of {planned}, {written} written", file=sys.stderr
         )
-        return 1, sending
-    return 0, sending
+    return {"sent": sent, "written": written, "seconds": seconds, "failed": failed}
 
 
 def write_docs(figures: dict) -> None:
