@@ -43,6 +43,9 @@ def test_the_navigation_links_the_settings_which_list_the_demo_pairs_in_the_demo
         ("company", "announcement", "email"),
         ("company", "announcement", "newsfeed"),
         ("company", "announcement", "notification-bar"),
+        ("social", "photo-comment", "newsfeed"),
+        ("social", "photo-comment", "notification-bar"),
+        ("social", "photo-like", "newsfeed"),
         ("social", "photo-tag", "newsfeed"),
     ]  # alice is in engineering: new products come by email to sales only
 
