@@ -117,8 +117,7 @@ def measure(events: int, quick: bool) -> dict:
     server = provenance.server_info()
     print(f"... {events:,} events of history on {server['label']}", file=sys.stderr)
     world = build_world(USERS, SOURCES, BROADCAST, team_size=USERS // TEAMS)
-    world.sources[0].group_by = GROUPED
-    world.sources[0].save(update_fields=["group_by"])
+    group_by_photo(world)
     calls = Calls(world, CREATED // 10 if quick else CREATED, *((3, 0.2) if quick else (RUNS, 1.0)))
     empty = calls.measure_all(history=False)
     fill(world, events)
@@ -373,6 +372,12 @@ def fill(world, events: int) -> None:
     handled_by_email(world.email, NEW_FOR_EMAIL)
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE")
+
+
+def group_by_photo(world) -> None:
+    """The first source of ``world`` groups its events by the photo their context names."""
+    world.sources[0].group_by = GROUPED
+    world.sources[0].save(update_fields=["group_by"])
 
 
 def write_history(world, events: int) -> None:
