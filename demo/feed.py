@@ -16,6 +16,7 @@ from django.db.models import QuerySet
 from entity.models import Entity
 
 from demo.rendering import render
+from entity_event.exceptions import NoRendererError
 from entity_event.groups import EventGroup, EventGroups, group_event_ids
 from entity_event.inbox import Inbox
 from entity_event.models import Event, Medium
@@ -102,14 +103,17 @@ def feed_groups(user: User) -> EventGroups | list:
 
 
 def render_groups(medium: Medium, groups: list[EventGroup]) -> dict[EventGroup, tuple[str, str]]:
-    """``{group: (text, html)}``: a group of one as its event (a source without a renderer gets a
-    plain line, see :mod:`demo.rendering`), a larger group by its source's group templates."""
-    lone = [group for group in groups if group.count == 1]
+    """``{group: (text, html)}``: a larger group by its source's group templates, a group of one
+    as its event. When a larger group's source has no renderer in the medium's style (say, a
+    source just added in the admin), the page's groups show as their newest events, which
+    :mod:`demo.rendering` renders or names, so that it cannot break the page."""
+    try:
+        rendered = medium.render_groups([group for group in groups if group.count > 1])
+    except NoRendererError:
+        rendered = {}
+    lone = [group for group in groups if group not in rendered]
     events = render(medium, [group.newest for group in lone]) if lone else {}
-    several = [group for group in groups if group.count > 1]
-    return {group: events[group.newest] for group in lone} | (
-        medium.render_groups(several) if several else {}
-    )
+    return rendered | {group: events[group.newest] for group in lone}
 
 
 def notification(user: User) -> FeedItem | None:

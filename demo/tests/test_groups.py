@@ -7,7 +7,7 @@ from django.urls import reverse
 from demo import feed
 from demo.tests import events
 from demo.tests.test_views import feed_texts, signed_in
-from entity_event.models import Event
+from entity_event.models import ContextRenderer, Event
 
 LUNCH = "Carol Nguyen’s photo “Team lunch”"
 
@@ -92,6 +92,20 @@ def test_the_notification_bar_shows_the_newest_group_until_dismissed(client, rea
     assert f"<span>Dave Okafor and 2 others commented on {LUNCH}</span>" in page
     client.post(reverse("demo:dismiss_notifications"))
     assert 'id="notification-bar"' not in client.get(reverse("demo:feed")).content.decode()
+
+
+def test_a_grouping_source_without_a_renderer_gets_a_plain_line_instead_of_breaking_the_feed(
+    client, reactions
+):
+    ContextRenderer.objects.filter(source=reactions["sources"]["photo-comment"]).delete()
+
+    texts = feed_texts(signed_in(client, reactions["users"]["heidi"]).get(reverse("demo:feed")))
+
+    assert texts == [
+        "Photo comments: an event with no renderer for the Newsfeed medium.",
+        "Frank Dubois liked Carol Nguyen’s photo “Team lunch”",
+        "Photo comments: an event with no renderer for the Newsfeed medium.",
+    ]
 
 
 def test_a_reader_without_an_entity_has_no_group_to_mark(company):
