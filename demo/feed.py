@@ -12,7 +12,6 @@ from dataclasses import dataclass
 
 from django.contrib.auth.models import User
 from django.core.paginator import Page, Paginator
-from django.db.models import QuerySet
 from entity.models import Entity
 
 from demo.rendering import render
@@ -59,12 +58,6 @@ def inbox(user: User, medium_name: str = NEWSFEED) -> Inbox | None:
     if entity is None or medium is None:
         return None
     return medium.inbox(entity)
-
-
-def feed_events(user: User, **filters) -> QuerySet:
-    """The events ``user`` receives on the newsfeed, newest first, each with ``is_seen``."""
-    user_inbox = inbox(user)
-    return Event.objects.none() if user_inbox is None else user_inbox.events(**filters)
 
 
 def unseen_count(user: User, limit: int | None = None) -> int:
