@@ -89,6 +89,7 @@ MEASURES = {
         "entity_event/creation_lock.py",
         "entity_event/databases.py",
         "entity_event/event_input.py",
+        "entity_event/groups.py",
         "entity_event/inbox.py",
         "entity_event/migrations",
         "entity_event/models",

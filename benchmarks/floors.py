@@ -112,6 +112,41 @@ def value_floor(call: Callable) -> Callable:
     return floor
 
 
+def groups_floor(groups: list) -> Callable[[], int]:
+    """The floor of a page of groups (``EventGroup`` objects): its groups' aggregate rows (source,
+    key, count, newest time, shown event ids, actor ids and count), read back from a table
+    holding exactly them; it counts them."""
+    import json
+
+    from django.db import connection
+
+    rows = [
+        {
+            "source": group.source.pk,
+            "key": json.dumps(group.key),
+            "count": group.count,
+            "time": group.time.isoformat(),
+            "events": [event.pk for event in group.events],
+            "actors": [actor.pk for actor in group.actors],
+            "actor_count": group.actor_count,
+        }
+        for group in groups
+    ]
+    table = materialise(
+        "SELECT source, key, count, time, events, actors, actor_count FROM jsonb_to_recordset(%s::jsonb) "
+        "AS answer(source int, key text, count int, time timestamptz, events bigint[], actors int[], "
+        "actor_count int)",
+        [json.dumps(rows)],
+    )
+
+    def floor() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT * FROM {table}")
+            return len(cursor.fetchall())
+
+    return floor
+
+
 def pairs_floor(pairs, chunk_size: int | None = None) -> tuple[Callable[[], int], list[int]]:
     """The floor of the ``(event, [entity, ...])`` pairs of ``events_targets`` (or, streamed
     ``chunk_size`` events at a time, of ``iter_events_targets``), and the answer's event ids.

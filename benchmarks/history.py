@@ -8,8 +8,10 @@ a year, their one to three actors, as ``create_events`` stores them), everything
 1,000 events is marked seen on the email medium and one user marks their whole inbox seen (both
 through the package's public calls), and the database is vacuumed and analysed. Each call is then
 measured again beside its floor (``floors.py``: its exact answer read back from a table holding
-exactly its rows). Pruning the oldest half of the history comes last: it deletes what the rest
-measures.
+exactly its rows). The first source groups its events by the photo their context names, so that
+pages of groups (``groups.py``) are measured on groups of several events; a page of groups'
+floor is its groups' aggregate rows (key, count, newest time, shown events, actors). Pruning
+the oldest half of the history comes last: it deletes what the rest measures.
 
 Every call runs with the server's JIT setting (Debian's PostgreSQL 15 has ``jit = on``).
 
@@ -36,7 +38,7 @@ from time import perf_counter
 
 import provenance
 from database import ROOT, setup_django, throwaway_database
-from floors import check, pairs_floor, rows_floor, value_floor
+from floors import check, groups_floor, pairs_floor, rows_floor, value_floor
 from servers import add_server_option, chosen, measure_on
 
 EVENTS, QUICK_EVENTS = 1_000_000, 20_000
@@ -46,6 +48,10 @@ PAGE = 20
 CREATED = 10_000  # events stored by each measured create_events run (a tenth of it in --quick)
 FILL_CHUNK = 100_000  # events written per INSERT while building the history
 RUNS = 5
+#: Every event's context names one of this many photos; the first source groups its events by
+#: it (``group_by``), so that the grouped pages have groups of several events.
+PHOTOS = 50
+GROUPED = "photo"
 
 #: The targets of issue 20, by the kind of comparison they make: a call within 3x of the same
 #: call on no events, a page within 3x of its floor, creation within 1.5x of its speed on no
@@ -111,6 +117,7 @@ def measure(events: int, quick: bool) -> dict:
     server = provenance.server_info()
     print(f"... {events:,} events of history on {server['label']}", file=sys.stderr)
     world = build_world(USERS, SOURCES, BROADCAST, team_size=USERS // TEAMS)
+    group_by_photo(world)
     calls = Calls(world, CREATED // 10 if quick else CREATED, *((3, 0.2) if quick else (RUNS, 1.0)))
     empty = calls.measure_all(history=False)
     fill(world, events)
@@ -152,6 +159,10 @@ TARGETS = {
     f"``entity_events(user)[:{PAGE}]``, keyset page at 90%": "floor",
     f"``inbox.events()[:{PAGE}]``, newest page": "floor",
     f"``inbox.events()[:{PAGE}]``, keyset page at 90%": "floor",
+    f"``entity_event_groups(user)[:{PAGE}]``, newest page": "floor",
+    f"``entity_event_groups(user)[:{PAGE}]``, keyset page at 90%": "floor",
+    f"``inbox.groups()[:{PAGE}]``, newest page": "floor",
+    f"``inbox.groups()[:{PAGE}]``, keyset page at 90%": "floor",
     "``create_events`` throughput": "creation",
 }
 
@@ -199,6 +210,7 @@ class Calls:
             )[:PAGE]
         for name, page in pages.items():
             cells[name] = self.compare(lambda page=page: len(list(page())), rows_floor(page()))
+        cells |= self.group_pages(history)
         if history:
             cells |= self.new_for_email()
         email = world.email
@@ -207,6 +219,30 @@ class Calls:
             lambda: pairs(email.events_targets(seen=False)), floor
         )
         cells["``create_events`` throughput"] = self.creation(history)
+        return cells
+
+    def group_pages(self, history: bool) -> dict:
+        """A page of groups (``entity_event_groups`` and ``inbox.groups``): the newest, and with a
+        history a keyset page at 90% of the groups, each beside its groups' aggregate rows."""
+        newsfeed, reader = self.world.newsfeed, self.world.users[FEED_READER]
+        never = newsfeed.inbox(self.world.users[NEVER_MARKED])
+        feeds = {
+            "entity_event_groups(user)": lambda: newsfeed.entity_event_groups(reader),
+            "inbox.groups()": never.groups,
+        }
+        cells = {}
+        for name, groups in feeds.items():
+            pages = {f"``{name}[:{PAGE}]``, newest page": lambda groups=groups: groups()[:PAGE]}
+            if history:
+                formed = groups()
+                place = formed[len(formed) * 9 // 10]
+                pages[f"``{name}[:{PAGE}]``, keyset page at 90%"] = (
+                    lambda groups=groups, place=place, snapshot=formed.snapshot: groups().older_than(
+                        place, snapshot
+                    )[:PAGE]
+                )
+            for label, page in pages.items():
+                cells[label] = self.compare(lambda page=page: len(page()), groups_floor(page()))
         return cells
 
     def new_for_email(self) -> dict:
@@ -302,12 +338,14 @@ YEAR = timedelta(days=365)
 
 #: One chunk of the history: events ``n`` from %(first)s to %(last)s, one every year/events up to now, with
 #: the sources in turn and their actors as ``create_events`` stores them: one to three per event,
-#: scattered over the users, the first a team for every tenth event (as ``world.plan_events``).
+#: scattered over the users, the first a team for every tenth event (as ``world.plan_events``). Each
+#: context names a photo: the events of a source take the photos in turn.
 HISTORY_SQL = """
     WITH made AS (
         INSERT INTO {events} (source_id, context, time, time_expires, uuid)
         SELECT (%(sources)s::int[])[1 + n %% cardinality(%(sources)s::int[])],
-               jsonb_build_object('number', n, 'title', 'Event ' || n),
+               jsonb_build_object('number', n, 'title', 'Event ' || n,
+                                  'photo', (n / cardinality(%(sources)s::int[])) %% %(photos)s),
                %(start)s + n * %(step)s, %(expires)s, 'history-' || n
         FROM generate_series(%(first)s::bigint, %(last)s::bigint) AS n
         ORDER BY n
@@ -336,6 +374,12 @@ def fill(world, events: int) -> None:
         cursor.execute("VACUUM ANALYZE")
 
 
+def group_by_photo(world) -> None:
+    """The first source of ``world`` groups its events by the photo their context names."""
+    world.sources[0].group_by = GROUPED
+    world.sources[0].save(update_fields=["group_by"])
+
+
 def write_history(world, events: int) -> None:
     """Write ``events`` events over the year up to now, and their actors, with SQL."""
     from django.core.management.base import OutputWrapper
@@ -350,6 +394,7 @@ def write_history(world, events: int) -> None:
     newest = timezone.now()
     parameters = {
         "sources": [source.id for source in world.sources],
+        "photos": PHOTOS,
         "teams": [team.id for team in world.teams],
         "users": [user.id for user in world.users],
         "start": newest - YEAR,

@@ -1,5 +1,8 @@
 """What a signed-in user receives: the newsfeed and the notification bar, rendered, with seen marks.
 
+Both show groups (docs/groups.rst): comments and likes on the same photo are one entry, "Dave
+Okafor and 2 others commented on ...", and any other event is a group of one, shown as itself.
+
 Everything a page needs goes through this module, so the views stay thin. Seen marks are the
 user's own: they live in the user's inbox on each medium (``Medium.inbox``), so marking the feed
 seen changes nothing for the other readers.
@@ -9,10 +12,11 @@ from dataclasses import dataclass
 
 from django.contrib.auth.models import User
 from django.core.paginator import Page, Paginator
-from django.db.models import QuerySet
 from entity.models import Entity
 
 from demo.rendering import render
+from entity_event.exceptions import NoRendererError
+from entity_event.groups import EventGroup, EventGroups, group_event_ids
 from entity_event.inbox import Inbox
 from entity_event.models import Event, Medium
 
@@ -23,12 +27,13 @@ EVENTS_PER_PAGE = 20
 
 @dataclass(frozen=True)
 class FeedItem:
-    """One event as the feed shows it."""
+    """One group of events as the feed shows it; ``event`` is its newest event."""
 
     event: Event
     text: str
     html: str
     seen: bool
+    group: EventGroup
 
 
 def user_entity(user: User) -> Entity | None:
@@ -55,12 +60,6 @@ def inbox(user: User, medium_name: str = NEWSFEED) -> Inbox | None:
     return medium.inbox(entity)
 
 
-def feed_events(user: User, **filters) -> QuerySet:
-    """The events ``user`` receives on the newsfeed, newest first, each with ``is_seen``."""
-    user_inbox = inbox(user)
-    return Event.objects.none() if user_inbox is None else user_inbox.events(**filters)
-
-
 def unseen_count(user: User, limit: int | None = None) -> int:
     """How many newsfeed events ``user`` has not seen; at most ``limit``, counted at a cost
     bounded by it."""
@@ -83,19 +82,49 @@ def mark_own_event_seen(author: User, event: Event) -> None:
             medium.inbox(entity).mark_seen(event)
 
 
+def mark_group_seen(user: User, group_id: str) -> int:
+    """Mark every event of ``user``'s newsfeed group ``group_id`` (an ``EventGroup.id``) seen for
+    ``user`` alone; returns how many. ``ValueError`` naming a string that is not a group id."""
+    user_inbox = inbox(user)
+    return 0 if user_inbox is None else user_inbox.mark_seen(group_event_ids(user_inbox, [group_id]))
+
+
+def feed_groups(user: User) -> EventGroups | list:
+    """The groups of ``user``'s newsfeed, newest first (none without an inbox)."""
+    user_inbox = inbox(user)
+    return [] if user_inbox is None else user_inbox.groups()
+
+
+def render_groups(medium: Medium, groups: list[EventGroup]) -> dict[EventGroup, tuple[str, str]]:
+    """``{group: (text, html)}``: a larger group by its source's group templates, a group of one
+    as its event. When a larger group's source has no renderer in the medium's style (say, a
+    source just added in the admin), the page's groups show as their newest events, which
+    :mod:`demo.rendering` renders or names, so that it cannot break the page."""
+    try:
+        rendered = medium.render_groups([group for group in groups if group.count > 1])
+    except NoRendererError:
+        rendered = {}
+    lone = [group for group in groups if group not in rendered]
+    events = render(medium, [group.newest for group in lone]) if lone else {}
+    return rendered | {group: events[group.newest] for group in lone}
+
+
 def notification(user: User) -> FeedItem | None:
-    """The newest event of the notification bar that ``user`` has not dismissed, rendered."""
+    """The newest group of the notification bar that ``user`` has not dismissed, rendered."""
     user_inbox = inbox(user, NOTIFICATION_BAR)
-    event = None if user_inbox is None else user_inbox.events(seen=False).first()
-    if event is None:
+    groups = [] if user_inbox is None else user_inbox.groups(seen=False)[:1]
+    if not groups:
         return None
-    text, html = render(user_inbox.medium, [event])[event]
-    return FeedItem(event, text, html, seen=False)
+    (group,) = groups
+    text, html = render_groups(user_inbox.medium, groups)[group]
+    return FeedItem(group.newest, text, html, seen=False, group=group)
 
 
 def feed_page(user: User, number) -> tuple[Page, list[FeedItem]]:
-    """Page ``number`` of ``user``'s feed and its events rendered in the newsfeed's style."""
-    page = Paginator(feed_events(user), EVENTS_PER_PAGE).get_page(number)
-    events = list(page.object_list)
-    rendered = render(newsfeed(), events) if events else {}
-    return page, [FeedItem(event, *rendered[event], seen=event.is_seen) for event in events]
+    """Page ``number`` of ``user``'s feed: its groups rendered in the newsfeed's style."""
+    page = Paginator(feed_groups(user), EVENTS_PER_PAGE).get_page(number)
+    groups = list(page.object_list)
+    rendered = render_groups(newsfeed(), groups) if groups else {}
+    return page, [
+        FeedItem(group.newest, *rendered[group], seen=group.is_seen, group=group) for group in groups
+    ]

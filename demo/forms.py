@@ -4,10 +4,13 @@ from django import forms
 from django.contrib.auth.models import User
 
 from demo.feed import mark_own_event_seen, user_entity
+from demo.seeding import GROUP_BY
 from entity_event.models import Event, Source
 
 #: Events of this source come from real sign-ins (see ``demo.signins``), never from the form.
 SIGN_IN_SOURCE = "login"
+#: Comments and likes are about a photo, which the form does not choose: seeding makes them.
+REACTION_SOURCES = tuple(GROUP_BY)
 #: Only staff may post events of this source.
 STAFF_ONLY_SOURCE = "announcement"
 
@@ -26,7 +29,8 @@ class PostEventForm(forms.Form):
     """
 
     source = forms.ModelChoiceField(
-        Source.objects.exclude(name=SIGN_IN_SOURCE).order_by("display_name"), empty_label=None
+        Source.objects.exclude(name__in=[SIGN_IN_SOURCE, *REACTION_SOURCES]).order_by("display_name"),
+        empty_label=None,
     )
     text = forms.CharField(max_length=500, widget=forms.Textarea(attrs={"rows": 3}))
     tagged = ColleaguesField(

@@ -47,10 +47,16 @@ EMPLOYEES = [
 #: name, display name, group name, group display name.
 SOURCES = [
     ("photo-tag", "Photo tags", "social", "Social"),
+    ("photo-comment", "Photo comments", "social", "Social"),
+    ("photo-like", "Photo likes", "social", "Social"),
     ("new-product", "New products", "catalogue", "Catalogue"),
     ("login", "Sign-ins", "security", "Security"),
     ("announcement", "Announcements", "company", "Company"),
 ]
+
+#: source -> the context key its events are grouped by (docs/groups.rst): comments and likes on
+#: the same photo show as one entry, "Dave Okafor and 2 others commented on ...".
+GROUP_BY = {"photo-comment": "photo", "photo-like": "photo"}
 
 #: name, display name, rendering style.
 MEDIUMS = [
@@ -76,6 +82,26 @@ RENDERERS = {
         {
             "text_template_path": "demo/events/photo_tag.txt",
             "html_template_path": "demo/events/photo_tag.html",
+        },
+    ),
+    "photo comment, short": (
+        "photo-comment",
+        "short",
+        {
+            "text_template_path": "demo/events/photo_comment.txt",
+            "html_template_path": "demo/events/photo_comment.html",
+            "group_text_template_path": "demo/events/photo_comment_group.txt",
+            "group_html_template_path": "demo/events/photo_comment_group.html",
+        },
+    ),
+    "photo like, short": (
+        "photo-like",
+        "short",
+        {
+            "text_template_path": "demo/events/photo_like.txt",
+            "html_template_path": "demo/events/photo_like.html",
+            "group_text_template_path": "demo/events/photo_like_group.txt",
+            "group_html_template_path": "demo/events/photo_like_group.html",
         },
     ),
     "new product, short": (
@@ -130,6 +156,9 @@ RENDERERS = {
 SUBSCRIPTIONS = [
     ("newsfeed", "photo-tag", COMPANY_GROUP, "user", True),
     ("newsfeed", "new-product", COMPANY_GROUP, "user", False),
+    ("newsfeed", "photo-comment", COMPANY_GROUP, "user", False),
+    ("newsfeed", "photo-like", COMPANY_GROUP, "user", False),
+    ("notification-bar", "photo-comment", COMPANY_GROUP, "user", False),
     ("newsfeed", "announcement", COMPANY_GROUP, "user", False),
     ("newsfeed", "login", ADMIN_USERNAME, None, False),
     ("email", "announcement", COMPANY_GROUP, "user", False),
@@ -152,6 +181,17 @@ SEEN_AFTER = timedelta(days=2)
 PRODUCTS = ["Trail backpack", "Espresso grinder", "Standing desk", "Noise-cancelling headset", "Desk lamp"]
 CAPTIONS = ["Team lunch", "Hackathon night", "Summer party", "Whiteboard session", "Office dog", "Ski trip"]
 DEVICES = ["a laptop", "a phone", "a tablet"]
+#: Reactions to photos, seeded after the random events: (source, author, photo's author, caption,
+#: minutes ago, comment). Three colleagues comment on Carol's "Team lunch" and two like it, so
+#: the feed shows each as one group; Grace's lone comment on Frank's photo is a group of one.
+REACTIONS = [
+    ("photo-comment", "alice", "carol", "Team lunch", 50, "What a table!"),
+    ("photo-like", "erin", "carol", "Team lunch", 45, ""),
+    ("photo-comment", "bob", "carol", "Team lunch", 40, "Next time I am in."),
+    ("photo-like", "frank", "carol", "Team lunch", 35, ""),
+    ("photo-comment", "dave", "carol", "Team lunch", 30, "Great photo."),
+    ("photo-comment", "grace", "frank", "Ski trip", 90, "Fresh snow!"),
+]
 ANNOUNCEMENTS = ["The office is closed on Friday.", "New coffee machine on floor 2.", "All-hands at 4 pm."]
 
 
@@ -224,7 +264,12 @@ def catalogue() -> tuple[dict[str, Medium], dict[str, Source]]:
         )[0]
         sources[name] = Source.objects.get_or_create(
             name=name,
-            defaults={"display_name": display_name, "description": f"{display_name}.", "group": group},
+            defaults={
+                "display_name": display_name,
+                "description": f"{display_name}.",
+                "group": group,
+                "group_by": GROUP_BY.get(name, ""),
+            },
         )[0]
     mediums = {
         name: Medium.objects.get_or_create(
@@ -282,6 +327,7 @@ def _events(out, sources: dict[str, Source], mediums: dict[str, Medium], rng: ra
     entities = {user.pk: entity_for(user) for user in employees}
     now = timezone.now()
     wanted = [_event(number, rng, now, sources, employees, entities) for number in range(EVENT_COUNT)]
+    wanted += _reactions(now, sources, {user.username: user for user in employees}, entities)
     bar = ProgressBar(out, "events", len(wanted))
     created = []
     for start in range(0, len(wanted), EVENT_BATCH):
@@ -324,3 +370,27 @@ def _event(number: int, rng: random.Random, now, sources, employees: list[User],
         context = {"text": rng.choice(ANNOUNCEMENTS)}
         actors = []
     return {**fields, "context": context, "actors": [entities[user.pk] for user in actors]}
+
+
+def _reactions(now, sources, employees: dict[str, User], entities) -> list[dict]:
+    """The keyword arguments of the :data:`REACTIONS`, grouped by the photo they are about."""
+    wanted = []
+    for number, (source, author, owner, caption, minutes_ago, text) in enumerate(REACTIONS):
+        context = {
+            "photo": caption.lower().replace(" ", "-"),
+            "caption": caption,
+            "owner": employees[owner].get_full_name(),
+            "author": employees[author].get_full_name(),
+            "text": text,
+        }
+        wanted.append(
+            {
+                "uuid": f"demo-reaction-{number:02d}",
+                "source": sources[source],
+                "time": now - timedelta(minutes=minutes_ago),
+                "ignore_duplicates": True,
+                "context": context,
+                "actors": [entities[employees[author].pk]],
+            }
+        )
+    return wanted

@@ -11,6 +11,7 @@ urlpatterns = [
     path("", views.newsfeed, name="feed"),
     path("seen/", views.mark_all_seen, name="mark_all_seen"),
     path("seen/<int:event_id>/", views.mark_one_seen, name="mark_one_seen"),
+    path("seen/group/<str:group_id>/", views.mark_group_seen, name="mark_group_seen"),
     path("post/", views.post_event, name="post_event"),
     path("notifications/dismiss/", views.dismiss_notifications, name="dismiss_notifications"),
     path("outbox/", outbox.outbox, name="outbox"),

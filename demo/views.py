@@ -75,6 +75,19 @@ def mark_one_seen(request: HttpRequest, event_id: int) -> HttpResponse:
     return redirect(f"{reverse('demo:feed')}?page={page}" if page.isdigit() else "demo:feed")
 
 
+@post_only
+@login_required
+def mark_group_seen(request: HttpRequest, group_id: str) -> HttpResponse:
+    """Mark every event of one group of the signed-in user's newsfeed seen, then go back to the
+    same page; a ``group_id`` that is not a group id is a 400 naming it."""
+    try:
+        feed.mark_group_seen(request.user, group_id)
+    except ValueError as error:
+        return HttpResponseBadRequest(str(error))
+    page = request.POST.get("page", "")
+    return redirect(f"{reverse('demo:feed')}?page={page}" if page.isdigit() else "demo:feed")
+
+
 @login_required
 def post_event(request: HttpRequest) -> HttpResponse:
     form = PostEventForm(request.POST or None, author=request.user)

@@ -4,7 +4,7 @@ import pytest
 from django.db import connection
 from django.db.models import Exists, OuterRef
 from django.test.utils import CaptureQueriesContext
-from floors import answer, by_id, check, pairs_floor, value_floor
+from floors import answer, by_id, check, groups_floor, pairs_floor, value_floor
 
 from entity_event.models import Event, Source
 from entity_event.tests import helpers
@@ -101,3 +101,35 @@ def test_a_listed_answer_is_read_back_in_its_order_with_its_repeated_events():
 
     assert [(event.id, event.source.group.name) for event in built] == [(id, "club") for id in repeated]
     assert len(queries) == 1
+
+
+@pytest.mark.django_db
+@needs_postgresql
+def test_the_floor_of_a_page_of_groups_reads_back_their_aggregate_rows_alone():
+    source = helpers.source("comments")
+    source.group_by = "photo"
+    source.save()
+    newsfeed, reader, ann, ben = (
+        helpers.medium(),
+        helpers.entity("reader"),
+        helpers.entity("Ann"),
+        helpers.entity("Ben"),
+    )
+    helpers.subscribe(newsfeed, source, reader)
+    for photo, actor in [(1, ann), (1, ben), (1, ann), (2, ben)]:
+        Event.objects.create_event(source=source, context={"photo": photo}, actors=[actor])
+    groups = newsfeed.entity_event_groups(reader)[:20]
+    assert [(group.key, group.count, group.actor_count) for group in groups] == [(2, 1, 1), (1, 3, 2)]
+
+    floor = groups_floor(groups)
+    Event.objects.all().delete()  # the floor reads its own table
+    with CaptureQueriesContext(connection) as queries:
+        assert floor() == 2
+    assert len(queries) == 1
+    (table,) = {query["sql"].split()[-1] for query in queries.captured_queries}
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT c2, c3, c5, c6, c7 FROM {table}")  # key, count, events, actors, actor count
+        assert cursor.fetchall() == [
+            ("2", 1, [groups[0].newest.pk], [ben.pk], 1),
+            ("1", 3, [event.pk for event in groups[1].events], [ann.pk, ben.pk], 2),
+        ]

@@ -8,7 +8,9 @@ from django.db import connection
 from django.db.models import Count, Max, Min
 from django.utils import timezone
 from history import (
+    PHOTOS,
     TARGETS,
+    group_by_photo,
     handled_by_email,
     prune_row,
     row,
@@ -47,7 +49,7 @@ def test_the_history_is_stored_as_create_events_stores_events_over_a_year_with_o
     assert timezone.now() - times[-1] < timedelta(minutes=1)  # up to now
     assert set(events.values_list("time_expires", flat=True)) == {Event().time_expires}  # the default
     assert set(events.values_list("source", flat=True)) == {source.id for source in world.sources}
-    assert events.first().context == {"number": 1, "title": "Event 1"}
+    assert events.first().context == {"number": 1, "title": "Event 1", "photo": 0}
     actors = events.annotate(actors=Count("eventactor"), distinct=Count("eventactor__entity", distinct=True))
     assert {(event.actors, event.distinct) for event in actors} == {(1, 1), (2, 2), (3, 3)}
     teams = {team.id for team in world.teams}
@@ -55,6 +57,19 @@ def test_the_history_is_stored_as_create_events_stores_events_over_a_year_with_o
     acting_teams = EventActor.objects.filter(id__in=first_actors, entity__in=teams)
     assert sorted(acting_teams.values_list("event__context__number", flat=True)) == [10, 20, 30]
     assert world.newsfeed.entity_events(world.users[0]).exists()  # routing finds them
+
+
+@pytest.mark.django_db
+@needs_postgresql
+def test_the_first_source_groups_its_events_by_the_photo_each_source_takes_in_turn():
+    world = build_world(40, sources=2, broadcast_sources=1, prefix="p-", team_size=10)
+    group_by_photo(world)
+    write_history(world, 4 * PHOTOS)
+
+    photos = Event.objects.filter(source=world.sources[0]).values_list("context__photo", flat=True)
+    assert sorted(photos) == sorted(list(range(PHOTOS)) * 2)
+    groups = world.newsfeed.entity_event_groups(world.users[0], window=timedelta(days=365))
+    assert [group.count for group in groups if group.source == world.sources[0]] == [2] * PHOTOS
 
 
 @pytest.mark.django_db

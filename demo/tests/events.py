@@ -45,3 +45,22 @@ def sign_in(company, user: User, device: str) -> Event:
         actors=[entity_for(user)],
         context={"user": user.pk, "device": device},
     )
+
+
+def reaction(
+    company, kind: str, author: User, owner: User, caption: str, text: str = "", minutes_ago: int = 0
+):
+    """A comment (``kind="comment"``) or a like (``kind="like"``) of ``author`` on ``owner``'s
+    photo ``caption``: the reactions to one photo group together (``group_by="photo"``)."""
+    return Event.objects.create_event(
+        source=company["sources"][f"photo-{kind}"],
+        actors=[entity_for(author)],
+        time=timezone.now() - timedelta(minutes=minutes_ago),
+        context={
+            "photo": caption.lower().replace(" ", "-"),
+            "caption": caption,
+            "owner": owner.get_full_name(),
+            "author": author.get_full_name(),
+            "text": text,
+        },
+    )

@@ -84,6 +84,22 @@ def sign_in(browser, live_server, username: str) -> None:
     WebDriverWait(browser, 20).until(expected_conditions.presence_of_element_located((By.ID, "feed")))
 
 
+def test_comments_on_a_photo_show_as_one_entry_in_the_feed_and_the_notification_bar(
+    live_server, company, browser
+):
+    users = company["users"]
+    for author in ("alice", "bob", "dave"):
+        events.reaction(company, "comment", users[author], users["carol"], "Team lunch", "Nice!")
+    sign_in(browser, live_server, "heidi")
+
+    cards = browser.find_elements(By.CSS_SELECTOR, "#feed article.unseen")
+    bar = browser.find_element(By.ID, "notification-bar")
+
+    expected = "Dave Okafor and 2 others commented on Carol Nguyen’s photo “Team lunch”"
+    assert [card.text.splitlines()[0] for card in cards] == [expected]
+    assert "and 2 others" in bar.text
+
+
 def test_bobs_badge_rises_without_a_reload_when_alice_posts(live_server, company, browser):
     alice, bob = company["users"]["alice"], company["users"]["bob"]
     events.photo(company, carol := company["users"]["carol"], [bob], "Sales kick-off")

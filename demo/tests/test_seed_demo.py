@@ -39,7 +39,8 @@ def counts() -> dict[str, int]:
 @pytest.mark.entity_sync
 def test_seeding_makes_a_small_company_and_tells_how_to_sign_in():
     output = seed_demo()
-    assert "[##############################] 300/300" in output
+    total = seeding.EVENT_COUNT + len(seeding.REACTIONS)
+    assert f"[##############################] {total}/{total}" in output
     assert "alice / demo" in output and "bob / demo" in output and "(admin / admin)" in output
     seen = counts().pop("EventSeen")
     assert 0 < seen < seeding.EVENT_COUNT  # older events were mailed, recent ones not
@@ -47,12 +48,12 @@ def test_seeding_makes_a_small_company_and_tells_how_to_sign_in():
     assert alice_inbox.events(seen=True).exists() and alice_inbox.unseen_count() > 0
     assert {name: count for name, count in counts().items() if name != "EventSeen"} == {
         "User": 11,
-        "Source": 4,
+        "Source": len(seeding.SOURCES),
         "Medium": 3,
         "ContextRenderer": len(seeding.RENDERERS),
         "Subscription": len(seeding.SUBSCRIPTIONS),
         "Unsubscription": 1,
-        "Event": seeding.EVENT_COUNT,
+        "Event": total,
     }
     assert authenticate(username="alice", password="demo") is not None
     admin = authenticate(username="admin", password="admin")
@@ -60,6 +61,11 @@ def test_seeding_makes_a_small_company_and_tells_how_to_sign_in():
     alice = entity_for(User.objects.get(username="alice"))
     assert sorted(str(group) for group in alice.get_super_entities()) == ["Engineering", "Everyone"]
     assert Medium.objects.get(name="newsfeed").entity_events(alice).exists()
+    lunch = [group for group in alice_inbox.groups()[:5] if group.key == "team-lunch"]
+    assert sorted((group.source.name, group.count, group.actor_count) for group in lunch) == [
+        ("photo-comment", 3, 3),
+        ("photo-like", 2, 2),
+    ]
 
 
 @pytest.mark.entity_sync
@@ -68,7 +74,7 @@ def test_seeding_again_reuses_everything():
     before = counts()
     output = seed_demo()
     assert counts() == before
-    assert f"{seeding.EVENT_COUNT} events (0 new)" in output
+    assert f"{seeding.EVENT_COUNT + len(seeding.REACTIONS)} events (0 new)" in output
 
 
 @pytest.mark.entity_sync
