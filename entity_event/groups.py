@@ -427,7 +427,19 @@ def render_groups(medium: Medium, groups: Iterable[EventGroup]) -> dict:
     names ("Alice, Bob and 3 others").
     """
     groups = list(groups)
+    load_groups(medium, groups)
+    return render_loaded_groups(medium, groups)
+
+
+def load_groups(medium: Medium, groups: list[EventGroup]) -> None:
+    """Load what rendering ``groups`` in ``medium`` needs (their newest events' contexts and
+    renderers), in a constant number of queries."""
     context_loader.load_contexts_and_renderers([group.newest for group in groups], [medium])
+
+
+def render_loaded_groups(medium: Medium, groups: Iterable[EventGroup]) -> dict:
+    """``{group: (text, html)}`` of groups loaded by :func:`load_groups`, in the active language,
+    without a query: a digest batch renders its groups once per language from one load."""
     return {group: _render_group(medium, group) for group in groups}
 
 
