@@ -8,9 +8,12 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from demo import feed
 from demo.forms import PostEventForm
+from entity_event.exceptions import translated
 from entity_event.numbers import parse_number
 
 
@@ -60,9 +63,12 @@ def mark_all_seen(request: HttpRequest) -> HttpResponse:
     try:
         up_to = None if up_to is None else parse_number(up_to)
     except ValueError as error:
-        return HttpResponseBadRequest(f"up_to is not an event id: {error}")
+        return HttpResponseBadRequest(_("up_to is not an event id: %(error)s") % {"error": translated(error)})
     marked = feed.mark_seen(request.user, up_to=up_to)
-    messages.success(request, f"Marked {marked} event{'' if marked == 1 else 's'} seen.")
+    messages.success(
+        request,
+        ngettext("Marked %(count)d event seen.", "Marked %(count)d events seen.", marked) % {"count": marked},
+    )
     return redirect("demo:feed")
 
 
@@ -93,7 +99,7 @@ def post_event(request: HttpRequest) -> HttpResponse:
     form = PostEventForm(request.POST or None, author=request.user)
     if request.method == "POST" and form.is_valid():
         form.save()
-        messages.success(request, "Your event was posted.")
+        messages.success(request, _("Your event was posted."))
         return redirect("demo:feed")
     return render(request, "demo/post.html", {"form": form})
 

@@ -25,6 +25,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db.models import Model, Q, prefetch_related_objects
+from django.utils import translation
 
 from entity_event import app_settings
 from entity_event.exceptions import ContextHintError, ContextNotLoadedError, EventSourceDeletedError
@@ -296,7 +297,9 @@ def _resolve(renderer: "models.ContextRenderer") -> dict[str, ContextHint]:
     try:
         return parse_context_hints(renderer.context_hints)
     except ValidationError as error:
-        raise ContextHintError(f"context renderer '{renderer.name}': {' '.join(error.messages)}") from error
+        with translation.override(None):  # a developer's error, in English as the others
+            detail = " ".join(error.messages)
+        raise ContextHintError(f"context renderer '{renderer.name}': {detail}") from error
 
 
 def _fetch_rows(hint: ContextHint, pks: set) -> tuple[dict, str | None]:

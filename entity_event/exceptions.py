@@ -1,6 +1,39 @@
 """Exceptions raised by entity_event."""
 
 from django.template import TemplateDoesNotExist
+from django.utils.translation import gettext
+
+
+class Message:
+    """An error text that a web answer may show: its English original (marked with
+    ``gettext_noop`` for ``makemessages``) and the values it names.
+
+    ``str()`` is the English text whatever language is active, so logs and Python callers that
+    match an error's text read the same words everywhere; :func:`translated` gives the text in
+    the active language (the request's, in a view). An exception carries it as its one argument:
+    ``raise ValueError(Message(gettext_noop("%(text)r is bad."), text=text))``.
+    """
+
+    def __init__(self, text: str, /, **values):
+        self.text = text
+        self.values = values
+
+    def __str__(self) -> str:
+        return self.text % self.values
+
+    def __repr__(self) -> str:
+        return repr(str(self))
+
+    def translated(self) -> str:
+        """The text in the active language, the values put in."""
+        return gettext(self.text) % self.values
+
+
+def translated(error: BaseException) -> str:
+    """``error``'s text in the active language when it carries a :class:`Message`; its ``str()``
+    otherwise."""
+    message = error.args[0] if len(error.args) == 1 else None
+    return message.translated() if isinstance(message, Message) else str(error)
 
 
 class InvalidEventError(ValueError):

@@ -29,12 +29,13 @@ from django.db.models import Case, Exists, OuterRef, QuerySet, TextField, Value,
 from django.db.models.fields.json import KeyTextTransform
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext, gettext_noop, ngettext
 from entity.models import Entity
 
 from entity_event import context_loader
 from entity_event.arguments import check_flag
 from entity_event.creation_lock import newest_settled_id
+from entity_event.exceptions import Message
 from entity_event.inbox import Inbox
 from entity_event.models import Event, EventActor, EventSeen, Medium, Source
 from entity_event.rendering import medium_context, render_chosen_template, render_event
@@ -403,9 +404,11 @@ def group_event_ids(inbox: Inbox, group_ids: Iterable[str]) -> list[int]:
     for group_id in group_ids:
         first, _, seconds = group_id.partition("-")
         if not (first.isascii() and first.isdigit() and seconds.isascii() and seconds.isdigit()):
-            raise ValueError(f"{group_id!r} is not a group id.")
+            raise ValueError(Message(gettext_noop("%(id)r is not a group id."), id=group_id))
         if int(seconds) == 0 or len(seconds) > 10:
-            raise ValueError(f"{group_id!r} is not a group id: its window is out of range.")
+            raise ValueError(
+                Message(gettext_noop("%(id)r is not a group id: its window is out of range."), id=group_id)
+            )
         wanted.setdefault(timedelta(seconds=int(seconds)), set()).add(group_id)
     ids = []
     for window, names in wanted.items():
@@ -427,7 +430,19 @@ def render_groups(medium: Medium, groups: Iterable[EventGroup]) -> dict:
     names ("Alice, Bob and 3 others").
     """
     groups = list(groups)
+    load_groups(medium, groups)
+    return render_loaded_groups(medium, groups)
+
+
+def load_groups(medium: Medium, groups: list[EventGroup]) -> None:
+    """Load what rendering ``groups`` in ``medium`` needs (their newest events' contexts and
+    renderers), in a constant number of queries."""
     context_loader.load_contexts_and_renderers([group.newest for group in groups], [medium])
+
+
+def render_loaded_groups(medium: Medium, groups: Iterable[EventGroup]) -> dict:
+    """``{group: (text, html)}`` of groups loaded by :func:`load_groups`, in the active language,
+    without a query: a digest batch renders its groups once per language from one load."""
     return {group: _render_group(medium, group) for group in groups}
 
 

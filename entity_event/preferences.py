@@ -11,9 +11,11 @@ from itertools import groupby
 
 from django.db import router, transaction
 from django.db.models import Exists, OuterRef
+from django.utils.translation import gettext_noop
 from entity.models import Entity
 
 from entity_event.databases import on_primary, reading, reads_on_primary
+from entity_event.exceptions import Message
 from entity_event.models import Medium, Source, SourceGroup, Subscription, Unsubscription
 from entity_event.routing import subscriptions_reaching
 
@@ -84,7 +86,14 @@ def set_receiving(entity: Entity, medium_id: int, source_id: int, receiving: boo
         subscribed = is_subscribed(entity, medium_id, source_id)
     if not subscribed:
         raise NotSubscribedError(
-            f"entity {entity.pk} is not subscribed to source id {source_id} on medium id {medium_id}"
+            Message(
+                gettext_noop(
+                    "entity %(entity)d is not subscribed to source id %(source)d on medium id %(medium)d"
+                ),
+                entity=entity.pk,
+                source=source_id,
+                medium=medium_id,
+            )
         )
     if receiving:
         resubscribe(entity, medium_id, source_id)

@@ -14,6 +14,7 @@ from django.apps import apps
 from django.core.exceptions import FieldError, ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Model
+from django.utils.translation import gettext_lazy as _
 
 #: The keys a context hint may hold; the first two are required.
 HINT_KEYS = ("app_name", "model_name", "select_related", "prefetch_related", "fields")
@@ -35,7 +36,7 @@ def validate_additional_context(value: Any) -> None:
     """A medium's additional context is empty (``None``) or a JSON object merged into contexts."""
     if value is not None and not isinstance(value, dict):
         raise ValidationError(
-            "The additional context must be a JSON object of names and values, not %(value)s.",
+            _("The additional context must be a JSON object of names and values, not %(value)s."),
             code="not_an_object",
             params={"value": _shown(value)},
         )
@@ -53,7 +54,7 @@ def parse_context_hints(value: Any) -> dict[str, ContextHint]:
         return {}
     if not isinstance(value, dict):
         raise ValidationError(
-            "The context hints must be a JSON object mapping context keys to hints, not %(value)s.",
+            _("The context hints must be a JSON object mapping context keys to hints, not %(value)s."),
             code="not_an_object",
             params={"value": _shown(value)},
         )
@@ -61,33 +62,38 @@ def parse_context_hints(value: Any) -> dict[str, ContextHint]:
 
 
 def _parse_hint(key: str, hint: Any) -> ContextHint:
-    def invalid(problem: str, **details: str) -> ValidationError:
+    def invalid(message: str, **details: str) -> ValidationError:
+        """The error ``message``, a whole sentence naming the hint's ``%(key)s`` and ``%(hint)s``."""
         return ValidationError(
-            "The hint of %(key)s, %(hint)s, " + problem,
-            code="invalid_hint",
-            params={"key": _shown(key), "hint": _shown(hint), **details},
+            message, code="invalid_hint", params={"key": _shown(key), "hint": _shown(hint), **details}
         )
 
     if not isinstance(hint, dict):
-        raise invalid("must be an object with an app_name and a model_name.")
+        raise invalid(
+            _("The hint of %(key)s, %(hint)s, must be an object with an app_name and a model_name.")
+        )
     unknown = sorted(set(hint) - set(HINT_KEYS))
     if unknown:
         raise invalid(
-            "has unknown keys (%(unknown)s); a hint may hold %(known)s.",
+            _("The hint of %(key)s, %(hint)s, has unknown keys (%(unknown)s); a hint may hold %(known)s."),
             unknown=", ".join(unknown),
             known=", ".join(HINT_KEYS),
         )
     app_name, model_name = hint.get("app_name"), hint.get("model_name")
     if not isinstance(app_name, str) or not isinstance(model_name, str):
-        raise invalid("must name a model with a text app_name and model_name.")
+        raise invalid(
+            _("The hint of %(key)s, %(hint)s, must name a model with a text app_name and model_name.")
+        )
     try:
         model = apps.get_model(app_name, model_name)
     except LookupError as error:
-        raise invalid("names no installed model.") from error
+        raise invalid(_("The hint of %(key)s, %(hint)s, names no installed model.")) from error
     for name in ("select_related", "prefetch_related", "fields"):
         if _names(hint, name) is None:
             raise invalid(
-                "has a %(name)s that is not a list of names: %(value)s.", name=name, value=_shown(hint[name])
+                _("The hint of %(key)s, %(hint)s, has a %(name)s that is not a list of names: %(value)s."),
+                name=name,
+                value=_shown(hint[name]),
             )
     select_related = tuple(sorted(set(_names(hint, "select_related"))))
     for lookup in select_related:
@@ -96,7 +102,10 @@ def _parse_hint(key: str, hint: Any) -> ContextHint:
             str(model._default_manager.select_related(lookup).query)
         except LOOKUP_ERRORS as error:
             raise invalid(
-                "has the select_related lookup %(lookup)s, which the model refuses: %(error)s",
+                _(
+                    "The hint of %(key)s, %(hint)s, has the select_related lookup %(lookup)s, which the "
+                    "model refuses: %(error)s"
+                ),
                 lookup=_shown(lookup),
                 error=str(error),
             ) from error

@@ -1,6 +1,7 @@
 """The demo's pages in the signed-in employee's own language and time zone, else the browser's."""
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone, translation
 
 from demo.tests.test_preferences import PREFERENCES
@@ -33,3 +34,18 @@ def test_the_others_read_the_language_of_their_browser(client, company):
 def test_signed_out_visitors_read_the_language_of_their_browser(client, company):
     response = client.get("/accounts/login/", HTTP_ACCEPT_LANGUAGE="fr")
     assert response.status_code == 200
+
+
+def test_frank_reads_the_feed_s_messages_and_errors_in_french(client, company):
+    client.force_login(company["users"]["frank"])
+    client.post(reverse("demo:mark_all_seen"))
+
+    refused = client.post(reverse("demo:mark_all_seen"), {"up_to": "x"})
+    marked = client.post(reverse("demo:mark_all_seen"), follow=True)
+
+    assert refused.status_code == 400
+    assert refused.content.decode() == (
+        "up_to n’est pas un identifiant d’événement : 'x' n’est pas un nombre entier de 0 à"
+        " 9223372036854775807."
+    )
+    assert "0 événement marqué comme vu." in marked.content.decode()  # French counts 0 as singular

@@ -37,6 +37,7 @@ from entity.models import Entity
 from entity_event import app_settings, context_loader, languages
 from entity_event.delivery import http_post
 from entity_event.delivery.digests import digest_groups
+from entity_event.groups import load_groups, render_loaded_groups
 from entity_event.models import ContextRenderer, Delivery, Event, Medium, Source
 from entity_event.rendering import medium_context
 from entity_event.unsubscribe import (
@@ -251,9 +252,10 @@ class EmailChannel(Channel):
 
     def digest_groups(self, entity: Entity, locale: languages.Locale) -> tuple[list, dict]:
         """The grouped items of ``entity``'s digest and the groups' renderings in ``locale``. The
-        digests of every entity of the batch whose events all rendered are grouped together on the
-        first call, in a constant number of queries; the groups of the entities of one locale are
-        rendered together on the first call in that locale (the active one)."""
+        digests of every entity of the batch whose events all rendered are grouped and loaded
+        together on the first call, in a constant number of queries; the groups of the entities of
+        one locale are rendered, without a query, on the first call in that locale (the active
+        one), so a batch to several languages costs the queries of a batch to one."""
         if self.digests is None:
             failed = {
                 delivery.entity_id
@@ -263,6 +265,9 @@ class EmailChannel(Channel):
             self.digests = digest_groups(
                 [delivery for delivery in self.prepared if delivery.entity_id not in failed]
             )
+            load_groups(
+                self.medium, [group for items in self.digests.values() for group, _deliveries in items]
+            )
         if locale not in self.group_renderings:
             readers = {delivery.entity_id for delivery in self.prepared if self.locale(delivery) == locale}
             groups = [
@@ -271,7 +276,7 @@ class EmailChannel(Channel):
                 if entity_id in readers
                 for group, _deliveries in items
             ]
-            self.group_renderings[locale] = self.medium.render_groups(groups)
+            self.group_renderings[locale] = render_loaded_groups(self.medium, groups)
         return self.digests[entity.pk], self.group_renderings[locale]
 
     def address(self, entity: Entity) -> str:

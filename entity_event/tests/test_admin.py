@@ -464,6 +464,66 @@ def test_malformed_context_hints_are_a_form_error_naming_them(admin_client, comp
     assert escape(message) in response.content.decode()
 
 
+HINT_OF_USER = 'L’indication de "user", {"app_name": "auth", "model_name": '
+
+
+@pytest.mark.parametrize(
+    ("typed", "french"),
+    [
+        (
+            '["user"]',
+            "Les indications de contexte doivent être un objet JSON associant des clés du contexte à des"
+            ' indications, pas ["user"].',
+        ),
+        ('{"user": 1}', 'L’indication de "user", 1, doit être un objet avec un app_name et un model_name.'),
+        (
+            '{"user": {"app_name": "auth", "model_name": "User", "x": 1}}',
+            HINT_OF_USER + '"User", "x": 1}, a des clés inconnues (x) ; une indication peut contenir'
+            " app_name, model_name, select_related, prefetch_related, fields.",
+        ),
+        (
+            '{"user": {"app_name": 1, "model_name": "User"}}',
+            'L’indication de "user", {"app_name": 1, "model_name": "User"}, doit nommer un modèle par un'
+            " app_name et un model_name textuels.",
+        ),
+        (
+            '{"user": {"app_name": "auth", "model_name": "Nobody"}}',
+            HINT_OF_USER + '"Nobody"}, ne nomme aucun modèle installé.',
+        ),
+        (
+            '{"user": {"app_name": "auth", "model_name": "User", "fields": 1}}',
+            HINT_OF_USER + '"User", "fields": 1}, a un fields qui n’est pas une liste de noms : 1.',
+        ),
+        (
+            '{"user": {"app_name": "auth", "model_name": "User", "select_related": "x"}}',
+            HINT_OF_USER + '"User", "select_related": "x"}, a la relation select_related "x", que le modèle'
+            " refuse : Invalid field name(s) given in select_related: 'x'. Choices are: (none)",
+        ),
+    ],
+)
+def test_malformed_context_hints_read_in_the_language_asked_for(admin_client, company, typed, french):
+    form = {
+        "name": "email-login",
+        "rendering_style": RenderingStyle.objects.get(name="short").pk,
+        "source": company["source"].pk,
+        "context_hints": typed,
+    }
+
+    response = admin_client.post(admin_url(ContextRenderer, "add"), form, HTTP_ACCEPT_LANGUAGE="fr")
+
+    assert escape(french) in response.content.decode()
+
+
+def test_an_additional_context_that_is_not_an_object_reads_in_the_language_asked_for(admin_client, company):
+    newsfeed = company["medium"]
+    form = medium_form(newsfeed, additional_context="[1]")
+
+    response = admin_client.post(admin_url(Medium, "change", newsfeed.pk), form, HTTP_ACCEPT_LANGUAGE="de")
+
+    german = "Der zusätzliche Kontext muss ein JSON-Objekt aus Namen und Werten sein, nicht [1]."
+    assert escape(german) in response.content.decode()
+
+
 @pytest.mark.parametrize(
     ("context", "shown"),
     [(["a", "list"], '["a", "list"]'), ("just text", '"just text"'), ({"title": "no text"}, "")],

@@ -5,6 +5,7 @@ from django.apps import apps
 from django.contrib.auth.models import Group, User
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import translation
 
 from entity_event.context_loader import load_contexts_and_renderers, rendering_context
 from entity_event.exceptions import ContextHintError, EventSourceDeletedError
@@ -306,6 +307,19 @@ def test_an_unknown_model_in_a_hint_names_the_renderer_and_the_model(login, shor
 
     with pytest.raises(ContextHintError, match=r"'login-short'.*\"user\".*Usr.*names no installed model"):
         load_then_render(event, newsfeed)
+
+
+def test_a_hint_error_reads_in_english_whatever_the_active_language(login, short, newsfeed):
+    helpers.renderer("login-short", short, source=login, context_hints={"user": 1})
+    event = helpers.event(login, context={"user": 1})
+
+    with translation.override("fr"), pytest.raises(ContextHintError) as caught:
+        load_then_render(event, newsfeed)
+
+    assert str(caught.value) == (
+        "context renderer 'login-short': The hint of \"user\", 1, must be an object with an app_name and a"
+        " model_name."
+    )
 
 
 def test_an_unknown_app_in_a_hint_names_the_renderer_and_the_app(login, short, newsfeed):

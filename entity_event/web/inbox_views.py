@@ -30,6 +30,7 @@ from django.views.decorators.csrf import csrf_exempt
 from entity_event.arguments import ID_RANGE
 from entity_event.databases import reads_on_primary
 from entity_event.event_input import unstorable_character
+from entity_event.exceptions import translated
 from entity_event.groups import EventGroup, group_event_ids
 from entity_event.inbox import older_than
 from entity_event.models import Event, Medium
@@ -58,8 +59,11 @@ class JsonCsrfCheck(CsrfViewMiddleware):
     def _reject(self, request: HttpRequest, reason: str) -> JsonResponse:
         response = JsonResponse(
             {
-                "error": f"CSRF verification failed: {reason} Send the csrftoken cookie's value in the"
-                " X-CSRFToken header."
+                "error": _(
+                    "CSRF verification failed: %(reason)s Send the csrftoken cookie's value in the"
+                    " X-CSRFToken header."
+                )
+                % {"reason": reason}
             },
             status=403,
         )
@@ -249,9 +253,13 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
         # The database compares in UTC: a time outside datetime's range there is no event's.
         return (time.astimezone(UTC) if settings.USE_TZ else time), event_id
     except (binascii.Error, UnicodeDecodeError, ValueError, OverflowError):
-        raise BadParameter(
-            "before", _("before is not a cursor this feed gave: %(cursor)r.") % {"cursor": cursor}
-        ) from None
+        raise _not_a_cursor(cursor) from None
+
+
+def _not_a_cursor(cursor: str) -> BadParameter:
+    return BadParameter(
+        "before", _("before is not a cursor this feed gave: %(cursor)r.") % {"cursor": cursor}
+    )
 
 
 def encode_group_cursor(group: EventGroup, snapshot: int) -> str:
@@ -266,11 +274,11 @@ def decode_group_cursor(cursor: str) -> tuple[tuple[datetime, int], int]:
     try:
         snapshot_id = parse_number(snapshot)
     except ValueError:
-        raise BadParameter("before", f"before is not a cursor this feed gave: {cursor!r}.") from None
+        raise _not_a_cursor(cursor) from None
     try:
         return decode_cursor(place), snapshot_id
     except BadParameter:
-        raise BadParameter("before", f"before is not a cursor this feed gave: {cursor!r}.") from None
+        raise _not_a_cursor(cursor) from None
 
 
 # Parameters.
@@ -309,11 +317,16 @@ def _group_ids_events(inbox, group_ids) -> list[int]:
     """The ids of the events of the groups ``group_ids`` names; :class:`BadParameter` naming a
     value that is not a list of group ids."""
     if not isinstance(group_ids, list) or not all(isinstance(group_id, str) for group_id in group_ids):
-        raise BadParameter("groups", f'"groups" must be a list of group ids, not {json.dumps(group_ids)}.')
+        raise BadParameter(
+            "groups",
+            _('"groups" must be a list of group ids, not %(value)s.') % {"value": json.dumps(group_ids)},
+        )
     try:
         return group_event_ids(inbox, group_ids)
     except ValueError as error:
-        raise BadParameter("groups", f'"groups" must be a list of group ids: {error}') from None
+        raise BadParameter(
+            "groups", _('"groups" must be a list of group ids: %(error)s') % {"error": translated(error)}
+        ) from None
 
 
 def _seen(value: str | None) -> bool | None:

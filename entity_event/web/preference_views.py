@@ -16,6 +16,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from entity_event import app_settings
+from entity_event.exceptions import translated
 from entity_event.models import Medium, Source, Unsubscription
 from entity_event.numbers import parse_number
 from entity_event.preferences import NotSubscribedError, by_source_group, preferences, set_receiving
@@ -33,7 +34,7 @@ class IdField(forms.Field):
         try:
             return parse_number(value)
         except ValueError as error:
-            raise forms.ValidationError(str(error), code="invalid") from None
+            raise forms.ValidationError(translated(error), code="invalid") from None
 
 
 class SwitchForm(forms.Form):
@@ -64,7 +65,7 @@ def preferences_page(request: HttpRequest) -> HttpResponse:
                 form.cleaned_data["receiving"],
             )
         except NotSubscribedError as error:
-            return HttpResponseBadRequest(str(error), content_type="text/plain")
+            return HttpResponseBadRequest(translated(error), content_type="text/plain")
         return redirect("entity_event:preferences")
     context = {
         "base_template": app_settings.base_template(),

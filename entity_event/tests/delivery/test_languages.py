@@ -40,8 +40,8 @@ def polyglots(db):
         yield club
 
 
-def post(club, title="Picnic"):
-    return helpers.event(club.news, context={"title": title, "price": 1234.5})
+def post(club, title="Picnic", actors=()):
+    return helpers.event(club.news, actors, context={"title": title, "price": 1234.5})
 
 
 def message_to(name: str):
@@ -146,3 +146,41 @@ def test_each_recipients_digest_waits_for_its_own_morning(polyglots, dummy_tasks
     post(polyglots, "Quiz")
     polyglots.medium.deliver()
     assert len(dummy_tasks.results) == len(expected)
+
+
+def count_grouped_digest_queries(club, languages: list[str | None]) -> int:
+    """The queries of sending the club's members their daily digests, which read ``languages``:
+    a group of three writers' picnic posts and a quiz post, each rendered in the reader's language."""
+    for user, language in zip(club.users, languages, strict=True):
+        speak(user, language)
+    writers = [helpers.entity(name) for name in ("Ann", "Ben", "Cy")]
+    with override_settings(TASKS={"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}):
+        for writer in writers:
+            post(club, "Picnic", [writer])
+        post(club, "Quiz", [writers[0]])
+        club.medium.deliver()
+    pending = Delivery.objects.filter(attempts=0)
+    make_due(pending)
+    ids = list(pending.values_list("id", flat=True))
+    with CaptureQueriesContext(connection) as captured:
+        tasks.send_digests.call(club.medium.pk, [user.pk for user in club.users])
+    assert Delivery.objects.filter(id__in=ids, status="sent").count() == 12
+    return len(helpers.statements(captured))
+
+
+@override_settings(ENTITY_EVENT_DIGESTS={"email": "daily"})
+def test_a_grouped_digest_batch_to_three_languages_costs_the_queries_of_one_to_one(polyglots):
+    polyglots.news.group_by = "title"
+    polyglots.news.save()
+
+    one_language = count_grouped_digest_queries(polyglots, [None, None, None])
+    mail.outbox = []
+    three_languages = count_grouped_digest_queries(polyglots, ["fr", "de", None])
+
+    assert one_language == three_languages
+    grouped = {message.to[0]: message.body.split("\n\n")[1].split("\n")[0] for message in mail.outbox}
+    assert grouped == {
+        "member0@example.com": "Cy, Ben et 1 autre : Notifications: Picnic",
+        "member1@example.com": "Cy, Ben und 1 weiterer: Benachrichtigungen: Picnic",
+        "member2@example.com": "Cy, Ben and 1 other: Notifications: Picnic",
+    }

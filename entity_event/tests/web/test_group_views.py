@@ -74,6 +74,27 @@ def test_a_page_of_groups_rendered_newest_first(client, world):
     assert [group["text"][-1] for group in answer["groups"]] == ["1", "0"]
 
 
+@pytest.mark.parametrize(
+    ("language", "fans", "text"),
+    [
+        ("fr", 3, "fan2, fan1 et 1 autre : comment on 0"),
+        ("fr", 4, "fan3, fan2 et 2 autres : comment on 0"),
+        ("de", 3, "fan2, fan1 und 1 weiterer: comment on 0"),
+        ("de", 4, "fan3, fan2 und 2 weitere: comment on 0"),
+        ("en", 2, "fan1 and fan0: comment on 0"),
+    ],
+)
+def test_a_group_names_its_actors_in_the_plural_forms_of_the_language_asked_for(
+    client, world, language, fans, text
+):
+    comments(world, 1, fans)
+    client.force_login(world["user"])
+
+    [group] = client.get(url(), HTTP_ACCEPT_LANGUAGE=language).json()["groups"]
+
+    assert group["text"] == text
+
+
 def test_pages_follow_the_cursor_while_events_arrive(client, world):
     comments(world, 5, 2)
     client.force_login(world["user"])
