@@ -78,8 +78,8 @@ bench-delivery: $(INSTALLED)
 bench-history: $(INSTALLED)
 	$(BIN)/python benchmarks/history.py $(HISTORY_ARGS)
 
-# Every figures file of docs/, on a quiet machine: routing (with 3.1.0 beside), the inbox and
-# delivery, each on the embedded server and on FIGURES_SERVER (Debian's PostgreSQL 15, set up as
+# Every figures file of docs/, on a quiet machine: routing (with 3.1.0 beside), the inbox,
+# delivery, history and live streams, each on the embedded server and on FIGURES_SERVER (Debian's PostgreSQL 15, set up as
 # docs/performance.rst says). Each script fails when a call beats its floor. Commit the files
 # with their measured commit's code unchanged, so that figures-fresh passes.
 FIGURES_SERVER ?= postgres:///benchfloors?host=/var/run/postgresql
@@ -90,6 +90,7 @@ figures: $(BENCH_INSTALLED)
 	$(BIN)/python benchmarks/inbox.py $(FIGURES_SERVERS)
 	$(BIN)/python benchmarks/delivery.py $(FIGURES_SERVERS)
 	$(BIN)/python benchmarks/history.py $(FIGURES_SERVERS)
+	$(BIN)/python benchmarks/live.py $(FIGURES_SERVERS)
 
 # Fails, naming them, when a figures file of docs/ was measured at a commit older than the last
 # change to the code it measures (the map is in benchmarks/figures_fresh.py).
