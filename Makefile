@@ -79,8 +79,8 @@ bench-history: $(INSTALLED)
 	$(BIN)/python benchmarks/history.py $(HISTORY_ARGS)
 
 # Every figures file of docs/, on a quiet machine: routing (with 3.1.0 beside), the inbox,
-# delivery, history and live streams, each on the embedded server and on FIGURES_SERVER (Debian's PostgreSQL 15, set up as
-# docs/performance.rst says). Each script fails when a call beats its floor. Commit the files
+# delivery, history and live streams, each on the embedded server and on FIGURES_SERVER (Debian's
+# PostgreSQL 15, set up as docs/performance.rst says). Each script fails when a call beats its floor. Commit the files
 # with their measured commit's code unchanged, so that figures-fresh passes.
 FIGURES_SERVER ?= postgres:///benchfloors?host=/var/run/postgresql
 FIGURES_SERVERS = --server embedded --server '$(FIGURES_SERVER)'

@@ -98,7 +98,10 @@ async def _messages(live: Stream) -> AsyncIterator[str]:
     try:
         while True:
             try:
-                item = await asyncio.wait_for(live.queue.get(), HEARTBEAT_SECONDS)
+                # A timeout scope, not wait_for: that wraps each wait in a task of its own, a cost
+                # paid for every message of every stream.
+                async with asyncio.timeout(HEARTBEAT_SECONDS):
+                    item = await live.queue.get()
             except TimeoutError:
                 yield ": heartbeat\n\n"
                 continue
