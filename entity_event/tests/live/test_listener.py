@@ -130,6 +130,12 @@ def test_new_events_are_routed_once_and_counted_in_one_query_per_medium_whatever
         assert drain(loop, stream) == expected
         assert stream.after == event.pk
 
+    with CaptureQueriesContext(connection) as queries:  # told again of events announced already
+        hub._dispatch([f"events:{event.pk}:{event.pk}"])
+
+    assert len(queries) == 1  # the newest settled id: nothing to route, nobody to count
+    assert all(drain(loop, stream) == [] for stream in streams)
+
 
 @pytest.mark.parametrize("medium_class", [Medium, FollowSubEntitiesMedium])
 def test_each_stream_hears_of_its_own_entitys_events_and_count(loop, medium_class):
