@@ -173,6 +173,27 @@ def test_each_stream_hears_of_its_own_entitys_events_and_count(loop, medium_clas
         assert medium.inbox(stream.entity).unseen_count(limit=stream.limit) == count
 
 
+def test_a_stream_resuming_from_an_older_id_hears_what_it_missed_in_the_same_query(world, loop):
+    missed = [helpers.event(world["source"]) for _ in range(2)]
+    alice, bob = world["entities"]["alice"], world["entities"]["bob"]
+    resuming = open_stream(loop, world["newsfeed"], alice, after=missed[0].pk - 1)  # Last-Event-ID
+    opening = open_stream(loop, world["newsfeed"], bob, after=missed[-1].pk)
+    hub = hub_serving([resuming, opening])
+    hub._joining += [resuming, opening]
+
+    with CaptureQueriesContext(connection) as queries:
+        hub._dispatch([])
+
+    assert len(queries) == 1 + 1  # the newest settled id, then both streams in one query
+    newest = missed[-1].pk
+    counted = message("unseen-count", {"count": 2, "more": False}, newest)
+    assert drain(loop, resuming) == [
+        message("new", {"ids": [e.pk for e in missed], "more": False}, newest),
+        counted,
+    ]
+    assert drain(loop, opening) == [counted]
+
+
 def test_marks_recount_only_the_streams_of_the_marked_entity(world, loop):
     event = helpers.event(world["source"])
     alice, bob = world["entities"]["alice"], world["entities"]["bob"]
