@@ -86,9 +86,10 @@ bench-capacity: $(INSTALLED)
 	$(BIN)/python benchmarks/capacity.py $(CAPACITY_ARGS)
 
 # Every figures file of docs/, on a quiet machine: routing (with 3.1.0 beside), the inbox,
-# delivery, the history and capacity, each on the embedded server and on FIGURES_SERVER (Debian's
-# PostgreSQL 15, set up as docs/performance.rst says). Each script fails when a call beats its
-# floor. Commit the files with their measured commit's code unchanged, so that figures-fresh passes.
+# delivery, the history, capacity and live streams, each on the embedded server and on
+# FIGURES_SERVER (Debian's PostgreSQL 15, set up as docs/performance.rst says). Each script fails
+# when a call beats its floor. Commit the files with their measured commit's code unchanged, so
+# that figures-fresh passes.
 FIGURES_SERVER ?= postgres:///benchfloors?host=/var/run/postgresql
 FIGURES_SERVERS = --server embedded --server '$(FIGURES_SERVER)'
 
@@ -98,6 +99,7 @@ figures: $(BENCH_INSTALLED)
 	$(BIN)/python benchmarks/delivery.py $(FIGURES_SERVERS)
 	$(BIN)/python benchmarks/history.py $(FIGURES_SERVERS)
 	$(BIN)/python benchmarks/capacity.py $(FIGURES_SERVERS)
+	$(BIN)/python benchmarks/live.py $(FIGURES_SERVERS)
 
 # Fails, naming them, when a figures file of docs/ was measured at a commit older than the last
 # change to the code it measures (the map is in benchmarks/figures_fresh.py).

@@ -13,6 +13,7 @@ urlpatterns = [
     path("seen/<int:event_id>/", views.mark_one_seen, name="mark_one_seen"),
     path("seen/group/<str:group_id>/", views.mark_group_seen, name="mark_group_seen"),
     path("post/", views.post_event, name="post_event"),
+    path("notifications/bar/", views.notification_bar, name="notification_bar"),
     path("notifications/dismiss/", views.dismiss_notifications, name="dismiss_notifications"),
     path("outbox/", outbox.outbox, name="outbox"),
     path("outbox/deliver/", outbox.deliver_now, name="deliver_now"),

@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
+from django.views.decorators.cache import never_cache
 
 from demo import feed
 from demo.forms import PostEventForm
@@ -102,6 +103,16 @@ def post_event(request: HttpRequest) -> HttpResponse:
         messages.success(request, _("Your event was posted."))
         return redirect("demo:feed")
     return render(request, "demo/post.html", {"form": form})
+
+
+@never_cache
+def notification_bar(request: HttpRequest) -> HttpResponse:
+    """The notification bar alone, as the page shows it (empty when there is nothing to show): what
+    a page fetches to update its bar when the live stream, or polling, says it changed. A 403
+    without a signed-in user, which a page leaves alone (no login page inside the bar)."""
+    if not request.user.is_authenticated:
+        return HttpResponse(status=403)
+    return render(request, "demo/notification_bar.html", {"notification": feed.notification(request.user)})
 
 
 @post_only

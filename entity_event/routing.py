@@ -425,6 +425,26 @@ def chunks_to_claim(
     return routes.events_reaching_nobody(), routes.chunks(chunk_size)
 
 
+def targets_of_events(medium, events: QuerySet) -> dict[int, set[int]]:
+    """Event id -> the ids of the entities it reaches on ``medium``, for those of ``events`` (not
+    expired) that reach someone: whom the new events of a notification reach, routed once for
+    everyone (see docs/live.rst).
+
+    The queries of ``events_targets`` without loading the sources: whom each source reaches
+    (three, one without subscriptions), the events (one), and with only-following subscriptions
+    their actors and the followers of these (two at most). The work follows the medium's
+    subscriptions and the events given, whoever asks.
+    """
+    routes = _Routes(medium, None, filter_events(medium, reading(events)))
+    routes.read_targets()
+    if not routes.sources:
+        return {}
+    routed = routes.in_scope.filter(source_id__in=routes.sources).only("id", "source_id")
+    followed = routed.filter(source_id__in=routes.following).values("id")
+    followers = routes._followers_by_event(followed) if routes.following else {}
+    return {event.id: targets for event in routed if (targets := routes.target_ids(event, followers))}
+
+
 def _stream(routes: "_Routes", chunk_size: int | None, mark_seen: bool, claim: bool) -> Iterator[tuple]:
     """The pairs of each chunk of ``routes``, marked (or claimed) before they are handed out."""
     medium = routes.medium
@@ -521,11 +541,15 @@ class _Routes:
 
     def _targets_of(self, event, followers: dict[int, set[int]]) -> list[Entity]:
         """The entities ``event`` reaches, by id; empty when none."""
-        reached_by_following = self.following.get(event.source_id, set()) & followers.get(event.id, set())
-        reached_by_all = self.everyone.get(event.source_id, set())
-        if reached_by_following <= reached_by_all:
+        reached = self.target_ids(event, followers)
+        if len(reached) == len(self.everyone.get(event.source_id, ())):  # the subscribers to everything
             return list(self.everyone_entities.get(event.source_id, []))
-        return [self.entities[target_id] for target_id in sorted(reached_by_all | reached_by_following)]
+        return [self.entities[target_id] for target_id in sorted(reached)]
+
+    def target_ids(self, event, followers: dict[int, set[int]]) -> set[int]:
+        """The ids of the entities ``event`` reaches; empty when none."""
+        reached_by_following = self.following.get(event.source_id, set()) & followers.get(event.id, set())
+        return self.everyone.get(event.source_id, set()) | reached_by_following
 
     def _named_by_source(self) -> defaultdict[tuple, set[tuple]]:
         """(source id, only following) -> the (entity id, sub entity kind id) its subscriptions name."""

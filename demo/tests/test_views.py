@@ -290,6 +290,25 @@ def test_the_notification_bar_shows_the_newest_announcement_until_dismissed(clie
 
 
 @pytest.mark.entity_sync
+def test_a_page_fetches_its_notification_bar_alone_when_its_stream_says_it_changed(client, company):
+    alice_client = signed_in(client, company["users"]["alice"])
+    page = alice_client.get(reverse("demo:feed")).content.decode()
+    assert (
+        '<div id="notification-slot" data-stream="/notifications/notification-bar/stream/?limit=1"'
+        ' data-url="/notifications/bar/">'
+    ) in page
+    assert alice_client.get(reverse("demo:notification_bar")).content.decode().strip() == ""
+
+    events.announcement(company, "Pizza at noon")
+    bar = alice_client.get(reverse("demo:notification_bar"))
+
+    assert "<span><strong>Announcement:</strong> Pizza at noon</span>" in bar.content.decode()
+    assert 'name="csrfmiddlewaretoken"' in bar.content.decode()
+    assert "no-store" in bar["Cache-Control"]
+    assert Client().get(reverse("demo:notification_bar")).status_code == 403  # no login page in the bar
+
+
+@pytest.mark.entity_sync
 def test_an_authors_own_post_is_seen_by_the_author_and_unseen_by_the_others(client, company):
     alice, bob = company["users"]["alice"], company["users"]["bob"]
     data = {"source": company["sources"]["photo-tag"].pk, "text": "Hackathon", "tagged": [bob.pk]}

@@ -4,9 +4,11 @@ each notification out to the open streams it concerns.
 Notifications (sent by the triggers of migration ``0014_live_notify``) say
 ``events:<lowest id>:<highest id>`` when events were created, and
 ``marks:<medium id>:<entity ids>`` (or ``*`` for all) when inbox marks changed. The thread takes
-every notification waiting, then asks, per medium, one query (:func:`.counts.refresh_many`) for
-the streams concerned: all the medium's streams for new events (counting only for those that
-received some), the named entities' streams for marks, and the streams that just opened.
+every notification waiting, then, per medium with open streams, routes the new events once
+(:func:`.counts.received`: which of the streams' entities receive them, in a few queries whatever
+the number of streams) and asks one query (:func:`.counts.refresh_many`) for the counts of the
+entities that received some, of the named entities for marks, and for the streams that just
+opened.
 """
 
 import logging
@@ -17,13 +19,13 @@ from collections import defaultdict
 
 import psycopg2
 from django.conf import settings
-from django.db import close_old_connections, connections, router
+from django.db import DatabaseError, close_old_connections, connections, router
 
 from entity_event import app_settings
 from entity_event.creation_lock import newest_settled_id
-from entity_event.live.counts import Refresh, refresh_many
-from entity_event.live.streams import END, Stream
-from entity_event.models import Event
+from entity_event.live.counts import received, refresh_many
+from entity_event.live.streams import END, MAX_NEW_IDS, Stream
+from entity_event.models import Event, Medium
 from entity_event.numbers import parse_number
 
 logger = logging.getLogger(__name__)
@@ -107,16 +109,19 @@ class Hub:  # PostgreSQL only
             pass
 
     def _run(self) -> None:
-        """Listen until closed; after a lost connection, listen again and refresh every stream, so
-        that no change made meanwhile is missed."""
+        """Listen until closed; after a lost connection or a failed query, listen again and refresh
+        every stream, so that no change made meanwhile is missed."""
         try:
             while not self._stopping.is_set():
                 try:
                     self._listen()
-                except (psycopg2.Error, OSError) as error:
+                except (psycopg2.Error, DatabaseError, OSError) as error:
+                    # DatabaseError: a query of the refresh failed (the server is full, restarting).
                     logger.warning("entity_event live: listening failed (%s); retrying", error)
+                    connections.close_all()
                     with self._lock:
                         self._joining = [stream for streams in self._streams.values() for stream in streams]
+                    self._wake()  # refresh them as soon as listening again, not at the next notification
                     self._stopping.wait(RECONNECT_SECONDS)
         finally:
             connections.close_all()
@@ -151,17 +156,52 @@ class Hub:  # PostgreSQL only
         settled = newest_settled_id(database)
         joined = set(joining)
         for medium_id, medium_streams in streams.items():
-            refreshes = []
-            for stream in medium_streams:
-                named = marked.get(medium_id, ())
-                marks = "*" in named or stream.entity.pk in named
-                if stream in joined or events_created:
-                    refreshes.append(Refresh(stream, settled, count=stream in joined or marks))
-                elif marks:
-                    refreshes.append(Refresh(stream, None, count=True))
-            found = refresh_many(refreshes, database)
-            for refresh_, (new_ids, counted) in zip(refreshes, found, strict=True):
-                refresh_.stream.apply(new_ids, counted, refresh_.up_to)
+            staying = [stream for stream in medium_streams if stream not in joined]
+            _refresh_medium(
+                medium_streams[0].medium,
+                [stream for stream in medium_streams if stream in joined],
+                staying if events_created else [],
+                [stream for stream in staying if _named(stream, marked.get(medium_id, ()))],
+                settled,
+                database,
+            )
+
+
+def _named(stream: Stream, entity_ids: set) -> bool:
+    return "*" in entity_ids or stream.entity.pk in entity_ids
+
+
+def _refresh_medium(  # PostgreSQL only
+    medium: Medium,
+    joining: list[Stream],
+    told_of_events: list[Stream],
+    marked: list[Stream],
+    settled: int,
+    database: str,
+) -> None:
+    """Refresh the streams of ``medium``: the ``joining`` ones (their count, and for those resuming
+    from an older ``after`` their events since), those ``told_of_events`` (the events their entity
+    received up to ``settled``, routed once for all, and their count when they received some)
+    and the ``marked`` ones (their count). Whatever the number of streams: the routing of the new
+    events, then one query for all the counts, each entity's counted once."""
+    new_ids = {}
+    if told_of_events:
+        after = min(stream.after for stream in told_of_events)
+        if after < settled:
+            new_ids = received(medium, after, settled, {stream.entity.pk for stream in told_of_events})
+    resuming = [stream for stream in joining if stream.after < settled]
+    recounted = {*marked, *(stream for stream in told_of_events if stream.entity.pk in new_ids)}
+    recounted.update(stream for stream in joining if stream.after >= settled)
+    to_count = {(stream.entity.pk, stream.limit): stream.entity for stream in recounted}
+    found, counts = refresh_many(
+        medium, resuming, settled, [(entity, limit) for (_, limit), entity in to_count.items()], database
+    )
+    for stream, (ids, counted) in zip(resuming, found, strict=True):
+        stream.apply(ids, counted, settled)
+    up_to = settled if told_of_events else None
+    for stream in {*told_of_events, *marked, *joining} - set(resuming):
+        ids = [event_id for event_id in new_ids.get(stream.entity.pk, []) if event_id > stream.after]
+        stream.apply(ids[: MAX_NEW_IDS + 1], counts.get((stream.entity.pk, stream.limit)), up_to)
 
 
 def parse(payloads: list[str]) -> tuple[bool, dict[int, set]]:

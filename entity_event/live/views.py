@@ -24,7 +24,7 @@ from entity_event.live.counts import refresh
 from entity_event.live.streams import END, RETRY_MILLISECONDS, Stream
 from entity_event.models import Event
 from entity_event.numbers import parse_number
-from entity_event.web.inbox_views import CACHE_CONTROL, BadParameter, _answer, _limit
+from entity_event.web.answers import CACHE_CONTROL, BadParameter, answer, parse_limit
 
 #: Seconds of silence after which a stream sends a comment, so that proxies keep it open.
 HEARTBEAT_SECONDS = 15.0
@@ -60,7 +60,7 @@ def _opened(request: HttpRequest, medium_name: str):
     closed: Django closes it only when the response ends, and a stream's never does, so each open
     stream would otherwise hold a connection. (Not inside a transaction: a test's.)"""
     try:
-        return _answer(_open, "GET", request, medium_name)
+        return answer(_open, "GET", request, medium_name)
     finally:
         for connection in connections.all(initialized_only=True):
             if not connection.in_atomic_block:
@@ -69,7 +69,7 @@ def _opened(request: HttpRequest, medium_name: str):
 
 def _open(request: HttpRequest, inbox) -> tuple:
     """The inbox, the ``limit`` of its count and the event id to announce events above."""
-    limit = _limit(request.GET.get("limit"))
+    limit = parse_limit(request.GET.get("limit"))
     last = request.headers.get("Last-Event-ID")
     settled = newest_settled_id(router.db_for_read(Event))
     if last is None:
@@ -98,7 +98,10 @@ async def _messages(live: Stream) -> AsyncIterator[str]:
     try:
         while True:
             try:
-                item = await asyncio.wait_for(live.queue.get(), HEARTBEAT_SECONDS)
+                # A timeout scope, not wait_for: that wraps each wait in a task of its own, a cost
+                # paid for every message of every stream.
+                async with asyncio.timeout(HEARTBEAT_SECONDS):
+                    item = await live.queue.get()
             except TimeoutError:
                 yield ": heartbeat\n\n"
                 continue

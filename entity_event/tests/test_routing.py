@@ -385,6 +385,27 @@ def test_events_targets_agrees_with_entity_events_for_every_entity(photo_email):
     assert set(ids(company.email.events())) >= set().union(*received.values())
 
 
+def test_targets_of_given_events_are_the_ids_events_targets_gives(photo_email):
+    company = photo_email
+    helpers.subscribe(company.email, company.product, company.acme, sub_kind="user")
+    helpers.subscribe(company.email, company.login, company.blue, only_following=True)
+    older = helpers.event(company.product)
+    given = [helpers.event(source, actors=[company.blue]) for source in (company.product, company.login)]
+    reaching_nobody = helpers.event(company.photo)
+    events = Event.objects.filter(id__in=[event.id for event in [*given, reaching_nobody]])
+
+    targets = routing.targets_of_events(company.email, events)
+
+    expected = {
+        event.id: {target.id for target in targets}
+        for event, targets in company.email.events_targets()
+        if event.id != older.id
+    }
+    assert targets == expected
+    assert set(expected) == {event.id for event in given}
+    assert routing.targets_of_events(helpers.medium("unsubscribed"), events) == {}
+
+
 # Cost: a fixed number of queries whatever the sizes.
 
 

@@ -13,7 +13,8 @@ from entity.models import Entity
 from entity_event.explain import Reach
 from entity_event.models import Event
 from entity_event.numbers import parse_number
-from entity_event.web.inbox_views import BadParameter, csrf_checked, inbox_view
+from entity_event.web.answers import BadParameter
+from entity_event.web.inbox_views import csrf_checked, inbox_view
 
 
 @csrf_checked

@@ -29,27 +29,12 @@ from django.views.decorators.csrf import csrf_exempt
 
 from entity_event.arguments import ID_RANGE
 from entity_event.databases import reads_on_primary
-from entity_event.event_input import unstorable_character
 from entity_event.exceptions import translated
 from entity_event.groups import EventGroup, group_event_ids
 from entity_event.inbox import older_than
-from entity_event.models import Event, Medium
+from entity_event.models import Event
 from entity_event.numbers import parse_number
-from entity_event.web.entity import request_entity
-
-DEFAULT_LIMIT = 20
-MAX_LIMIT = 100
-
-#: Every answer is one entity's own data: no shared cache may keep it, nor the browser store it.
-CACHE_CONTROL = "private, no-store"
-
-
-class BadParameter(ValueError):
-    """A request parameter that cannot be used; becomes a 400 naming it."""
-
-    def __init__(self, parameter: str, message: str):
-        super().__init__(message)
-        self.parameter = parameter
+from entity_event.web.answers import CACHE_CONTROL, BadParameter, answer, parse_limit
 
 
 class JsonCsrfCheck(CsrfViewMiddleware):
@@ -110,7 +95,7 @@ def inbox_view(method: str):
         def wrapped(request: HttpRequest, medium_name: str) -> JsonResponse:
             # A POST writes: what it reads is read on the primary, which holds its writes.
             with reads_on_primary() if method == "POST" else nullcontext():
-                response = _answer(view, method, request, medium_name)
+                response = answer(view, method, request, medium_name)
             response["Cache-Control"] = CACHE_CONTROL
             return response
 
@@ -119,35 +104,10 @@ def inbox_view(method: str):
     return decorate
 
 
-def _answer(view, method: str, request: HttpRequest, medium_name: str) -> JsonResponse:
-    if request.method != method:
-        response = JsonResponse(
-            {
-                "error": _("%(method)s is not allowed here; use %(allowed)s.")
-                % {"method": request.method, "allowed": method}
-            },
-            status=405,
-        )
-        response["Allow"] = method
-        return response
-    entity = request_entity(request)
-    if entity is None:
-        return JsonResponse({"error": _("Sign in to read your notifications.")}, status=403)
-    medium = None if unstorable_character(medium_name) else Medium.objects.filter(name=medium_name).first()
-    if medium is None:
-        return JsonResponse(
-            {"error": _("There is no medium named %(name)r.") % {"name": medium_name}}, status=404
-        )
-    try:
-        return view(request, medium.inbox(entity))
-    except BadParameter as error:
-        return JsonResponse({"error": str(error), "parameter": error.parameter}, status=400)
-
-
 @inbox_view("GET")
 def events(request: HttpRequest, inbox) -> JsonResponse:
     """``{"events": [...], "next": cursor or null}``: a page of the inbox, newest first."""
-    limit = _limit(request.GET.get("limit"))
+    limit = parse_limit(request.GET.get("limit"))
     seen = _seen(request.GET.get("seen"))
     page = inbox.events(seen=seen)
     before = request.GET.get("before")
@@ -169,7 +129,7 @@ def events(request: HttpRequest, inbox) -> JsonResponse:
 def groups(request: HttpRequest, inbox) -> JsonResponse:
     """``{"groups": [...], "next": cursor or null}``: a page of the inbox's groups, newest first,
     taking the parameters of :func:`events`."""
-    limit = _limit(request.GET.get("limit"))
+    limit = parse_limit(request.GET.get("limit"))
     page = inbox.groups(seen=_seen(request.GET.get("seen")))
     before = request.GET.get("before")
     if before is not None:
@@ -193,7 +153,7 @@ def unseen_count(request: HttpRequest, inbox) -> JsonResponse:
     bounded by ``N``, for a badge showing "99+"."""
     if "limit" not in request.GET:
         return JsonResponse({"unseen": inbox.unseen_count()})
-    limit = _limit(request.GET["limit"])
+    limit = parse_limit(request.GET["limit"])
     counted = inbox.unseen_count(limit=limit + 1)
     return JsonResponse({"count": min(counted, limit), "more": counted > limit})
 
@@ -282,22 +242,6 @@ def decode_group_cursor(cursor: str) -> tuple[tuple[datetime, int], int]:
 
 
 # Parameters.
-
-
-def _limit(value: str | None) -> int:
-    if value is None:
-        return DEFAULT_LIMIT
-    try:
-        limit = parse_number(value)
-    except ValueError:
-        limit = None
-    if limit is None or not 1 <= limit <= MAX_LIMIT:
-        raise BadParameter(
-            "limit",
-            _("limit must be a whole number from 1 to %(max)d, not %(value)r.")
-            % {"max": MAX_LIMIT, "value": value},
-        )
-    return limit
 
 
 def _event_id(name: str, value) -> int:

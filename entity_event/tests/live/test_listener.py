@@ -9,7 +9,7 @@ import threading
 import psycopg2
 import pytest
 from asgiref.sync import async_to_sync, sync_to_async
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 from django.test import AsyncClient, override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -17,8 +17,10 @@ from django.urls import reverse
 from entity_event.live import listener, views
 from entity_event.live.listener import CHANNEL, Hub, listen_connection
 from entity_event.live.streams import END, Stream, message
+from entity_event.models import Medium
 from entity_event.tests import helpers
 from entity_event.tests.live.conftest import next_message
+from entity_event.tests.models import FollowSubEntitiesMedium
 
 pytestmark = [pytest.mark.django_db(transaction=True), helpers.needs_postgresql]
 
@@ -99,7 +101,9 @@ def hub_serving(streams) -> Hub:
 
 
 @pytest.mark.parametrize("per_entity", [1, 3])
-def test_new_events_cost_one_query_per_medium_whatever_the_number_of_streams(world, loop, per_entity):
+def test_new_events_are_routed_once_and_counted_in_one_query_per_medium_whatever_the_streams(
+    world, loop, per_entity
+):
     other = helpers.medium("email")
     helpers.subscribe(other, world["source"], world["entities"]["alice"])
     streams = [
@@ -114,7 +118,9 @@ def test_new_events_cost_one_query_per_medium_whatever_the_number_of_streams(wor
     with CaptureQueriesContext(connection) as queries:
         hub._dispatch([f"events:{event.pk}:{event.pk}"])
 
-    assert len(queries) == 1 + 2  # the newest settled id, then one query per medium
+    # The newest settled id; per medium, the routing of the new events (its subscriptions, their
+    # entities, its unsubscriptions, the events), then one query counting for every stream.
+    assert len(queries) == 1 + 2 * (4 + 1)
     received = message("new", {"ids": [event.pk], "more": False}, event.pk)
     counted = message("unseen-count", {"count": 1, "more": False}, event.pk)
     alice = world["entities"]["alice"]
@@ -123,6 +129,69 @@ def test_new_events_cost_one_query_per_medium_whatever_the_number_of_streams(wor
         expected = [] if stream in bob_on_email else [received, counted]
         assert drain(loop, stream) == expected
         assert stream.after == event.pk
+
+    with CaptureQueriesContext(connection) as queries:  # told again of events announced already
+        hub._dispatch([f"events:{event.pk}:{event.pk}"])
+
+    assert len(queries) == 1  # the newest settled id: nothing to route, nobody to count
+    assert all(drain(loop, stream) == [] for stream in streams)
+
+
+@pytest.mark.parametrize("medium_class", [Medium, FollowSubEntitiesMedium])
+def test_each_stream_hears_of_its_own_entitys_events_and_count(loop, medium_class):
+    medium, source = helpers.medium("alerts", medium_class=medium_class), helpers.source()
+    team = helpers.entity("team", "team")
+    alice, bob = (helpers.entity(name, supers=[team]) for name in ("alice", "bob"))
+    carol, dave = helpers.entity("carol", is_active=False), helpers.entity("dave")
+    helpers.subscribe(medium, source, team, sub_kind="user")  # alice and bob
+    helpers.subscribe(medium, source, carol)
+    helpers.subscribe(medium, source, dave, only_following=True)  # the events dave is an actor of
+    first = helpers.event(source)
+    medium.inbox(alice).mark_seen([first])
+    streams = {
+        name: open_stream(loop, medium, entity, after=first.pk, limit=limit)
+        for name, entity, limit in [
+            ("alice", alice, 20),
+            ("bob", bob, 20),
+            ("bob, one at most", bob, 1),
+            ("carol", carol, 20),
+            ("dave", dave, 20),
+        ]
+    }
+    second = helpers.event(source, actors=[dave])
+
+    hub_serving(streams.values())._dispatch([f"events:{second.pk}:{second.pk}"])
+
+    counts = {"alice": (1, False), "bob": (2, False), "bob, one at most": (1, True), "carol": (2, False)}
+    counts["dave"] = (1, False)
+    for name, stream in streams.items():
+        count, more = counts[name]
+        assert drain(loop, stream) == [
+            message("new", {"ids": [second.pk], "more": False}, second.pk),
+            message("unseen-count", {"count": count, "more": more}, second.pk),
+        ], name
+        assert medium.inbox(stream.entity).unseen_count(limit=stream.limit) == count
+
+
+def test_a_stream_resuming_from_an_older_id_hears_what_it_missed_in_the_same_query(world, loop):
+    missed = [helpers.event(world["source"]) for _ in range(2)]
+    alice, bob = world["entities"]["alice"], world["entities"]["bob"]
+    resuming = open_stream(loop, world["newsfeed"], alice, after=missed[0].pk - 1)  # Last-Event-ID
+    opening = open_stream(loop, world["newsfeed"], bob, after=missed[-1].pk)
+    hub = hub_serving([resuming, opening])
+    hub._joining += [resuming, opening]
+
+    with CaptureQueriesContext(connection) as queries:
+        hub._dispatch([])
+
+    assert len(queries) == 1 + 1  # the newest settled id, then both streams in one query
+    newest = missed[-1].pk
+    counted = message("unseen-count", {"count": 2, "more": False}, newest)
+    assert drain(loop, resuming) == [
+        message("new", {"ids": [e.pk for e in missed], "more": False}, newest),
+        counted,
+    ]
+    assert drain(loop, opening) == [counted]
 
 
 def test_marks_recount_only_the_streams_of_the_marked_entity(world, loop):
@@ -218,18 +287,28 @@ def test_a_full_wake_up_pipe_is_a_thread_awake_already():
         hub._wake()
 
 
-def test_a_lost_listening_connection_is_made_again_and_every_stream_refreshed(world, loop, monkeypatch):
+@pytest.mark.parametrize(
+    ("failing", "error"),
+    [
+        ("listen_connection", psycopg2.OperationalError("the server went away")),
+        ("newest_settled_id", OperationalError("sorry, too many clients already")),  # the refresh's query
+    ],
+)
+def test_a_lost_listening_connection_is_made_again_and_every_stream_refreshed(
+    world, loop, monkeypatch, failing, error
+):
     monkeypatch.setattr(listener, "RECONNECT_SECONDS", 0.01)
     attempts = []
     refreshed = threading.Event()
+    working = getattr(listener, failing)
 
-    def flaky():
+    def flaky(*args):
         attempts.append(1)
         if len(attempts) == 1:
-            raise psycopg2.OperationalError("the server went away")
-        return listen_connection()
+            raise error
+        return working(*args)
 
-    monkeypatch.setattr(listener, "listen_connection", flaky)
+    monkeypatch.setattr(listener, failing, flaky)
     hub = Hub()
     stream = open_stream(loop, world["newsfeed"], world["entities"]["alice"])
     original = stream.apply
