@@ -26,9 +26,11 @@ def refresh(stream: Stream, up_to: int | None) -> tuple[list[int], int]:
     return new_ids, inbox.unseen_count(limit=stream.limit + 1)
 
 
-def received(medium: Medium, after: int, up_to: int, entity_ids: Collection[int]) -> dict[int, list[int]]:
+def received(
+    medium: Medium, after: int, up_to: int, entity_ids: Collection[int], database: str
+) -> dict[int, list[int]]:
     """Entity id -> the ids of the events above ``after`` up to ``up_to`` that it receives on
-    ``medium``, in order, for those of ``entity_ids`` that received some.
+    ``medium``, in order, for those of ``entity_ids`` that received some; read on ``database``.
 
     The events are routed once, whoever they reach (:func:`~entity_event.routing.targets_of_events`):
     the queries follow the medium's subscriptions and the new events, not the number of entities
@@ -36,7 +38,7 @@ def received(medium: Medium, after: int, up_to: int, entity_ids: Collection[int]
     """
     wanted = set(entity_ids)
     found = defaultdict(list)
-    targets = targets_of_events(medium, Event.objects.filter(id__gt=after, id__lte=up_to))
+    targets = targets_of_events(medium, Event.objects.using(database).filter(id__gt=after, id__lte=up_to))
     for event_id in sorted(targets):
         for entity_id in targets[event_id] & wanted:
             found[entity_id].append(event_id)

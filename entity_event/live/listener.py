@@ -40,8 +40,9 @@ RECONNECT_SECONDS = 1.0
 def listen_connection():  # PostgreSQL only
     """A new psycopg2 connection in autocommit mode to the server that ``ENTITY_EVENT_LISTEN_DATABASE``
     names: a libpq DSN or URL, or the alias of a database of ``DATABASES`` (by default the one
-    events are read from). It must reach PostgreSQL itself, not a transaction-pooling PgBouncer."""
-    target = app_settings.listen_database() or router.db_for_read(Event)
+    events are written to: a standby refuses ``LISTEN`` and never sees the primary's ``NOTIFY``).
+    It must reach PostgreSQL itself, not a transaction-pooling PgBouncer."""
+    target = app_settings.listen_database() or router.db_for_write(Event)
     if target in settings.DATABASES:
         wrapper = connections[target]
         raw = psycopg2.connect(**wrapper.get_connection_params())
@@ -152,7 +153,9 @@ class Hub:  # PostgreSQL only
         if not (joining or events_created or marked):
             return
         close_old_connections()
-        database = router.db_for_read(Event)
+        # The primary, where the notified writes are: a lagging replica would count without them,
+        # and nothing would tell the stream again.
+        database = router.db_for_write(Event)
         settled = newest_settled_id(database)
         joined = set(joining)
         for medium_id, medium_streams in streams.items():
@@ -188,7 +191,9 @@ def _refresh_medium(  # PostgreSQL only
     if told_of_events:
         after = min(stream.after for stream in told_of_events)
         if after < settled:
-            new_ids = received(medium, after, settled, {stream.entity.pk for stream in told_of_events})
+            new_ids = received(
+                medium, after, settled, {stream.entity.pk for stream in told_of_events}, database
+            )
     resuming = [stream for stream in joining if stream.after < settled]
     recounted = {*marked, *(stream for stream in told_of_events if stream.entity.pk in new_ids)}
     recounted.update(stream for stream in joining if stream.after >= settled)

@@ -9,7 +9,7 @@ import threading
 import psycopg2
 import pytest
 from asgiref.sync import async_to_sync, sync_to_async
-from django.db import OperationalError, connection, transaction
+from django.db import OperationalError, connection, connections, transaction
 from django.test import AsyncClient, override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -18,6 +18,7 @@ from entity_event.live import listener, views
 from entity_event.live.listener import CHANNEL, Hub, listen_connection
 from entity_event.live.streams import END, Stream, message
 from entity_event.models import Medium
+from entity_event.replicas import ReplicaRouter
 from entity_event.tests import helpers
 from entity_event.tests.live.conftest import next_message
 from entity_event.tests.models import FollowSubEntitiesMedium
@@ -341,3 +342,25 @@ def test_closing_a_hub_that_never_listened_does_nothing():
     hub.close()
 
     assert hub.count() == 0 and hub._thread is None
+
+
+@pytest.mark.django_db(transaction=True, databases=["default", "replica"])
+def test_with_reads_on_a_replica_streams_listen_and_recount_on_the_primary(world, loop):
+    routed = override_settings(DATABASE_ROUTERS=[ReplicaRouter()], ENTITY_EVENT_READ_REPLICAS=["replica"])
+    stream = open_stream(loop, world["newsfeed"], world["entities"]["bob"])
+    hub = hub_serving([stream])
+    with routed:
+        raw = listen_connection()
+        with raw.cursor() as cursor:
+            cursor.execute(f"LISTEN {CHANNEL}")  # a hot standby refuses it
+            cursor.execute("SELECT pg_is_in_recovery()")
+            assert cursor.fetchone() == (False,)
+        raw.close()
+        event = helpers.event(world["source"])
+        captured = {alias: CaptureQueriesContext(connections[alias]) for alias in ("default", "replica")}
+        with captured["default"], captured["replica"]:
+            hub._dispatch([f"events:{event.pk}:{event.pk}"])
+
+    assert helpers.statements(captured["replica"]) == []
+    assert helpers.statements(captured["default"])
+    assert drain(loop, stream)[-1] == message("unseen-count", {"count": 1, "more": False}, event.pk)
