@@ -19,8 +19,9 @@ from collections.abc import Iterator
 from datetime import datetime
 
 from django.db import connections, router
-from django.db.models import Exists, F, IntegerField, OuterRef, Q, QuerySet, Value
+from django.db.models import Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.expressions import RawSQL
+from django.db.models.lookups import IsNull
 from django.utils import timezone
 from entity.models import Entity, EntityKind, EntityRelationship
 
@@ -251,25 +252,38 @@ def entity_events(medium, entity: Entity, *, mark_seen: bool = False, **event_fi
 
     One query (plus the marking with ``mark_seen``): the events of the sources that reach the
     entity, and of those reaching it only when it follows an actor, the events with an actor it
-    follows, found from the actor rows of the followed entities. The follow rules are asked once,
-    through ``medium.followed_by(entity)``, so overridden rules cost nothing more. The default
-    rules are written in SQL, which the database plans as fast as the ORM's form and Django
-    builds in a fraction of the time (it counts in a feed's response time).
+    follows. That last test is a lookup of the candidate event's own actors, made per event as
+    the database walks the events newest first, so that a page of the feed reads the events up
+    to its last one and their actors, not every actor row of the followed entities over the
+    whole history (docs/running_for_years.rst). The follow rules are asked once, through
+    ``medium.followed_by(entity)``, so overridden rules cost nothing more. The default rules
+    are written in SQL, which Django builds in a fraction of the ORM's time (it counts in a
+    feed's response time).
     """
     if uses_default_following(medium):
-        with_followed_actor = _events_with_an_actor_followed_by(entity)
+        followed = _followed_by_sql(entity)
     else:
         followed = medium.followed_by(entity)
-        with_followed_actor = models.EventActor.objects.filter(entity__in=followed).values("event_id")
     routed = models.Event.objects.filter(
         Q(source_id__in=_sources_reaching(medium, entity, only_following=False))
-        | Q(
-            source_id__in=_sources_reaching(medium, entity, only_following=True),
-            id__in=with_followed_actor,
+        | (
+            Q(source_id__in=_sources_reaching(medium, entity, only_following=True))
+            & _has_actor_among(followed)
         ),
         ~Q(source_id__in=_sources_unsubscribed(medium, entity)),
     )
     return hand_out(medium, routed, mark_seen=mark_seen, **event_filters)
+
+
+def _has_actor_among(entities: QuerySet | RawSQL) -> IsNull:
+    """Whether the event has an actor among ``entities``: its first such actor is not null.
+
+    A scalar subquery on purpose: the database runs it per event it considers, a lookup of the
+    event's actors by the event's key, and stops there. ``EXISTS`` or ``IN`` would let
+    PostgreSQL hash every actor row of those entities first, whatever the page needs.
+    """
+    first_actor = models.EventActor.objects.filter(event=OuterRef("pk"), entity__in=entities)
+    return IsNull(Subquery(first_actor.values("entity_id")[:1]), False)
 
 
 def _sources_reaching(medium, entity: Entity, *, only_following: bool) -> RawSQL:
@@ -306,14 +320,13 @@ def _sources_unsubscribed(medium, entity: Entity) -> RawSQL:
     return RawSQL(sql, [medium.pk, entity.pk])
 
 
-def _events_with_an_actor_followed_by(entity: Entity) -> RawSQL:
-    """Default rules: the ids of the events with ``entity`` or one of its super entities as an actor."""
+def _followed_by_sql(entity: Entity) -> RawSQL:
+    """Default rules: the ids of the entities ``entity`` follows, itself and its super entities."""
     quote = _events_connection().ops.quote_name
     relationship = quote(EntityRelationship._meta.db_table)
     sql = (
-        f"SELECT a.{quote('event_id')} FROM {quote(models.EventActor._meta.db_table)} a"
-        f" WHERE a.{quote('entity_id')} IN (SELECT %s UNION ALL SELECT r.{quote('super_entity_id')}"
-        f" FROM {relationship} r WHERE r.{quote('sub_entity_id')} = %s)"
+        f"SELECT %s UNION ALL SELECT r.{quote('super_entity_id')}"
+        f" FROM {relationship} r WHERE r.{quote('sub_entity_id')} = %s"
     )
     return RawSQL(sql, [entity.pk, entity.pk])
 
