@@ -19,9 +19,9 @@ from collections.abc import Iterator
 from datetime import datetime
 
 from django.db import connections, router
-from django.db.models import Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
-from django.db.models.expressions import RawSQL
-from django.db.models.lookups import IsNull
+from django.db.models import BooleanField, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.expressions import Expression, RawSQL
+from django.db.models.lookups import In, IsNull
 from django.utils import timezone
 from entity.models import Entity, EntityKind, EntityRelationship
 
@@ -252,10 +252,8 @@ def entity_events(medium, entity: Entity, *, mark_seen: bool = False, **event_fi
 
     One query (plus the marking with ``mark_seen``): the events of the sources that reach the
     entity, and of those reaching it only when it follows an actor, the events with an actor it
-    follows. That last test is a lookup of the candidate event's own actors, made per event as
-    the database walks the events newest first, so that a page of the feed reads the events up
-    to its last one and their actors, not every actor row of the followed entities over the
-    whole history (docs/running_for_years.rst). The follow rules are asked once, through
+    follows (see ``_HasFollowedActor``: a page tests each event it walks, a whole read
+    hashes the followed entities' actor rows once). The follow rules are asked once, through
     ``medium.followed_by(entity)``, so overridden rules cost nothing more. The default rules
     are written in SQL, which Django builds in a fraction of the ORM's time (it counts in a
     feed's response time).
@@ -268,22 +266,42 @@ def entity_events(medium, entity: Entity, *, mark_seen: bool = False, **event_fi
         Q(source_id__in=_sources_reaching(medium, entity, only_following=False))
         | (
             Q(source_id__in=_sources_reaching(medium, entity, only_following=True))
-            & _has_actor_among(followed)
+            & _HasFollowedActor(followed)
         ),
         ~Q(source_id__in=_sources_unsubscribed(medium, entity)),
     )
     return hand_out(medium, routed, mark_seen=mark_seen, **event_filters)
 
 
-def _has_actor_among(entities: QuerySet | RawSQL) -> IsNull:
-    """Whether the event has an actor among ``entities``: its first such actor is not null.
+class _HasFollowedActor(Expression):
+    """Whether an event has an actor among ``followed`` (entities, or a subquery of their ids),
+    written for the read it is part of.
 
-    A scalar subquery on purpose: the database runs it per event it considers, a lookup of the
-    event's actors by the event's key, and stops there. ``EXISTS`` or ``IN`` would let
-    PostgreSQL hash every actor row of those entities first, whatever the page needs.
+    A page (a sliced query, ``[:20]``) walks the events newest first and stops at its last
+    row, so each event it walks looks up its own actors by the event's key: a scalar subquery,
+    which the database runs per event (``EXISTS`` or ``IN`` would let PostgreSQL hash every
+    actor row of the followed entities first, the whole history's). A whole read (a count, an
+    unbounded list) goes through most events, so it reads the followed entities' actor rows
+    once and hashes them. docs/running_for_years.rst shows both plans.
     """
-    first_actor = models.EventActor.objects.filter(event=OuterRef("pk"), entity__in=entities)
-    return IsNull(Subquery(first_actor.values("entity_id")[:1]), False)
+
+    conditional = True
+    output_field = BooleanField()
+
+    def __init__(self, followed: QuerySet | RawSQL):
+        super().__init__()
+        actors = models.EventActor.objects.filter(entity__in=followed)
+        self.per_event = IsNull(Subquery(actors.filter(event=OuterRef("pk")).values("entity_id")[:1]), False)
+        self.at_once = In(F("pk"), actors.values("event_id"))
+
+    def get_source_expressions(self) -> list:
+        return [self.per_event, self.at_once]
+
+    def set_source_expressions(self, expressions: list) -> None:
+        self.per_event, self.at_once = expressions
+
+    def as_sql(self, compiler, connection) -> tuple[str, list]:
+        return compiler.compile(self.per_event if compiler.query.is_sliced else self.at_once)
 
 
 def _sources_reaching(medium, entity: Entity, *, only_following: bool) -> RawSQL:

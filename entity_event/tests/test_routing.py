@@ -148,8 +148,9 @@ def test_only_following_reaches_the_members_who_follow_an_actor(photo_email, tag
     assert targets_by_event(company.email.events_targets()) == ({photo.id: mailed} if mailed else {})
     assert ids(company.email.events()) == expected_events
     for name in ("alice", "bob", "carol", "dave", "erin"):
-        received = ids(company.email.entity_events(getattr(company, name)))
-        assert received == ([photo.id] if name in mailed else []), name
+        received = company.email.entity_events(getattr(company, name))
+        # A page tests the actors event by event, a whole read all at once: the same answer.
+        assert ids(received) == ids(received[:10]) == ([photo.id] if name in mailed else []), name
 
 
 def test_an_individual_only_following_subscription_needs_a_followed_actor(company):
