@@ -9,9 +9,11 @@ medium.
 Everything here is set-based: each function runs a fixed number of queries whatever the number
 of events, subscriptions, unsubscriptions or targets, and each query reads the subscriptions,
 memberships, actors and events once (no subquery runs per event), so that its cost follows the
-rows it reads. A ``Medium`` subclass that overrides ``followed_by`` and ``followers_of`` gets
-the same results through its own methods, at the cost given in each function's docstring.
-``docs/querying.rst`` explains the costs and what ``mark_seen=True`` marks.
+rows it reads; the one exception is a page of ``entity_events``, which tests each event it walks
+for a followed actor so that it reads what it shows (see ``_HasFollowedActor``). A ``Medium``
+subclass that overrides ``followed_by`` and ``followers_of`` gets the same results through its
+own methods, at the cost given in each function's docstring. ``docs/querying.rst`` explains the
+costs and what ``mark_seen=True`` marks.
 """
 
 from collections import defaultdict
