@@ -279,11 +279,11 @@ class _HasFollowedActor(Expression):
     """Whether an event has an actor among ``followed`` (entities, or a subquery of their ids),
     written for the read it is part of.
 
-    A page (a sliced query, ``[:20]``) walks the events newest first and stops at its last
-    row, so each event it walks looks up its own actors by the event's key: a scalar subquery,
+    A page (a query with a row limit, ``[:20]``) walks the events newest first and stops at its
+    last row, so each event it walks looks up its own actors by the event's key: a scalar subquery,
     which the database runs per event (``EXISTS`` or ``IN`` would let PostgreSQL hash every
-    actor row of the followed entities first, the whole history's). A whole read (a count, an
-    unbounded list) goes through most events, so it reads the followed entities' actor rows
+    actor row of the followed entities first, the whole history's). A read without a limit (a
+    count, a whole list, ``[20:]``) goes through most events, so it reads the followed entities' actor rows
     once and hashes them. docs/running_for_years.rst shows both plans.
     """
 
@@ -303,7 +303,7 @@ class _HasFollowedActor(Expression):
         self.per_event, self.at_once = expressions
 
     def as_sql(self, compiler, connection) -> tuple[str, list]:
-        return compiler.compile(self.per_event if compiler.query.is_sliced else self.at_once)
+        return compiler.compile(self.at_once if compiler.query.high_mark is None else self.per_event)
 
 
 def _sources_reaching(medium, entity: Entity, *, only_following: bool) -> RawSQL:
