@@ -275,16 +275,23 @@ def entity_events(medium, entity: Entity, *, mark_seen: bool = False, **event_fi
     return hand_out(medium, routed, mark_seen=mark_seen, **event_filters)
 
 
+#: The end of a slice up to which a read is a page, whose followed-actor test is made event by
+#: event: ``[40:60]`` is one, ``[450000:450020]`` (an offset deep in the feed) walks the events
+#: before it too, and reads them faster with the hashed test.
+_PAGE_END = 1000
+
+
 class _HasFollowedActor(Expression):
     """Whether an event has an actor among ``followed`` (entities, or a subquery of their ids),
     written for the read it is part of.
 
-    A page (a query with a row limit, ``[:20]``) walks the events newest first and stops at its
-    last row, so each event it walks looks up its own actors by the event's key: a scalar subquery,
-    which the database runs per event (``EXISTS`` or ``IN`` would let PostgreSQL hash every
-    actor row of the followed entities first, the whole history's). A read without a limit (a
-    count, a whole list, ``[20:]``) goes through most events, so it reads the followed entities' actor rows
-    once and hashes them. docs/running_for_years.rst shows both plans.
+    A page (a slice ending within the first ``_PAGE_END`` rows, ``[:20]``) walks the events
+    newest first and stops at its last row, so each event it walks looks up its own actors by
+    the event's key: a scalar subquery, which the database runs per event (``EXISTS`` or ``IN``
+    would let PostgreSQL hash every actor row of the followed entities first, the whole
+    history's). Any other read (a count, a whole list, a deep offset) goes through many events,
+    so it reads the followed entities' actor rows once and hashes them.
+    docs/running_for_years.rst shows both plans.
     """
 
     conditional = True
@@ -303,7 +310,8 @@ class _HasFollowedActor(Expression):
         self.per_event, self.at_once = expressions
 
     def as_sql(self, compiler, connection) -> tuple[str, list]:
-        return compiler.compile(self.at_once if compiler.query.high_mark is None else self.per_event)
+        end = compiler.query.high_mark
+        return compiler.compile(self.per_event if end is not None and end <= _PAGE_END else self.at_once)
 
 
 def _sources_reaching(medium, entity: Entity, *, only_following: bool) -> RawSQL:
