@@ -9,9 +9,11 @@ medium.
 Everything here is set-based: each function runs a fixed number of queries whatever the number
 of events, subscriptions, unsubscriptions or targets, and each query reads the subscriptions,
 memberships, actors and events once (no subquery runs per event), so that its cost follows the
-rows it reads. A ``Medium`` subclass that overrides ``followed_by`` and ``followers_of`` gets
-the same results through its own methods, at the cost given in each function's docstring.
-``docs/querying.rst`` explains the costs and what ``mark_seen=True`` marks.
+rows it reads; the one exception is a page of ``entity_events``, which tests each event it walks
+for a followed actor so that it reads what it shows (see ``_HasFollowedActor``). A ``Medium``
+subclass that overrides ``followed_by`` and ``followers_of`` gets the same results through its
+own methods, at the cost given in each function's docstring. ``docs/querying.rst`` explains the
+costs and what ``mark_seen=True`` marks.
 """
 
 from collections import defaultdict
@@ -19,8 +21,9 @@ from collections.abc import Iterator
 from datetime import datetime
 
 from django.db import connections, router
-from django.db.models import Exists, F, IntegerField, OuterRef, Q, QuerySet, Value
-from django.db.models.expressions import RawSQL
+from django.db.models import BooleanField, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.expressions import Expression, RawSQL
+from django.db.models.lookups import In, IsNull
 from django.utils import timezone
 from entity.models import Entity, EntityKind, EntityRelationship
 
@@ -251,25 +254,64 @@ def entity_events(medium, entity: Entity, *, mark_seen: bool = False, **event_fi
 
     One query (plus the marking with ``mark_seen``): the events of the sources that reach the
     entity, and of those reaching it only when it follows an actor, the events with an actor it
-    follows, found from the actor rows of the followed entities. The follow rules are asked once,
-    through ``medium.followed_by(entity)``, so overridden rules cost nothing more. The default
-    rules are written in SQL, which the database plans as fast as the ORM's form and Django
-    builds in a fraction of the time (it counts in a feed's response time).
+    follows (see ``_HasFollowedActor``: a page tests each event it walks, a whole read
+    hashes the followed entities' actor rows once). The follow rules are asked once, through
+    ``medium.followed_by(entity)``, so overridden rules cost nothing more. The default rules
+    are written in SQL, which Django builds in a fraction of the ORM's time (it counts in a
+    feed's response time).
     """
     if uses_default_following(medium):
-        with_followed_actor = _events_with_an_actor_followed_by(entity)
+        followed = _followed_by_sql(entity)
     else:
         followed = medium.followed_by(entity)
-        with_followed_actor = models.EventActor.objects.filter(entity__in=followed).values("event_id")
     routed = models.Event.objects.filter(
         Q(source_id__in=_sources_reaching(medium, entity, only_following=False))
-        | Q(
-            source_id__in=_sources_reaching(medium, entity, only_following=True),
-            id__in=with_followed_actor,
+        | (
+            Q(source_id__in=_sources_reaching(medium, entity, only_following=True))
+            & _HasFollowedActor(followed)
         ),
         ~Q(source_id__in=_sources_unsubscribed(medium, entity)),
     )
     return hand_out(medium, routed, mark_seen=mark_seen, **event_filters)
+
+
+#: The end of a slice up to which a read is a page, whose followed-actor test is made event by
+#: event: ``[40:60]`` is one, ``[450000:450020]`` (an offset deep in the feed) walks the events
+#: before it too, and reads them faster with the hashed test.
+_PAGE_END = 1000
+
+
+class _HasFollowedActor(Expression):
+    """Whether an event has an actor among ``followed`` (entities, or a subquery of their ids),
+    written for the read it is part of.
+
+    A page (a slice ending within the first ``_PAGE_END`` rows, ``[:20]``) walks the events
+    newest first and stops at its last row, so each event it walks looks up its own actors by
+    the event's key: a scalar subquery, which the database runs per event (``EXISTS`` or ``IN``
+    would let PostgreSQL hash every actor row of the followed entities first, the whole
+    history's). Any other read (a count, a whole list, a deep offset) goes through many events,
+    so it reads the followed entities' actor rows once and hashes them.
+    docs/running_for_years.rst shows both plans.
+    """
+
+    conditional = True
+    output_field = BooleanField()
+
+    def __init__(self, followed: QuerySet | RawSQL):
+        super().__init__()
+        actors = models.EventActor.objects.filter(entity__in=followed)
+        self.per_event = IsNull(Subquery(actors.filter(event=OuterRef("pk")).values("entity_id")[:1]), False)
+        self.at_once = In(F("pk"), actors.values("event_id"))
+
+    def get_source_expressions(self) -> list:
+        return [self.per_event, self.at_once]
+
+    def set_source_expressions(self, expressions: list) -> None:
+        self.per_event, self.at_once = expressions
+
+    def as_sql(self, compiler, connection) -> tuple[str, list]:
+        end = compiler.query.high_mark
+        return compiler.compile(self.per_event if end is not None and end <= _PAGE_END else self.at_once)
 
 
 def _sources_reaching(medium, entity: Entity, *, only_following: bool) -> RawSQL:
@@ -306,14 +348,13 @@ def _sources_unsubscribed(medium, entity: Entity) -> RawSQL:
     return RawSQL(sql, [medium.pk, entity.pk])
 
 
-def _events_with_an_actor_followed_by(entity: Entity) -> RawSQL:
-    """Default rules: the ids of the events with ``entity`` or one of its super entities as an actor."""
+def _followed_by_sql(entity: Entity) -> RawSQL:
+    """Default rules: the ids of the entities ``entity`` follows, itself and its super entities."""
     quote = _events_connection().ops.quote_name
     relationship = quote(EntityRelationship._meta.db_table)
     sql = (
-        f"SELECT a.{quote('event_id')} FROM {quote(models.EventActor._meta.db_table)} a"
-        f" WHERE a.{quote('entity_id')} IN (SELECT %s UNION ALL SELECT r.{quote('super_entity_id')}"
-        f" FROM {relationship} r WHERE r.{quote('sub_entity_id')} = %s)"
+        f"SELECT %s UNION ALL SELECT r.{quote('super_entity_id')}"
+        f" FROM {relationship} r WHERE r.{quote('sub_entity_id')} = %s"
     )
     return RawSQL(sql, [entity.pk, entity.pk])
 

@@ -16,7 +16,7 @@ from django.utils import timezone
 from entity.models import Entity
 
 from entity_event import routing
-from entity_event.models import Event, EventSeen, Medium, Subscription
+from entity_event.models import Event, EventActor, EventSeen, Medium, Subscription
 from entity_event.tests import helpers
 from entity_event.tests.models import FollowSubEntitiesMedium
 
@@ -148,8 +148,10 @@ def test_only_following_reaches_the_members_who_follow_an_actor(photo_email, tag
     assert targets_by_event(company.email.events_targets()) == ({photo.id: mailed} if mailed else {})
     assert ids(company.email.events()) == expected_events
     for name in ("alice", "bob", "carol", "dave", "erin"):
-        received = ids(company.email.entity_events(getattr(company, name)))
-        assert received == ([photo.id] if name in mailed else []), name
+        received = company.email.entity_events(getattr(company, name))
+        # A page tests the actors event by event, other reads all at once: the same answer.
+        expected = [photo.id] if name in mailed else []
+        assert ids(received) == ids(received[:10]) == ids(received[: routing._PAGE_END + 1]) == expected, name
 
 
 def test_an_individual_only_following_subscription_needs_a_followed_actor(company):
@@ -474,6 +476,51 @@ def test_the_number_of_queries_does_not_grow_with_the_world(company, query, expe
     assert large_result and len(large_result) > len(small_result)
     assert small == large == expected
     assert read_sources(small_result) == read_sources(large_result) == 0
+
+
+def actor_rows_read(events) -> int:
+    """The rows of the events' actors that PostgreSQL reads to answer ``events``, counted in its
+    plan as run (``EXPLAIN ANALYZE``), planned as for a long history: with statistics of the
+    tables, and by the time index rather than by reading and sorting the few events of a test."""
+    sql, params = events.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {Event._meta.db_table}, {EventActor._meta.db_table}")
+        cursor.execute("SET LOCAL enable_seqscan = off")  # local to the test's transaction
+        cursor.execute("SET LOCAL enable_sort = off")
+        cursor.execute(f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}", params)
+        ((plan,),) = cursor.fetchall()
+
+    def read(node) -> int:
+        rows = 0
+        if node.get("Relation Name") == EventActor._meta.db_table:
+            loops = node["Actual Loops"]
+            rows = (node["Actual Rows"] + node.get("Rows Removed by Filter", 0)) * loops
+        return rows + sum(read(child) for child in node.get("Plans", []))
+
+    return read(plan[0]["Plan"])
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the plans read are PostgreSQL's")
+@pytest.mark.parametrize("page", ["newest", "keyset"])
+def test_a_feed_page_reads_the_actors_of_the_events_it_walks_not_the_whole_history(photo_email, page):
+    company = photo_email
+    mailed = company.email.entity_events(company.alice)
+
+    def page_read_after(old_photos: int) -> int:
+        """Store ``old_photos`` photos of alice, then four newer ones; read a page of three."""
+        for _ in range(old_photos):
+            helpers.event(company.photo, actors=[company.alice])
+        newer = [helpers.event(company.photo, actors=[company.alice, company.red]) for _ in range(4)]
+        if page == "newest":
+            events, expected = mailed[:3], newer[:0:-1]
+        else:
+            events, expected = routing.older_than(mailed, newer[-1].time, newer[-1].id)[:3], newer[-2::-1]
+        assert ids(events) == [event.id for event in expected]
+        return actor_rows_read(events)
+
+    # alice follows an actor of every old photo: hashing all their actor rows first would read
+    # more at the second size.
+    assert page_read_after(5) == page_read_after(50) > 0
 
 
 # Overridden follow rules: a medium where entities follow their sub entities.
