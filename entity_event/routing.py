@@ -581,16 +581,22 @@ class _Routes:
             yield chunk, self._followers_by_event(ids_subquery(followed, events.db)) if followed else {}
 
     def _targets_of(self, event, followers: dict[int, set[int]]) -> list[Entity]:
-        """The entities ``event`` reaches, by id; empty when none."""
-        reached = self.target_ids(event, followers)
-        if len(reached) == len(self.everyone.get(event.source_id, ())):  # the subscribers to everything
+        """The entities ``event`` reaches, by id; empty when none. Most events reach exactly their
+        source's subscribers to everything: they get a copy of its prepared list, and no set is
+        built for them."""
+        reached_by_following = self._reached_by_following(event, followers)
+        reached_by_all = self.everyone.get(event.source_id, set())
+        if reached_by_following <= reached_by_all:
             return list(self.everyone_entities.get(event.source_id, []))
-        return [self.entities[target_id] for target_id in sorted(reached)]
+        return [self.entities[target_id] for target_id in sorted(reached_by_all | reached_by_following)]
 
     def target_ids(self, event, followers: dict[int, set[int]]) -> set[int]:
         """The ids of the entities ``event`` reaches; empty when none."""
-        reached_by_following = self.following.get(event.source_id, set()) & followers.get(event.id, set())
-        return self.everyone.get(event.source_id, set()) | reached_by_following
+        return self.everyone.get(event.source_id, set()) | self._reached_by_following(event, followers)
+
+    def _reached_by_following(self, event, followers: dict[int, set[int]]) -> set[int]:
+        """The ids of the only-following subscribers that follow an actor of ``event``."""
+        return self.following.get(event.source_id, set()) & followers.get(event.id, set())
 
     def _named_by_source(self) -> defaultdict[tuple, set[tuple]]:
         """(source id, only following) -> the (entity id, sub entity kind id) its subscriptions name."""

@@ -26,7 +26,7 @@ def refresh(stream: Stream, up_to: int | None) -> tuple[list[int], int]:
     return new_ids, inbox.unseen_count(limit=stream.limit + 1)
 
 
-def received(
+def received(  # PostgreSQL only
     medium: Medium, after: int, up_to: int, entity_ids: Collection[int], database: str
 ) -> dict[int, list[int]]:
     """Entity id -> the ids of the events above ``after`` up to ``up_to`` that it receives on

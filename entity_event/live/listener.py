@@ -170,7 +170,7 @@ class Hub:  # PostgreSQL only
             )
 
 
-def _named(stream: Stream, entity_ids: set) -> bool:
+def _named(stream: Stream, entity_ids: set) -> bool:  # PostgreSQL only
     return "*" in entity_ids or stream.entity.pk in entity_ids
 
 
