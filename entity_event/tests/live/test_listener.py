@@ -10,9 +10,8 @@ import psycopg2
 import pytest
 from asgiref.sync import async_to_sync, sync_to_async
 from django.db import OperationalError, connection, connections, transaction
-from django.test import AsyncClient, override_settings
+from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
-from django.urls import reverse
 
 from entity_event.live import listener, views
 from entity_event.live.listener import CHANNEL, Hub, listen_connection
@@ -20,7 +19,7 @@ from entity_event.live.streams import END, Stream, message
 from entity_event.models import Medium
 from entity_event.replicas import ReplicaRouter
 from entity_event.tests import helpers
-from entity_event.tests.live.conftest import next_message
+from entity_event.tests.live.conftest import next_message, stream_answer, url
 from entity_event.tests.models import FollowSubEntitiesMedium
 
 pytestmark = [pytest.mark.django_db(transaction=True), helpers.needs_postgresql]
@@ -226,17 +225,11 @@ def test_nothing_to_do_asks_nothing(world, loop):
     assert len(helpers.statements(queries)) == 3 + 1  # the settled id: a medium without streams
 
 
-def url(medium: str = "newsfeed") -> str:
-    return reverse("entity_event:live_stream", kwargs={"medium_name": medium})
-
-
 def test_a_stream_hears_a_new_event_and_its_own_marks_through_the_listening_connection(world):
     bob = world["entities"]["bob"]
 
     async def main():
-        client = AsyncClient()
-        await client.aforce_login(world["users"]["bob"])
-        response = await client.get(url())
+        response = await stream_answer(url(), world["users"]["bob"])
         messages = aiter(response.streaming_content)
         first = [await next_message(messages) for _ in range(2)][1:]
         event = await sync_to_async(helpers.event)(world["source"])

@@ -4,31 +4,18 @@
 import pytest
 from asgiref.sync import async_to_sync, sync_to_async
 from django.db import connection
-from django.test import AsyncClient
-from django.urls import reverse
 
 from entity_event.live import views
 from entity_event.live.streams import END, message
 from entity_event.tests import helpers
-from entity_event.tests.live.conftest import next_message
+from entity_event.tests.live.conftest import next_message, stream_answer, url
 
 pytestmark = pytest.mark.django_db
 
 
-def url(medium: str = "newsfeed") -> str:
-    return reverse("entity_event:live_stream", kwargs={"medium_name": medium})
-
-
 def get(path: str, user=None, **headers):
     """The answer to a GET of ``path``, by ``user`` if given (its streaming content left unread)."""
-
-    async def main():
-        client = AsyncClient()
-        if user is not None:
-            await client.aforce_login(user)
-        return await client.get(path, headers=headers)
-
-    return async_to_sync(main)()
+    return async_to_sync(stream_answer)(path, user, headers)
 
 
 @pytest.fixture
@@ -84,9 +71,7 @@ def test_a_stream_opens_with_retry_and_the_count(world, polling):
     newest = helpers.event(world["source"])
 
     async def main():
-        client = AsyncClient()
-        await client.aforce_login(world["users"]["alice"])
-        response = await client.get(url() + "?limit=1")
+        response = await stream_answer(url() + "?limit=1", world["users"]["alice"])
         messages = aiter(response.streaming_content)
         first = [await next_message(messages), await next_message(messages)]
         return response, first
@@ -103,9 +88,7 @@ def test_last_event_id_resumes_with_the_events_received_since(world, polling):
     missed = [helpers.event(world["source"]) for _ in range(2)]
 
     async def main():
-        client = AsyncClient()
-        await client.aforce_login(world["users"]["bob"])
-        response = await client.get(url(), headers={"Last-Event-ID": str(seen.pk)})
+        response = await stream_answer(url(), world["users"]["bob"], {"Last-Event-ID": str(seen.pk)})
         messages = aiter(response.streaming_content)
         return [await next_message(messages) for _ in range(3)][1:]
 
@@ -119,9 +102,7 @@ def test_polling_sends_a_change_made_after_the_stream_opened(world, polling):
     alice = world["entities"]["alice"]
 
     async def main():
-        client = AsyncClient()
-        await client.aforce_login(world["users"]["alice"])
-        response = await client.get(url())
+        response = await stream_answer(url(), world["users"]["alice"])
         messages = aiter(response.streaming_content)
         first = [await next_message(messages) for _ in range(2)][1:]
         event = await _create(world)
@@ -144,9 +125,7 @@ def test_a_silent_stream_sends_a_heartbeat(world, polling, monkeypatch):
     monkeypatch.setattr(views, "POLL_SECONDS", 60)
 
     async def main():
-        client = AsyncClient()
-        await client.aforce_login(world["users"]["alice"])
-        response = await client.get(url())
+        response = await stream_answer(url(), world["users"]["alice"])
         messages = aiter(response.streaming_content)
         return [await next_message(messages) for _ in range(4)][1:]
 
@@ -164,9 +143,7 @@ def test_a_stream_the_server_closes_ends(world, monkeypatch):
     monkeypatch.setattr(views, "_poll", closed_at_once)
 
     async def main():
-        client = AsyncClient()
-        await client.aforce_login(world["users"]["alice"])
-        response = await client.get(url())
+        response = await stream_answer(url(), world["users"]["alice"])
         return [chunk.decode() async for chunk in response.streaming_content]
 
     assert async_to_sync(main)() == ["retry: 3000\n\n"]
@@ -194,9 +171,7 @@ def test_an_open_stream_holds_no_database_connection(world, monkeypatch):
     monkeypatch.setattr(views, "_poll", quiet)
 
     async def main():
-        client = AsyncClient()
-        await client.aforce_login(world["users"]["alice"])
-        response = await client.get(url())
+        response = await stream_answer(url(), world["users"]["alice"])
         messages = aiter(response.streaming_content)
         assert [await next_message(messages) for _ in range(2)][1] == ": nothing polled\n\n"
         return await sync_to_async(lambda: connection.connection)()
