@@ -12,17 +12,14 @@ Runs where the tasks go to RQ workers on PostgreSQL: CI's RQ step runs it with
 """
 
 import math
-import os
 import subprocess
 from collections import Counter
 from contextlib import ExitStack
-from datetime import timedelta
 from pathlib import Path
 
 import django_rq
 import pytest
 from django.conf import settings
-from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
 from rq import Worker
@@ -34,6 +31,7 @@ from entity_event.models import Delivery
 from entity_event.tests.delivery.conftest import build_club, post
 from entity_event.tests.delivery.workers import (
     add_members,
+    hand_over_after_the_lease,
     kill_one_mid_batch,
     manage,
     message_id,
@@ -198,13 +196,7 @@ def test_an_rq_worker_killed_mid_batch_loses_no_delivery(tmp_path, queue):
             return queue.count == 0 and not busy
 
         wait_for(settled)
-        stuck = Delivery.objects.filter(status="pending")
-        assert stuck.exists() and set(stuck.values_list("id", flat=True)) <= in_flight
-
-        # The lease of the dead worker runs out; the cron run hands its deliveries to the others.
-        stuck.update(time_next_attempt=timezone.now() - timedelta(days=1))
-        call_command("deliver_events", stdout=open(os.devnull, "w"))
-        wait_for(lambda: not Delivery.objects.exclude(status="sent").exists())
+        hand_over_after_the_lease(in_flight)
 
     sent = sent_message_ids(outbox)
     assert set(sent) == {message_id(pk) for pk in Delivery.objects.values_list("id", flat=True)}

@@ -6,18 +6,14 @@ processes). Afterwards every delivery was sent at least once, and only the deliv
 worker held may have been sent twice, with the same Message-ID.
 """
 
-import os
 import subprocess
 from collections import Counter
 from contextlib import ExitStack
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from django.core.management import call_command
 from django.db import connection
 from django.test import override_settings
-from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from demo.outbox import read_messages
@@ -25,6 +21,7 @@ from entity_event.models import Delivery
 from entity_event.tests.delivery.conftest import EMAIL_CHANNEL, build_club, post
 from entity_event.tests.delivery.workers import (
     add_members,
+    hand_over_after_the_lease,
     kill_one_mid_batch,
     manage,
     message_id,
@@ -80,13 +77,7 @@ def test_a_worker_killed_mid_batch_loses_no_delivery(tmp_path):
             return all(worker_ids and worker_ids[-1] in dead for worker_ids in running)
 
         wait_for(settled)
-        stuck = Delivery.objects.filter(status="pending")
-        assert stuck.exists() and set(stuck.values_list("id", flat=True)) <= in_flight
-
-        # The lease of the dead worker runs out; the cron run hands its deliveries to the others.
-        stuck.update(time_next_attempt=timezone.now() - timedelta(days=1))
-        call_command("deliver_events", stdout=open(os.devnull, "w"))
-        wait_for(lambda: not Delivery.objects.exclude(status="sent").exists())
+        hand_over_after_the_lease(in_flight)
 
     sent = Counter(message["Message-ID"] for message in read_messages(outbox))
     assert set(sent) == {message_id(pk) for pk in Delivery.objects.values_list("id", flat=True)}

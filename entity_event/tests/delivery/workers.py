@@ -12,11 +12,13 @@ from urllib.parse import quote
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
+from django.core.management import call_command
 from django.db import connection
 from entity.models import Entity, EntityKind, EntityRelationship
 
 from entity_event.models import Delivery
 from entity_event.tests import helpers
+from entity_event.tests.delivery.conftest import make_due
 
 
 def database_url() -> str:
@@ -113,3 +115,13 @@ def kill_one_mid_batch(
     wait_for(kill_mid_batch)
     in_flight = set(Delivery.objects.filter(status="pending", attempts__gte=1).values_list("id", flat=True))
     return dead, in_flight
+
+
+def hand_over_after_the_lease(in_flight: set[int]) -> None:
+    """The deliveries a killed worker held stay pending (and only those); once their lease runs
+    out, the cron run hands them to the live workers, which send every one."""
+    stuck = Delivery.objects.filter(status="pending")
+    assert stuck.exists() and set(stuck.values_list("id", flat=True)) <= in_flight
+    make_due(stuck)
+    call_command("deliver_events", stdout=open(os.devnull, "w"))
+    wait_for(lambda: not Delivery.objects.exclude(status="sent").exists())
